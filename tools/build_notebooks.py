@@ -1,0 +1,86 @@
+"""Build the lesson notebooks from their reviewable sources, by executing them.
+
+Each lesson is written as a jupytext "percent" script, ``lessons/src/NN_topic.py``
+(cell tags as ``# %% tags=["raises-exception"]``). This tool turns each script into
+``lessons/NN_topic.ipynb``, executes it top to bottom in a fresh kernel (so every
+committed output is real), and strips the noise that would make diffs unreadable:
+execution counts, timing metadata and per-cell metadata other than tags.
+
+    python tools/build_notebooks.py                 # every lesson
+    python tools/build_notebooks.py 01 05_fusion    # lessons whose stem starts with these
+
+Outputs are never edited by hand: change the source and rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "lessons" / "src"
+LESSONS = ROOT / "lessons"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop execution counts and metadata noise; keep tags and the outputs."""
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
+                                            "language_info": {"name": "python"}})
+    for index, cell in enumerate(notebook.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+        cell.id = f"cell-{index:03d}"
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output.execution_count = None
+                output.pop("metadata", None) if output.get("metadata") == {} else None
+    return notebook
+
+
+def build(source: Path, timeout: int = 600) -> tuple[Path, float]:
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    started = time.perf_counter()
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(LESSONS)}},
+        # Keep TF's C++ start-up lines out of the saved outputs (COURSE_DESIGN §5).
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    )
+    client.execute()
+    seconds = time.perf_counter() - started
+    target = LESSONS / f"{source.stem}.ipynb"
+    nbformat.write(clean(notebook), target)
+    return target, seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", help="stems or prefixes (default: all)")
+    args = parser.parse_args(argv)
+    sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
+    if args.lessons:
+        sources = [s for s in sources if any(s.stem.startswith(p) for p in args.lessons)]
+    if not sources:
+        print("no lesson sources matched", file=sys.stderr)
+        return 2
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    for source in sources:
+        target, seconds = build(source)
+        size_kb = target.stat().st_size / 1024
+        print(f"{target.relative_to(ROOT)}: executed in {seconds:.1f} s, {size_kb:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
