@@ -15,7 +15,7 @@ import importlib
 __version__ = "0.1.0"
 
 _MODULES = (
-    "utils", "data", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
+    "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
     "probe", "decoders", "generation", "models", "viz", "widgets", "own_data",
     "training", "course",
 )
