@@ -13,6 +13,7 @@ import numbers
 import os
 import platform
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,13 +70,14 @@ def data_dir() -> Path:
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
+    """``"2.21.0rc1"`` -> ``(2, 21, 0)``: leading numeric parts only."""
     parts = []
     for piece in version.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
+        match = re.match(r"\d+", piece)
+        if not match:
             break
-        parts.append(int(digits))
-        if not piece.isdigit():
+        parts.append(int(match.group()))
+        if match.end() < len(piece):
             break
     return tuple(parts)
 
