@@ -13,8 +13,250 @@ from keras import ops
 
 # ============================================================== TextDecoder (lesson 08)
 # (owned by the text-generation work: edit only between these two markers)
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class TextDecoder(keras.layers.Layer):
+    """A GRU language model conditioned on a context vector: the seed's joint decoder D.
+
+    The context ``z`` (for instance the fused ``[E_v(x_v); E_a(x_a)]`` or
+    ``[E_t(x_t); E_v(x_v)]``) enters twice: ``Dense(units, tanh)(z)`` is the GRU's
+    initial state, and ``z`` is concatenated to the word embedding at *every* step,
+    so the decoder cannot forget it on long outputs. Training uses teacher forcing:
+    the input at step t is the true word t-1, and all steps run in one call.
+    Generation (``mmgen_lib.generation``) uses :meth:`initial_state` and
+    :meth:`step`, one token at a time with an explicit state, so a prefix is never
+    re-run. Taught in lesson 08.
+
+    Args:
+        vocab_size: number of token ids (padding id 0 included), >= 2.
+        embed_dim: size of the word embeddings.
+        units: size of the GRU state.
+        context_dim: size of the context vector; ``None`` infers it when the layer is
+            built (give it to build the layer before its first call).
+        dropout: dropout rate on the step inputs during training, in [0, 1).
+
+    Call arguments:
+        inputs: a list ``[context, input_ids]``: ``context`` float (batch, context_dim),
+            ``input_ids`` int (batch, seq_len) — the target sequence shifted right,
+            i.e. ``caption_ids[:, :-1]`` starting with ``<start>``.
+        training: whether dropout is active.
+
+    Input shape:
+        ``[(batch, context_dim), (batch, seq_len)]``.
+
+    Output shape:
+        logits ``(batch, seq_len, vocab_size)``; position t predicts token t+1, so the
+        loss compares them with ``caption_ids[:, 1:]`` (ignore padding targets, id 0).
+    """
+
+    def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+        if vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
+        if context_dim is not None and (isinstance(context_dim, bool) or not isinstance(context_dim, (int, np.integer))
+                                        or context_dim < 1):
+            raise ValueError(f"context_dim must be a positive int or None. Received: context_dim={context_dim!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        self.vocab_size, self.embed_dim, self.units = int(vocab_size), int(embed_dim), int(units)
+        self.context_dim = None if context_dim is None else int(context_dim)
+        self.dropout = float(dropout)
+        self.embedding = keras.layers.Embedding(self.vocab_size, self.embed_dim, name="embedding")
+        self.init_state = keras.layers.Dense(self.units, activation="tanh", name="init_state")
+        self.gru = keras.layers.GRU(self.units, return_sequences=True, name="gru")
+        self.input_dropout = keras.layers.Dropout(self.dropout, name="input_dropout")
+        self.to_logits = keras.layers.Dense(self.vocab_size, name="to_logits")
+        if self.context_dim is not None:
+            self.build([(None, self.context_dim), (None, None)])
+
+    def build(self, input_shape):
+        if self.built:
+            return
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(
+                input_shape[0], (list, tuple)):
+            raise ValueError("TextDecoder expects inputs [context, input_ids]. "
+                             f"Received input shape {input_shape!r}")
+        context_shape, ids_shape = tuple(input_shape[0]), tuple(input_shape[1])
+        if len(context_shape) != 2 or len(ids_shape) != 2:
+            raise ValueError("TextDecoder expects context (batch, context_dim) and input_ids (batch, seq_len). "
+                             f"Received shapes {context_shape} and {ids_shape}")
+        if self.context_dim is None:
+            self.context_dim = int(context_shape[-1])
+        elif context_shape[-1] is not None and context_shape[-1] != self.context_dim:
+            raise ValueError(f"context has {context_shape[-1]} features but the decoder was built for "
+                             f"context_dim={self.context_dim}")
+        self.embedding.build((None, None))
+        self.init_state.build((None, self.context_dim))
+        self.gru.build((None, None, self.embed_dim + self.context_dim))
+        self.to_logits.build((None, None, self.units))
+        self.built = True
+
+    def _check_context(self, context):
+        if len(context.shape) != 2:
+            raise ValueError(f"context must be (batch, context_dim). Received shape {tuple(context.shape)}")
+        if self.built and context.shape[-1] != self.context_dim:
+            raise ValueError(f"context has {context.shape[-1]} features; expected context_dim={self.context_dim}")
+
+    def initial_state(self, context):
+        """The GRU state before the first word: ``tanh(W z + b)``, shape (batch, units)."""
+        context = ops.convert_to_tensor(context, "float32")
+        self._check_context(context)
+        return self.init_state(context)
+
+    def step(self, context, token_ids, state, training=False):
+        """One generation step: the previous token and state -> next-token logits and new state.
+
+        Args:
+            context: (batch, context_dim) float, the same at every step.
+            token_ids: (batch,) int, the previous token (``<start>`` at the first step).
+            state: (batch, units), from :meth:`initial_state` or the previous step.
+
+        Returns:
+            ``(logits, new_state)``: (batch, vocab_size) and (batch, units).
+        """
+        context = ops.convert_to_tensor(context, "float32")
+        self._check_context(context)
+        x = ops.concatenate([self.embedding(token_ids), context], axis=-1)  # (batch, embed_dim + context_dim)
+        x = self.input_dropout(x, training=training)
+        h, _ = self.gru.cell(x, state, training=training)  # (batch, units)
+        return self.to_logits(h), h
+
+    def call(self, inputs, training=False, mask=None):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(f"TextDecoder expects inputs [context, input_ids]. Received: {type(inputs).__name__}")
+        context, input_ids = inputs
+        self._check_context(context)
+        if len(input_ids.shape) != 2:
+            raise ValueError(f"input_ids must be (batch, seq_len). Received shape {tuple(input_ids.shape)}")
+        embedded = self.embedding(input_ids)  # (batch, seq_len, embed_dim)
+        repeated = ops.repeat(ops.expand_dims(context, 1), ops.shape(input_ids)[1], axis=1)  # (batch, seq_len, context_dim)
+        x = self.input_dropout(ops.concatenate([embedded, repeated], axis=-1), training=training)
+        h = self.gru(x, initial_state=[self.init_state(context)], training=training)  # (batch, seq_len, units)
+        return self.to_logits(h)  # (batch, seq_len, vocab_size)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape[1]), self.vocab_size)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
+                "units": self.units, "context_dim": self.context_dim, "dropout": self.dropout}
 # ============================================================== end TextDecoder
 
 # ============================================================== ImageDecoder (lesson 09)
 # (owned by the image-generation work: edit only between these two markers)
+import numbers  # noqa: E402  (imports of the ImageDecoder section)
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class ImageDecoder(keras.layers.Layer):
+    """Vector -> 32x32 RGB image by upsampling; the joint decoder D for images. Taught in lesson 09.
+
+    ``Dense(hidden_units)`` -> ``Dense`` to a small grid (4x4 for three stages) ->
+    one ``Conv2DTranspose(stride 2)`` per entry of ``filters``, each doubling the
+    resolution up to 32x32. With ``compositing=True`` (default) the decoder does not
+    paint RGB pixels directly: it predicts an alpha **mask** m (batch, 32, 32, 1), one
+    object **colour** c and one **background** colour b per image, and composites
+
+        x = m * c + (1 - m) * b,
+
+    which keeps *what colour* apart from *what shape where*: a colour can never bleed
+    into the shape, and the conv stack only has to draw a silhouette. With
+    ``compositing=False`` a final conv paints the three channels directly (the naive
+    decoder the lesson starts from).
+
+    Args:
+        hidden_units: width of the first dense layer.
+        filters: output channels of the transposed-conv stages (1 to 5 stages; the
+            starting grid is 32 / 2**len(filters) pixels wide).
+        compositing: alpha-composite a mask, a colour and a background (True) or paint
+            RGB directly (False).
+
+    Call arguments:
+        inputs: float vectors (batch, latent_dim), e.g. ``E_t(x_t)`` or a fused vector.
+
+    Input shape:
+        (batch, latent_dim).
+
+    Output shape:
+        (batch, 32, 32, 3), values in [0, 1].
+    """
+
+    def __init__(self, hidden_units=128, filters=(32, 32, 16), compositing=True, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(hidden_units, bool) or not isinstance(hidden_units, numbers.Integral) or hidden_units < 1:
+            raise ValueError(f"hidden_units must be a positive int. Received: hidden_units={hidden_units!r}")
+        if (isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__") or not 1 <= len(filters) <= 5
+                or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in filters)):
+            raise ValueError(f"filters must be 1 to 5 positive ints (one per upsampling stage). "
+                             f"Received: filters={filters!r}")
+        if not isinstance(compositing, bool):
+            raise TypeError(f"compositing must be True or False. Received: compositing={compositing!r}")
+        self.hidden_units = int(hidden_units)
+        self.filters = tuple(int(f) for f in filters)
+        self.compositing = compositing
+        self.start_size = 32 // 2 ** len(self.filters)
+        self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")
+        self.to_grid = keras.layers.Dense(self.start_size**2 * self.filters[0], activation="relu", name="to_grid")
+        self.reshape = keras.layers.Reshape((self.start_size, self.start_size, self.filters[0]))
+        self.upsample = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu",
+                                                      name=f"up{k}") for k, f in enumerate(self.filters)]
+        if compositing:
+            self.to_mask = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask")
+            self.to_colour = keras.layers.Dense(3, activation="sigmoid", name="colour")
+            self.to_background = keras.layers.Dense(3, activation="sigmoid", name="background")
+        else:
+            self.to_rgb = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="rgb")
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(f"ImageDecoder expects vectors (batch, latent_dim). Received input shape {tuple(input_shape)}")
+        self.hidden.build(input_shape)
+        hidden_shape = (input_shape[0], self.hidden_units)
+        self.to_grid.build(hidden_shape)
+        channels, size = self.filters[0], self.start_size
+        for layer, f in zip(self.upsample, self.filters):
+            layer.build((input_shape[0], size, size, channels))
+            channels, size = f, size * 2
+        if self.compositing:
+            self.to_mask.build((input_shape[0], 32, 32, channels))
+            self.to_colour.build(hidden_shape)
+            self.to_background.build(hidden_shape)
+        else:
+            self.to_rgb.build((input_shape[0], 32, 32, channels))
+
+    def _features(self, inputs):
+        hidden = self.hidden(inputs)  # (batch, hidden_units)
+        grid = self.reshape(self.to_grid(hidden))  # (batch, start, start, filters[0])
+        for layer in self.upsample:
+            grid = layer(grid)  # (batch, 2 * size, 2 * size, f)
+        return hidden, grid  # grid: (batch, 32, 32, filters[-1])
+
+    def decompose(self, inputs):
+        """The composited parts: dict ``mask`` (batch, 32, 32, 1), ``colour`` and ``background``
+        (batch, 3), and ``image`` (batch, 32, 32, 3). Only for ``compositing=True``."""
+        if not self.compositing:
+            raise ValueError("decompose() needs compositing=True: this decoder paints RGB directly")
+        hidden, grid = self._features(ops.convert_to_tensor(inputs))
+        mask = self.to_mask(grid)  # (batch, 32, 32, 1)
+        colour = self.to_colour(hidden)[:, None, None, :]  # (batch, 1, 1, 3)
+        background = self.to_background(hidden)[:, None, None, :]  # (batch, 1, 1, 3)
+        image = mask * colour + (1.0 - mask) * background  # (batch, 32, 32, 3)
+        return {"mask": mask, "colour": colour[:, 0, 0, :], "background": background[:, 0, 0, :], "image": image}
+
+    def call(self, inputs, training=False):
+        if self.compositing:
+            return self.decompose(inputs)["image"]
+        _, grid = self._features(inputs)
+        return self.to_rgb(grid)  # (batch, 32, 32, 3)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 32, 32, 3)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_units": self.hidden_units, "filters": list(self.filters),
+                "compositing": self.compositing}
+
+
 # ============================================================== end ImageDecoder
