@@ -1,0 +1,148 @@
+"""Training helpers that scale out with ``tf.distribute`` (lesson 13).
+
+The same three lines train a model on one CPU, on several logical CPUs, on GPUs or on
+a TPU; only the *strategy* changes:
+
+>>> configure_cpu_devices(2)                  # first thing in a fresh process (before any TF op)
+>>> strategy = make_strategy("mirrored")      # one replica per device, gradients all-reduced
+>>> model, history = train_model(build_fn, train_ds, strategy=strategy, epochs=3)
+
+``build_fn`` is a function with no arguments that creates *and compiles* the model:
+:func:`train_model` calls it inside ``strategy.scope()``, so that the variables (weights
+and optimizer slots) are created as mirrored variables, one copy per replica. The
+dataset's batch size is the *global* batch: each of the N replicas gets 1/N of it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+__all__ = ["configure_cpu_devices", "make_strategy", "global_batch_size", "train_model", "STRATEGY_KINDS"]
+
+STRATEGY_KINDS = ("default", "one_device", "mirrored")
+
+
+def configure_cpu_devices(n: int) -> list[str]:
+    """Split the physical CPU into ``n`` logical CPU devices (lesson 13).
+
+    This lets a laptop rehearse multi-device training: ``MirroredStrategy`` then sees
+    ``n`` devices, as it would see ``n`` GPUs. TensorFlow fixes its devices when the
+    first operation runs, so call this first in a fresh process (a lesson's setup cell).
+
+    Args:
+        n: number of logical CPU devices, >= 1.
+
+    Returns:
+        the logical CPU device names, e.g. ``["/device:CPU:0", "/device:CPU:1"]``.
+
+    Raises:
+        RuntimeError: TensorFlow is already initialised with a different number of devices
+            (restart the kernel and call this before anything else).
+    """
+    import tensorflow as tf
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive int. Received: n={n!r}")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+    except RuntimeError:
+        existing = tf.config.list_logical_devices("CPU")
+        if len(existing) != n:
+            raise RuntimeError(
+                f"TensorFlow is already running with {len(existing)} logical CPU device(s), so it cannot be "
+                f"split into {n} now: restart the kernel (or process) and call configure_cpu_devices({n}) "
+                "before any other TensorFlow operation") from None
+    return [device.name for device in tf.config.list_logical_devices("CPU")]
+
+
+def make_strategy(kind: str = "default", devices=None):
+    """A ``tf.distribute`` strategy by name (lesson 13).
+
+    Args:
+        kind: ``"default"`` (no distribution: the strategy Keras uses anyway),
+            ``"one_device"`` (everything placed on ``devices[0]``), or ``"mirrored"``
+            (synchronous data parallelism: one replica per device, gradients summed
+            with an all-reduce after every step).
+        devices: device names; by default all GPUs, or all logical CPUs when there is no GPU.
+
+    Returns:
+        a ``tf.distribute.Strategy``.
+    """
+    import tensorflow as tf
+
+    if kind not in STRATEGY_KINDS:
+        raise ValueError(f"kind must be one of {STRATEGY_KINDS}. Received: kind={kind!r}")
+    if isinstance(devices, str):
+        raise TypeError("devices must be a list of device names, e.g. ['/cpu:0', '/cpu:1'], not one string")
+    if kind == "default":
+        return tf.distribute.get_strategy()
+    if devices is None:
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices must name at least one device")
+    if kind == "one_device":
+        return tf.distribute.OneDeviceStrategy(devices[0])
+    # Logical CPUs cannot use NCCL; a plain copy-and-add all-reduce works on any device.
+    return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
+def global_batch_size(per_replica: int, strategy=None) -> int:
+    """The batch size to give the dataset so that every replica gets ``per_replica`` examples."""
+    import tensorflow as tf
+
+    if isinstance(per_replica, bool) or not isinstance(per_replica, numbers.Integral) or per_replica < 1:
+        raise ValueError(f"per_replica must be a positive int. Received: per_replica={per_replica!r}")
+    strategy = strategy or tf.distribute.get_strategy()
+    return int(per_replica) * strategy.num_replicas_in_sync
+
+
+def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None, callbacks=None,
+                verbose: int = 0):
+    """Build, compile and fit a Keras model, optionally under a ``tf.distribute`` strategy (lesson 13).
+
+    Args:
+        build_fn: a function with no arguments returning a *compiled* ``keras.Model``.
+            It is called inside ``strategy.scope()``: create the layers, the optimizer and
+            the metrics there, never before.
+        train: a ``tf.data.Dataset`` of ``(inputs, targets)`` batches (the batch size is the
+            global batch, split across replicas), or a tuple ``(x, y)`` of arrays/dicts.
+        validation: optional validation data in the same form.
+        epochs: number of passes over ``train``.
+        strategy: a ``tf.distribute.Strategy``; ``None`` means the default (no distribution).
+        callbacks: optional list of Keras callbacks.
+        verbose: passed to ``fit`` (the lessons use 0).
+
+    Returns:
+        ``(model, history)``: the trained model and its ``keras.callbacks.History``.
+    """
+    import keras
+    import tensorflow as tf
+
+    if not callable(build_fn):
+        raise TypeError(f"build_fn must be a function that returns a compiled model. Received: {build_fn!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int. Received: epochs={epochs!r}")
+    if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
+                        f"Received: {type(strategy).__name__}")
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = build_fn()
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"build_fn must return a keras.Model. Received: {type(model).__name__}")
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError("build_fn must compile the model (model.compile(optimizer=..., loss=...)) "
+                             "inside itself, so that the optimizer is created under the strategy")
+    if isinstance(train, tf.data.Dataset):
+        # shuffle=False: a Dataset shuffles itself (make_dataset(..., shuffle=True)).
+        history = model.fit(train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
+                            verbose=verbose, shuffle=False)
+    elif isinstance(train, tuple) and len(train) == 2:
+        history = model.fit(*train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
+                            verbose=verbose)
+    else:
+        raise TypeError(f"train must be a tf.data.Dataset or a tuple (x, y). Received: {type(train).__name__}")
+    return model, history

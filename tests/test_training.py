@@ -1,0 +1,145 @@
+"""Tests of mmgen_lib.training: train_model with and without a tf.distribute strategy (lesson 13).
+
+Splitting the CPU into logical devices must happen before TensorFlow runs any
+operation, so the multi-device tests run in a fresh subprocess.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_strategy, train_model
+
+
+def _data(n=128):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0]], "float32")).astype("float32")
+    return x, y
+
+
+def _build():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    return model
+
+
+def test_train_model_default_strategy_learns():
+    x, y = _data()
+    model, history = train_model(_build, tf.data.Dataset.from_tensor_slices((x, y)).batch(32), epochs=5)
+    assert isinstance(model, keras.Model)
+    assert len(history.history["loss"]) == 5
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_train_model_accepts_arrays_and_validation():
+    x, y = _data()
+    _, history = train_model(_build, (x, y), validation=(x[:16], y[:16]), epochs=2)
+    assert set(history.history) >= {"loss", "val_loss"}
+
+
+def test_same_seed_same_result():
+    x, y = _data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    first = [w.numpy() for w in train_model(_build, ds, epochs=2)[0].weights]
+    second = [w.numpy() for w in train_model(_build, ds, epochs=2)[0].weights]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_device_strategy_trains_like_default():
+    x, y = _data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    plain = train_model(_build, ds, epochs=2)[0]
+    placed = train_model(_build, ds, epochs=2, strategy=make_strategy("one_device", ["/cpu:0"]))[0]
+    for a, b in zip(plain.weights, placed.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_global_batch_size_default_is_per_replica():
+    assert global_batch_size(32) == 32
+    with pytest.raises(ValueError, match="per_replica must be a positive int"):
+        global_batch_size(0)
+
+
+def test_bad_arguments_raise():
+    x, y = _data()
+    with pytest.raises(TypeError, match="build_fn must be a function"):
+        train_model(None, (x, y))
+    with pytest.raises(TypeError, match="build_fn must return a keras.Model"):
+        train_model(lambda: "model", (x, y))
+    uncompiled = lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])  # noqa: E731
+    with pytest.raises(ValueError, match="build_fn must compile the model"):
+        train_model(uncompiled, (x, y))
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        train_model(_build, (x, y), epochs=0)
+    with pytest.raises(TypeError, match="strategy must be a tf.distribute.Strategy"):
+        train_model(_build, (x, y), strategy="mirrored")
+    with pytest.raises(TypeError, match="train must be a tf.data.Dataset or a tuple"):
+        train_model(_build, [x, y])
+    with pytest.raises(ValueError, match="kind must be one of"):
+        make_strategy("tpu")
+    with pytest.raises(TypeError, match="devices must be a list"):
+        make_strategy("mirrored", devices="/cpu:0")
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        configure_cpu_devices(0)
+
+
+def test_configure_cpu_devices_after_start_explains_restart():
+    tf.constant(1.0)  # TensorFlow is initialised in this process by now
+    n = len(tf.config.list_logical_devices("CPU"))
+    assert configure_cpu_devices(n) == [d.name for d in tf.config.list_logical_devices("CPU")]
+    with pytest.raises(RuntimeError, match="restart the kernel"):
+        configure_cpu_devices(n + 1)
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import json
+    from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_strategy, train_model
+    devices = configure_cpu_devices(2)
+    import keras, numpy as np, tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0]], "float32")).astype("float32")
+
+    def build():
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+        return model
+
+    strategy = make_strategy("mirrored")
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(global_batch_size(16, strategy))
+    mirrored, history = train_model(build, ds, epochs=3, strategy=strategy)
+    plain, _ = train_model(build, ds, epochs=3)
+    print(json.dumps({
+        "devices": devices,
+        "replicas": strategy.num_replicas_in_sync,
+        "global_batch": global_batch_size(16, strategy),
+        "variable_type": type(mirrored.weights[0].value).__name__,
+        "losses": history.history["loss"],
+        "max_weight_difference": max(float(np.abs(a.numpy() - b.numpy()).max())
+                                     for a, b in zip(mirrored.weights, plain.weights)),
+    }))
+""")
+
+
+def test_mirrored_strategy_over_two_logical_cpus_trains():
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["devices"] == ["/device:CPU:0", "/device:CPU:1"]
+    assert report["replicas"] == 2
+    assert report["global_batch"] == 32
+    assert report["variable_type"] == "MirroredVariable"
+    assert report["losses"][-1] < 0.5 * report["losses"][0]
+    # Synchronous data parallelism computes the same update as one device on the global batch.
+    assert report["max_weight_difference"] < 1e-5
