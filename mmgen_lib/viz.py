@@ -6,6 +6,8 @@ setup cell calls on purpose (small, legible PNGs keep the committed notebooks li
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 __all__ = ["use_course_style", "show_images", "plot_history", "plot_confusion", "plot_grouped_bars",
@@ -30,7 +32,10 @@ def _figure(nrows=1, ncols=1, figsize=None):
 
 
 def show_images(images, titles=None, ncols: int = 8, title: str | None = None, size: float = 1.3):
-    """A grid of images (uint8 0..255 or float 0..1), optional small titles under each."""
+    """A grid of images (uint8 0..255 or float 0..1), optional small titles above each.
+
+    Titles are wrapped to the image width, so whole captions stay legible.
+    """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"images must be (n, height, width, 1 or 3). Received shape {images.shape}")
@@ -39,14 +44,17 @@ def show_images(images, titles=None, ncols: int = 8, title: str | None = None, s
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = _figure(nrows, ncols, figsize=(size * ncols, (size + (0.35 if titles else 0)) * nrows))
+    if titles is not None:
+        titles = ["\n".join(textwrap.wrap(str(t), width=max(8, int(size * 12)))) for t in titles]
+    title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
+    fig, axes = _figure(nrows, ncols, figsize=(size * ncols, (size + 0.16 * title_lines) * nrows + (0.3 if title else 0)))
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
             image = images[k]
             ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
             if titles is not None:
-                ax.set_title(str(titles[k]), fontsize=7)
+                ax.set_title(titles[k], fontsize=7)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -4,7 +4,7 @@ Each lesson is written as a jupytext "percent" script, ``lessons/src/NN_topic.py
 (cell tags as ``# %% tags=["raises-exception"]``). This tool turns each script into
 ``lessons/NN_topic.ipynb``, executes it top to bottom in a fresh kernel (so every
 committed output is real), and strips the noise that would make diffs unreadable:
-execution counts, timing metadata and per-cell metadata other than tags.
+timing metadata and per-cell metadata other than tags.
 
     python tools/build_notebooks.py                 # every lesson
     python tools/build_notebooks.py 01 05_fusion    # lessons whose stem starts with these
@@ -32,19 +32,18 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop execution counts and metadata noise; keep tags and the outputs."""
+    """Drop metadata noise; keep tags, outputs and execution counts.
+
+    Execution counts stay because nbval treats a cell with outputs but no count as
+    "unrun"; from a fresh top-to-bottom run they are simply 1, 2, 3, ... so they are
+    deterministic and do not add noise to diffs.
+    """
     notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
                                             "language_info": {"name": "python"}})
     for index, cell in enumerate(notebook.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
         cell.id = f"cell-{index:03d}"
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output.execution_count = None
-                output.pop("metadata", None) if output.get("metadata") == {} else None
     return notebook
 
 
