@@ -417,8 +417,11 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
     images, audio = arrays["images"], mu_law_decode(arrays["audio"])
     if noise:
         rng = np.random.default_rng([manifest["seed"], list(SPLITS).index(split), 1])
-        images = np.clip(images + rng.normal(0, IMAGE_NOISE_STD, images.shape), 0, 255).astype(np.uint8)
-        audio = np.clip(audio + rng.normal(0, AUDIO_NOISE_STD, audio.shape), -1, 1).astype(np.float32)
+        # float32 noise keeps the peak memory of loading the train split low (~100 MB less)
+        image_noise = rng.standard_normal(images.shape, dtype=np.float32) * IMAGE_NOISE_STD
+        images = np.clip(np.round(images + image_noise), 0, 255).astype(np.uint8)
+        audio_noise = rng.standard_normal(audio.shape, dtype=np.float32) * AUDIO_NOISE_STD
+        audio = np.clip(audio + audio_noise, -1, 1).astype(np.float32)
     return ShapesWorldSplit(split, images, audio, arrays["labels"].astype(np.int64), arrays["captions"].tolist(),
                             arrays["questions"].tolist(), arrays["answers"].tolist())
 

@@ -67,10 +67,12 @@ def split_arrays(split, tokenizer=None, caption_len: int = CAPTION_LEN, question
         with a tokenizer, ``caption_ids`` (n, caption_len), ``question_ids`` (n, question_len)
         and ``answer_ids`` (n,) (the answer word's id).
     """
+    # Spectrograms in chunks of 500 clips: the STFT's intermediate tensors stay small.
+    spectrograms = [log_mel_spectrogram(split.audio[i:i + 500]).numpy() for i in range(0, len(split.audio), 500)]
     arrays = {
         "image": split.images.astype(np.float32) / 255.0,
         "audio": split.audio,
-        "spectrogram": log_mel_spectrogram(split.audio).numpy(),
+        "spectrogram": np.concatenate(spectrograms),
     }
     for k, name in enumerate(ATTRIBUTE_NAMES):
         arrays[name] = split.labels[:, k].astype(np.int32)

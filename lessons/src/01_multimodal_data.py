@@ -180,13 +180,13 @@ print("max difference:", float(np.abs(library - mine).max().round(5)))
 # brightest band sits (size).
 
 # %%
-log_mel = pipeline.log_mel_spectrogram(train.audio).numpy()  # (5000, 28, 40)
 size = train.label("size")
 fig, axes = plt.subplots(2, 3, figsize=(10, 4.6), sharex=True, sharey=True)
 for col, (name, k) in enumerate(zip(data.ATTRIBUTES["material"], range(3))):
     for row, size_name in enumerate(data.ATTRIBUTES["size"]):
         index = int(np.flatnonzero((material == k) & (size == row))[0])
-        viz.plot_spectrogram(log_mel[index], title=f"{size_name} {name}", ax=axes[row, col])
+        log_mel = pipeline.log_mel_spectrogram(train.audio[index]).numpy()  # (28, 40)
+        viz.plot_spectrogram(log_mel, title=f"{size_name} {name}", ax=axes[row, col])
 fig.suptitle("Log-mel spectrograms: material sets the decay, size sets the pitch")
 fig.tight_layout()
 plt.show()
@@ -254,7 +254,7 @@ def mean_colors(images):
 
 def dominant_frequencies(audio):
     freqs = np.fft.rfftfreq(audio.shape[1], 1 / data.SAMPLE_RATE)
-    return freqs[np.abs(np.fft.rfft(audio, axis=1)).argmax(axis=1)]
+    return freqs[np.abs(np.fft.rfft(audio, axis=1)).argmax(axis=1)]  # (n,)
 
 
 def log_decay(audio):
@@ -283,9 +283,9 @@ size_from_pitch_acc = np.mean(apply_thresholds(dominant_frequencies(test.audio),
 order, cuts = fit_thresholds(log_decay(train.audio), train.label("material"))
 material_from_decay_acc = np.mean(apply_thresholds(log_decay(test.audio), order, cuts) == test.label("material"))
 
-image_means = test.images.reshape(len(test), -1, 3).mean(axis=1)
-centroids = np.stack([train.images.reshape(len(train), -1, 3).mean(axis=1)[train.label("material") == k].mean(0)
-                      for k in range(3)])
+image_means = test.images.mean(axis=(1, 2), dtype=np.float32)  # (n, 3): the image's average colour
+train_means = train.images.mean(axis=(1, 2), dtype=np.float32)
+centroids = np.stack([train_means[train.label("material") == k].mean(axis=0) for k in range(3)])
 material_pred = ((image_means[:, None, :] - centroids) ** 2).sum(-1).argmin(1)
 material_from_pixels_acc = np.mean(material_pred == test.label("material"))
 
