@@ -231,21 +231,23 @@ def audit(lessons_dir=LESSONS) -> str:
 
 
 # -------------------------------------------------------------- math → SVG
-_MATHTEXT_FIXES = [(r"\lVert", r"\Vert"), (r"\rVert", r"\Vert"), (r"\lvert", "|"), (r"\rvert", "|"),
-                   (r"\dfrac", r"\frac"), (r"\tfrac", r"\frac"), (r"\boldsymbol", r"\mathbf"),
-                   (r"\bm", r"\mathbf"), (r"\operatorname*", r"\operatorname"), (r"\!", ""),
-                   (r"\displaystyle", ""), (r"\textstyle", ""), (r"\lbrace", r"\{"), (r"\rbrace", r"\}")]
-_MATHTEXT_WORDS = {"le": "leq", "ge": "geq", "to": "rightarrow", "gets": "leftarrow", "ne": "neq",
-                   "land": "wedge", "lor": "vee", "iff": "Leftrightarrow", "implies": "Rightarrow"}
+# LaTeX commands mathtext lacks → an equivalent it has ("" drops the command).
+_MATHTEXT_COMMANDS = {
+    "lVert": r"\Vert", "rVert": r"\Vert", "lvert": "|", "rvert": "|", "dfrac": r"\frac", "tfrac": r"\frac",
+    "boldsymbol": r"\mathbf", "bm": r"\mathbf", "displaystyle": "", "textstyle": "", "limits": "", "nolimits": "",
+    "lbrace": r"\{", "rbrace": r"\}", "le": r"\leq", "ge": r"\geq", "to": r"\rightarrow", "gets": r"\leftarrow",
+    "ne": r"\neq", "land": r"\wedge", "lor": r"\vee", "iff": r"\Leftrightarrow", "implies": r"\Rightarrow",
+    **{f"{size}{side}": "" for size in ("big", "Big", "bigg", "Bigg") for side in ("", "l", "r", "m")},
+}
 _ENVIRONMENT = re.compile(r"\\begin\{(aligned|align\*?|gathered|gather\*?|equation\*?|split)\}(.*?)\\end\{\1\}",
                           re.DOTALL)
 _PATH_COMMANDS = {1: ("M", 1), 2: ("L", 1), 3: ("Q", 2), 4: ("C", 3)}
 
 
 def _mathtext(tex: str) -> str:
-    for old, new in _MATHTEXT_FIXES:
-        tex = tex.replace(old, new)
-    tex = re.sub(r"\\([a-zA-Z]+)", lambda m: "\\" + _MATHTEXT_WORDS.get(m.group(1), m.group(1)), tex)
+    """Rewrite LaTeX that mathtext does not know into an equivalent it knows."""
+    tex = re.sub(r"\\([a-zA-Z]+)\*?", lambda m: _MATHTEXT_COMMANDS.get(m.group(1), "\\" + m.group(1)) + " ", tex)
+    tex = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", tex.replace(r"\!", ""))
     return " ".join(tex.split())
 
 
@@ -339,8 +341,8 @@ SITE_CSS = """
   font-family: system-ui, sans-serif; font-size: 14px; max-width: 1100px; }
 .mm-nav a { color: #1f5fa8; text-decoration: none; } .mm-nav a:hover { text-decoration: underline; }
 .mm-nav .mm-here { font-weight: 600; } .mm-nav .mm-spacer { flex: 1; }
-.mm-math-display { display: block; text-align: center; margin: .6em 0; }
-.mm-math-raw { background: #fff7e0; } .mm-math-raw.mm-display { display: block; padding: .3em; }
+img.mm-math { display: inline-block; margin: 0; max-width: none; }
+.mm-math-display { display: block; text-align: center; margin: .6em 0; overflow-x: auto; }
 """
 _STANDALONE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
