@@ -219,6 +219,8 @@ class TextEncoder(layers.Layer):
 
     def _transformer(self, ids, mask, training):
         seq_len = ops.shape(ids)[1]
+        if isinstance(seq_len, int) and seq_len > self.max_len:
+            raise ValueError(f"sequences of length {seq_len} are longer than max_len={self.max_len}")
         x = self.embedding(ids) + self.positions(ops.arange(seq_len))  # (batch, seq_len, embed_dim)
         x = self.project(x)  # (batch, seq_len, units)
         attention_mask = ops.expand_dims(mask, 1)  # (batch, 1, seq_len): every query sees only real keys

@@ -178,6 +178,10 @@ def test_text_encoder_rejects_bad_inputs():
         small_text()(IDS.astype("float32"))
     with pytest.raises(ValueError, match="longer than max_len=4"):
         small_text("transformer", max_len=4)(IDS)
+    built = small_text("transformer", max_len=8)
+    built(IDS)
+    with pytest.raises(ValueError, match="longer than max_len=8"):
+        built(np.pad(IDS, ((0, 0), (0, 2))))
     with pytest.raises(ValueError, match=r"shape \(batch, seq_len\)"):
         small_text()(IDS[..., None])
 
