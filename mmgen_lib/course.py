@@ -3,6 +3,7 @@
     python -m mmgen_lib.course student --out DIR   # notebooks with the solutions taken out
     python -m mmgen_lib.course site --out DIR      # the executed course as offline HTML
     python -m mmgen_lib.course audit               # exercises and checks per lesson
+    python -m mmgen_lib.course grade NB.ipynb ...  # re-run learners' notebooks, report each check
 
 An exercise in a lesson is a code cell tagged ``solution`` whose reference answer sits
 between a ``# YOUR CODE HERE`` line and a ``# END OF YOUR CODE`` line, followed by a cell
@@ -455,15 +456,52 @@ def build_site(out, lessons_dir=LESSONS) -> Path:
     return index_page
 
 
+# ------------------------------------------------------------------- grade
+def grade(path, execute: bool = True, timeout: int = 600) -> list[dict]:
+    """Grade a learner's student-edition notebook with its own checks.
+
+    Re-executes it in a fresh kernel (unless ``execute=False``: then the saved outputs are read)
+    and returns one dict per exercise: ``{"exercise": n, "passed": bool, "message": str}``.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    if execute:
+        from nbclient import NotebookClient
+
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(Path(path).resolve().parent)}}).execute()
+    results = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or "exercise-check" not in _tags(cell):
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if errors:
+            message = f"{errors[0].ename}: {errors[0].evalue}".splitlines()[0]
+        else:
+            message = next((line for line in text.splitlines() if line.startswith("Check passed")), "no output")
+        results.append({"exercise": len(results) + 1, "cell": index, "passed": not errors and "Check passed" in text,
+                        "message": message})
+    return results
+
+
 # --------------------------------------------------------------------- CLI
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmgen_lib.course", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("student", "site", "audit"))
+    parser.add_argument("command", choices=("student", "site", "audit", "grade"))
+    parser.add_argument("notebooks", nargs="*", help="grade: the learners' notebooks")
     parser.add_argument("--out", help="output folder (student, site)")
     parser.add_argument("--lessons", default=str(LESSONS), help="lessons folder (default: %(default)s)")
+    parser.add_argument("--saved", action="store_true", help="grade: read the saved outputs, do not re-run")
     args = parser.parse_args(argv)
     if args.command == "audit":
         print(audit(args.lessons))
+        return 0
+    if args.command == "grade":
+        print("| notebook | exercise | result | message |\n| --- | --- | --- | --- |")
+        for notebook in args.notebooks:
+            for row in grade(notebook, execute=not args.saved):
+                result = "passed" if row["passed"] else "not yet"
+                print(f"| {notebook} | {row['exercise']} | {result} | {row['message'].replace('|', '/')} |")
         return 0
     if not args.out:
         parser.error(f"{args.command} needs --out DIR")

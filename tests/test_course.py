@@ -275,3 +275,16 @@ class _StudentEditionRun:
 for _path in LESSON_PATHS:  # one class per lesson: its own xdist scope
     _name = f"TestStudentEdition_{_path.stem}"
     globals()[_name] = type(_name, (_StudentEditionRun,), {"lesson": _path})
+
+
+def test_grade_reads_each_check_of_a_learner_notebook(tmp_path):
+    student = course.student_notebook(_toy_notebook())
+    check = student.cells[3]
+    check.outputs = [nbformat.v4.new_output("error", ename="ExerciseCheckFailed", evalue="Not quite: shape (2,)",
+                                            traceback=[])]
+    nbformat.write(student, tmp_path / "learner.ipynb")
+    assert course.grade(tmp_path / "learner.ipynb", execute=False) == [
+        {"exercise": 1, "cell": 3, "passed": False, "message": "ExerciseCheckFailed: Not quite: shape (2,)"}]
+    check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Check passed: ok\n")]
+    nbformat.write(student, tmp_path / "learner.ipynb")
+    assert course.grade(tmp_path / "learner.ipynb", execute=False)[0]["passed"]
