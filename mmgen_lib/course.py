@@ -237,6 +237,7 @@ _MATHTEXT_COMMANDS = {
     "lVert": r"\Vert", "rVert": r"\Vert", "lvert": "|", "rvert": "|", "dfrac": r"\frac", "tfrac": r"\frac",
     "boldsymbol": r"\mathbf", "bm": r"\mathbf", "displaystyle": "", "textstyle": "", "limits": "", "nolimits": "",
     "lbrace": r"\{", "rbrace": r"\}", "le": r"\leq", "ge": r"\geq", "to": r"\rightarrow", "gets": r"\leftarrow",
+    "texttt": r"\mathtt", "textbf": r"\mathbf", "textit": r"\mathit", "textrm": r"\mathrm", "tag": "",
     "ne": r"\neq", "land": r"\wedge", "lor": r"\vee", "iff": r"\Leftrightarrow", "implies": r"\Rightarrow",
     **{f"{size}{side}": "" for size in ("big", "Big", "bigg", "Bigg") for side in ("", "l", "r", "m")},
 }
@@ -281,7 +282,11 @@ def _svg_line(tex: str, size: float) -> tuple[str, float, float, float]:
     return svg, box_w / size, box_h / size, (depth + pad) / size
 
 
+MATH_STATS = {"drawn": 0, "raw": []}  # what build_site reports: equations drawn / left as LaTeX
+
+
 def _raw_latex(tex: str, display: bool) -> str:
+    MATH_STATS["raw"].append(tex)
     # A Markdown code span (not HTML): the exporter re-parses inline HTML tags one by one.
     shown = " ".join(tex.replace("`", "'").split())
     return f"\n\n`` {shown} ``\n\n" if display else f"`` {shown} ``"
@@ -304,6 +309,7 @@ def math_html(tex: str, display: bool = False) -> str:
         src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
         images.append(f'<img class="mm-math" alt="{alt}" src="{src}" style="height:{height * scale:.3f}em;'
                       f'width:{width * scale:.3f}em;vertical-align:{-depth * scale:.3f}em">')
+    MATH_STATS["drawn"] += 1
     if display:
         return '<span class="mm-math-display">' + "<br>".join(images) + "</span>"
     return images[0]
@@ -427,6 +433,7 @@ def build_site(out, lessons_dir=LESSONS) -> Path:
     _refuse_inside_lessons(out, lessons_dir)
     paths = lesson_paths(lessons_dir)
     exporter = _exporter()
+    MATH_STATS.update(drawn=0, raw=[])
     rows = []
     for index, path in enumerate(paths):
         notebook = nbformat.read(path, as_version=4)
@@ -511,6 +518,9 @@ def main(argv=None) -> int:
     else:
         index = build_site(args.out, args.lessons)
         print(f"site: {index} (open it in a browser; no network needed)")
+        raw = sorted(set(MATH_STATS["raw"]))
+        print(f"equations: {MATH_STATS['drawn']} drawn as SVG, {len(MATH_STATS['raw'])} shown as LaTeX source"
+              + "".join(f"\n  {tex}" for tex in raw))
     return 0
 
 
