@@ -238,7 +238,10 @@ class ImageDecoder(keras.layers.Layer):
         (batch, 3), and ``image`` (batch, 32, 32, 3). Only for ``compositing=True``."""
         if not self.compositing:
             raise ValueError("decompose() needs compositing=True: this decoder paints RGB directly")
-        hidden, grid = self._features(ops.convert_to_tensor(inputs))
+        inputs = ops.convert_to_tensor(inputs)
+        if not self.built:  # decompose() may be called before the layer's first __call__
+            self.build(tuple(inputs.shape))
+        hidden, grid = self._features(inputs)
         mask = self.to_mask(grid)  # (batch, 32, 32, 1)
         colour = self.to_colour(hidden)[:, None, None, :]  # (batch, 1, 1, 3)
         background = self.to_background(hidden)[:, None, None, :]  # (batch, 1, 1, 3)
