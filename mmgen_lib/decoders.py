@@ -13,6 +13,9 @@ from keras import ops
 
 # ============================================================== TextDecoder (lesson 08)
 # (owned by the text-generation work: edit only between these two markers)
+import warnings  # noqa: E402 (TransformerTextDecoder silences one expected Keras warning)
+
+
 @keras.saving.register_keras_serializable(package="mmgen_lib")
 class TextDecoder(keras.layers.Layer):
     """A GRU language model conditioned on a context vector: the seed's joint decoder D.
@@ -142,6 +145,136 @@ class TextDecoder(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
                 "units": self.units, "context_dim": self.context_dim, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class TransformerTextDecoder(keras.layers.Layer):
+    """A small Transformer decoder: causal self-attention over the words so far and
+    cross-attention over the encoder features (the alternative to :class:`TextDecoder`).
+
+    Each block (pre-norm) is ``x += SelfAttention(LN(x), causal)``,
+    ``x += CrossAttention(LN(x), memory)``, ``x += FFN(LN(x))``; the memory is the context
+    projected to ``embed_dim``: one vector (batch, context_dim) or a sequence of them
+    (batch, n_ctx, context_dim), e.g. the 4x4 image grid of ``ImageEncoder(return_grid=True)``
+    plus an audio vector. Generation has the same API as :class:`TextDecoder`; its state is
+    the prefix of token ids, which :meth:`step` re-reads (no key/value cache: with at most
+    ``max_len`` = 16 tokens that costs little). Taught in lesson 08.
+
+    Args:
+        vocab_size: number of token ids (padding id 0 included), >= 2.
+        embed_dim: model width (token, position and memory vectors); divisible by ``num_heads``.
+        num_heads: attention heads.
+        ff_dim: hidden size of the feed-forward sublayer.
+        num_layers: number of decoder blocks.
+        max_len: the longest input sequence (size of the learned position table).
+        dropout: dropout rate inside the blocks during training, in [0, 1).
+
+    Call arguments:
+        inputs: ``[context, input_ids]`` as for :class:`TextDecoder`; ``context`` may also be a
+            sequence (batch, n_ctx, context_dim).
+        training: whether dropout is active.
+
+    Input shape:
+        ``[(batch, context_dim) or (batch, n_ctx, context_dim), (batch, seq_len)]``, seq_len <= max_len.
+
+    Output shape:
+        logits ``(batch, seq_len, vocab_size)``.
+    """
+
+    def __init__(self, vocab_size, embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, max_len=16, dropout=0.0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_heads", num_heads),
+                            ("ff_dim", ff_dim), ("num_layers", num_layers), ("max_len", max_len)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+        if vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim must be divisible by num_heads. Received: embed_dim={embed_dim}, "
+                             f"num_heads={num_heads}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        self.vocab_size, self.embed_dim, self.num_heads = int(vocab_size), int(embed_dim), int(num_heads)
+        self.ff_dim, self.num_layers, self.max_len, self.dropout = int(ff_dim), int(num_layers), int(max_len), float(
+            dropout)
+        key_dim = self.embed_dim // self.num_heads
+        self.token_embedding = keras.layers.Embedding(self.vocab_size, self.embed_dim, name="token_embedding")
+        self.position_embedding = keras.layers.Embedding(self.max_len, self.embed_dim, name="position_embedding")
+        self.memory_projection = keras.layers.Dense(self.embed_dim, name="memory_projection")
+        self.self_attention = [keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout,
+                                                               name=f"self_attention_{i}") for i in range(num_layers)]
+        self.cross_attention = [keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout,
+                                                                name=f"cross_attention_{i}") for i in range(num_layers)]
+        self.feed_forward = [keras.Sequential([keras.layers.Dense(self.ff_dim, activation="relu"),
+                                               keras.layers.Dense(self.embed_dim)], name=f"feed_forward_{i}")
+                             for i in range(num_layers)]
+        self.norms = [keras.layers.LayerNormalization(name=f"norm_{i}") for i in range(3 * num_layers + 1)]
+        self.to_logits = keras.layers.Dense(self.vocab_size, name="to_logits")
+
+    def build(self, input_shape):
+        context_shape = tuple(input_shape[0])
+        if len(context_shape) not in (2, 3):
+            raise ValueError("context must be (batch, context_dim) or (batch, n_ctx, context_dim). "
+                             f"Received shape {context_shape}")
+        d, sequence = self.embed_dim, (None, None, self.embed_dim)
+        self.token_embedding.build((None, None))
+        self.position_embedding.build((None, None))
+        self.memory_projection.build((None, None, context_shape[-1]))
+        for i in range(self.num_layers):
+            self.self_attention[i].build(sequence, sequence)
+            self.cross_attention[i].build(sequence, sequence)
+            self.feed_forward[i].build(sequence)
+        for norm in self.norms:
+            norm.build((None, None, d))
+        self.to_logits.build((None, None, d))
+        self.built = True
+
+    def call(self, inputs, training=False, mask=None, return_attention=False):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(f"TransformerTextDecoder expects inputs [context, input_ids]. "
+                             f"Received: {type(inputs).__name__}")
+        context, input_ids = inputs
+        if len(context.shape) == 2:
+            context = ops.expand_dims(context, 1)  # one memory vector: (batch, 1, context_dim)
+        if len(context.shape) != 3 or len(input_ids.shape) != 2:
+            raise ValueError("expected context (batch, [n_ctx,] context_dim) and input_ids (batch, seq_len). "
+                             f"Received shapes {tuple(context.shape)} and {tuple(input_ids.shape)}")
+        if input_ids.shape[1] is not None and input_ids.shape[1] > self.max_len:
+            raise ValueError(f"input_ids has {input_ids.shape[1]} positions, more than max_len={self.max_len}")
+        memory = self.memory_projection(context)  # (batch, n_ctx, d)
+        positions = ops.arange(ops.shape(input_ids)[1])
+        x = self.token_embedding(input_ids) + self.position_embedding(positions)[None]  # (batch, seq_len, d)
+        for i in range(self.num_layers):
+            h = self.norms[3 * i](x)
+            x = x + self.self_attention[i](h, h, use_causal_mask=True, training=training)
+            h = self.norms[3 * i + 1](x)
+            with warnings.catch_warnings():  # one memory vector: its softmax weight is 1, as intended
+                warnings.filterwarnings("ignore", message="You are using a softmax over axis")
+                attended, scores = self.cross_attention[i](h, memory, return_attention_scores=True,
+                                                           training=training)
+            x = x + attended
+            x = x + self.feed_forward[i](self.norms[3 * i + 2](x), training=training)
+        logits = self.to_logits(self.norms[-1](x))  # (batch, seq_len, vocab_size)
+        return (logits, scores) if return_attention else logits  # scores: (batch, heads, seq_len, n_ctx)
+
+    def initial_state(self, context):
+        """The empty prefix: int32 ids of shape (batch, 0)."""
+        return ops.zeros((ops.shape(context)[0], 0), "int32")
+
+    def step(self, context, token_ids, state, training=False):
+        """Append ``token_ids`` (batch,) to the prefix ``state``; return (last logits, new prefix)."""
+        prefix = ops.concatenate([ops.cast(state, "int32"), ops.cast(token_ids, "int32")[:, None]], axis=1)
+        logits = self([ops.convert_to_tensor(context, "float32"), prefix], training=training)
+        return logits[:, -1], prefix  # (batch, vocab_size), (batch, t + 1)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape[1]), self.vocab_size)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
+                "num_heads": self.num_heads, "ff_dim": self.ff_dim, "num_layers": self.num_layers,
+                "max_len": self.max_len, "dropout": self.dropout}
 # ============================================================== end TextDecoder
 
 # ============================================================== ImageDecoder (lesson 09)

@@ -1,11 +1,11 @@
-"""TextDecoder: shapes, parameters, serialization, the GRU step against NumPy, and that it learns."""
+"""TextDecoder and TransformerTextDecoder: shapes, parameters, serialization, the step API, NumPy references."""
 
 import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.decoders import TextDecoder
-from mmgen_lib.generation import greedy_decode
+from mmgen_lib.decoders import TextDecoder, TransformerTextDecoder
+from mmgen_lib.generation import beam_search, greedy_decode
 
 V, E, U, C = 12, 8, 16, 6  # vocab, embedding, state, context sizes: tiny on purpose
 
@@ -155,3 +155,103 @@ def test_bad_call_inputs_are_rejected():
         decoder([context, ids[..., None]])
     with pytest.raises(ValueError, match=r"context must be \(batch, context_dim\)"):
         decoder.initial_state(context[:, None])
+
+
+# ----------------------------------------------------------------------------- TransformerTextDecoder
+D_MODEL, HEADS, FF, MAX_LEN = 16, 2, 32, 16
+
+
+def make_transformer(seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    return TransformerTextDecoder(V, embed_dim=D_MODEL, num_heads=HEADS, ff_dim=FF, max_len=MAX_LEN, **kwargs)
+
+
+def memory_inputs(batch=3, n_ctx=5, seq_len=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(batch, n_ctx, C)).astype("float32"), rng.integers(1, V, (batch, seq_len)).astype("int32")
+
+
+def test_transformer_output_and_attention_shapes():
+    memory, ids = memory_inputs()
+    logits, scores = make_transformer()([memory, ids], return_attention=True)
+    assert tuple(logits.shape) == (3, 6, V) and tuple(scores.shape) == (3, HEADS, 6, 5)
+    np.testing.assert_allclose(np.sum(scores, axis=-1), 1.0, atol=1e-5)  # a distribution over the memory
+
+
+def test_transformer_parameter_count_matches_the_formula():
+    decoder = make_transformer()
+    decoder(list(memory_inputs()))
+    attention = 4 * (D_MODEL * D_MODEL + D_MODEL)  # query, key, value and output projections
+    block = 2 * attention + (D_MODEL * FF + FF + FF * D_MODEL + D_MODEL) + 3 * 2 * D_MODEL
+    expected = (V * D_MODEL + MAX_LEN * D_MODEL + (C * D_MODEL + D_MODEL) + block + 2 * D_MODEL
+                + (D_MODEL * V + V))
+    assert decoder.count_params() == expected == 4_140
+
+
+def test_transformer_is_causal():
+    decoder = make_transformer()
+    memory, ids = memory_inputs()
+    changed = ids.copy()
+    changed[:, 4:] = (changed[:, 4:] % (V - 1)) + 1  # change the last two tokens only
+    before, after = decoder([memory, ids]), decoder([memory, changed])
+    np.testing.assert_allclose(before[:, :4], after[:, :4], atol=1e-5)
+    assert not np.allclose(before[:, 4:], after[:, 4:])
+
+
+def test_transformer_step_by_step_equals_teacher_forcing_and_beam_one_equals_greedy():
+    decoder = make_transformer()
+    memory, ids = memory_inputs()
+    state, logits = decoder.initial_state(memory), []
+    for t in range(ids.shape[1]):
+        step_logits, state = decoder.step(memory, ids[:, t], state)
+        logits.append(step_logits)
+    np.testing.assert_allclose(np.stack(logits, axis=1), decoder([memory, ids]), atol=1e-5)
+    np.testing.assert_array_equal(beam_search(decoder, memory, beam_width=1, max_len=6),
+                                  greedy_decode(decoder, memory, max_len=6))
+
+
+def test_transformer_accepts_a_single_context_vector():
+    memory, ids = memory_inputs(n_ctx=1)
+    decoder = make_transformer()
+    np.testing.assert_allclose(decoder([memory[:, 0], ids]), decoder([memory, ids]), atol=1e-6)
+
+
+def test_transformer_config_and_keras_round_trips(tmp_path):
+    decoder = make_transformer(num_layers=2, dropout=0.1)
+    memory, ids = memory_inputs()
+    expected = decoder([memory, ids])
+    clone = TransformerTextDecoder.from_config(decoder.get_config())
+    clone([memory, ids])
+    clone.set_weights(decoder.get_weights())
+    np.testing.assert_allclose(clone([memory, ids]), expected, atol=1e-5)
+    memory_in, ids_in = keras.Input((5, C)), keras.Input((None,), dtype="int32")
+    model = keras.Model([memory_in, ids_in], decoder([memory_in, ids_in]))
+    model.save(tmp_path / "transformer.keras")
+    loaded = keras.models.load_model(tmp_path / "transformer.keras")
+    np.testing.assert_allclose(loaded.predict([memory, ids], verbose=0), expected, atol=1e-5)
+
+
+def test_transformer_same_seed_same_output():
+    memory, ids = memory_inputs()
+    np.testing.assert_array_equal(make_transformer(0)([memory, ids]), make_transformer(0)([memory, ids]))
+    assert not np.allclose(make_transformer(0)([memory, ids]), make_transformer(1)([memory, ids]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(vocab_size=1), "vocab_size must be at least 2"),
+    (dict(vocab_size=V, embed_dim=15, num_heads=2), "embed_dim must be divisible by num_heads"),
+    (dict(vocab_size=V, num_layers=0), "num_layers must be a positive int"),
+    (dict(vocab_size=V, dropout=-0.1), r"dropout must be a float in \[0, 1\)"),
+])
+def test_transformer_bad_arguments_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TransformerTextDecoder(**kwargs)
+
+
+def test_transformer_bad_inputs_are_rejected():
+    decoder = make_transformer()
+    memory, ids = memory_inputs(seq_len=MAX_LEN + 1)
+    with pytest.raises(ValueError, match="more than max_len=16"):
+        decoder([memory, ids])
+    with pytest.raises(ValueError, match=r"expects inputs \[context, input_ids\]"):
+        decoder(memory)
