@@ -2,15 +2,15 @@
 
 Every layer takes a LIST of modality tensors, ``[z_v, z_a]`` or ``[z_t, z_v, z_a]``:
 
-==========================  ==================================  =============================
-layer                       inputs (per modality)               output
-==========================  ==================================  =============================
-:class:`EarlyFusion`        vectors (batch, d_i)                (batch, sum d_i) or (batch, units)
-:class:`LateFusion`         logits (batch, k)                   logits (batch, k)
-:class:`GatedFusion`        vectors (batch, d_i)                (batch, units)
-:class:`TensorFusion`       vectors (batch, d_i)                (batch, prod (d_i + 1)) or (batch, units)
-:class:`CrossAttentionFusion` sequences (batch, len_i, d_i)     (batch, n * dim) (mean pooling)
-==========================  ==================================  =============================
+============================  ==============================  ==========================================
+layer                         inputs (per modality)           output
+============================  ==============================  ==========================================
+:class:`EarlyFusion`          vectors (batch, d_i)            (batch, sum d_i) or (batch, units)
+:class:`LateFusion`           logits (batch, k)               logits (batch, k)
+:class:`GatedFusion`          vectors (batch, d_i)            (batch, units)
+:class:`TensorFusion`         vectors (batch, d_i)            (batch, prod (d_i + 1)) or (batch, units)
+:class:`CrossAttentionFusion` sequences (batch, len_i, d_i)   (batch, n * dim) with mean pooling
+============================  ==============================  ==========================================
 
 Missing modalities: every layer's ``call`` takes an optional ``modality_mask``
 (batch, n_modalities) of 0/1 (1 = present). A missing modality never leaks into the
@@ -219,7 +219,7 @@ class LateFusion(_ModalityFusion):
         if self.combine == "product":
             return ops.sum(mask * log_probs, axis=1)  # (batch, k)
         if self.combine == "average":
-            probs = ops.sum(mask * ops.exp(log_probs), axis=1) / ops.sum(mask, axis=1)
+            probs = ops.sum(mask * ops.exp(log_probs), axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
             return ops.log(probs + 1e-7)
         weight_logits = self.modality_logits[None, :, None] + (1.0 - mask) * _NEG_INF
         weights = ops.softmax(weight_logits, axis=1) * mask  # (batch, n, 1), missing -> 0

@@ -287,3 +287,20 @@ def test_bad_constructor_arguments_are_rejected(factory, message):
 def test_flatten_pooling_needs_fixed_lengths():
     with pytest.raises(ValueError, match="fixed sequence lengths"):
         CrossAttentionFusion(8, 2, pooling="flatten")([keras.Input((None, 3)), keras.Input((4, 3))])
+
+
+def test_cross_attention_reads_a_text_encoders_padding_mask_in_a_functional_model():
+    from mmgen_lib.encoders import TextEncoder
+
+    keras.utils.set_random_seed(0)
+    ids_input, image_input = keras.Input((6,), dtype="int32"), keras.Input((4, 5))
+    _, sequence = TextEncoder(20, embed_dim=4, units=8, return_sequences=True)(ids_input)
+    fusion = CrossAttentionFusion(dim=8, num_heads=2)
+    model = keras.Model([ids_input, image_input], fusion([sequence, image_input]))
+    ids = np.array([[3, 4, 0, 0, 0, 0], [5, 6, 7, 0, 0, 0]], "int32")
+    image = np.random.default_rng(0).normal(size=(2, 4, 5)).astype("float32")
+    states = np.asarray(model.layers[1](ids)[1])  # a plain array: no mask attached
+    with_mask = keras.ops.convert_to_numpy(fusion([states, image], mask=[ids != 0, None]))
+    without_mask = keras.ops.convert_to_numpy(fusion([states, image]))
+    np.testing.assert_allclose(model.predict([ids, image], verbose=0), with_mask, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(with_mask, without_mask, atol=1e-4)
