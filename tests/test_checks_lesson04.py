@@ -1,0 +1,67 @@
+"""Tests of the lesson 04 exercise checks: right answers pass, plausible wrong ones are explained."""
+
+import numpy as np
+import pytest
+
+from mmgen_lib.checks import ExerciseCheckFailed
+from mmgen_lib.checks.lesson04 import check_dominant_frequency, check_frame_signal, check_hann_window
+
+
+def right_frames(x, length, step):
+    n = 1 + (len(x) - length) // step
+    return np.stack([x[m * step: m * step + length] for m in range(n)])
+
+
+def test_frame_signal_accepts_the_right_answer(capsys):
+    check_frame_signal(right_frames)
+    assert "Check passed" in capsys.readouterr().out
+
+
+def one_too_many(x, length, step):
+    n = 2 + (len(x) - length) // step
+    return np.stack([np.pad(x[m * step: m * step + length], (0, max(0, m * step + length - len(x))))
+                     for m in range(n)])
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (one_too_many, "one too many"),
+    (lambda x, length, step: right_frames(x, length, step)[1:], "one too few"),
+    (lambda x, length, step: right_frames(x, length, length)[: 1 + (len(x) - length) // step], "differs|shape"),
+    (lambda x, length, step: None, "None"),
+])
+def test_frame_signal_rejects_wrong_answers(wrong, message):
+    with pytest.raises(ExerciseCheckFailed, match=message):
+        check_frame_signal(wrong)
+
+
+def test_hann_window_accepts_the_right_answer(capsys):
+    check_hann_window(lambda n: 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n))
+    assert "Check passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (np.hanning, "symmetric"),
+    (lambda n: np.ones(n), "differs"),
+])
+def test_hann_window_rejects_wrong_answers(wrong, message):
+    with pytest.raises(ExerciseCheckFailed, match=message):
+        check_hann_window(wrong)
+
+
+def right_dominant(wave, rate):
+    return float(np.argmax(np.abs(np.fft.rfft(wave))) * rate / len(wave))
+
+
+def test_dominant_frequency_accepts_the_right_answer(capsys):
+    check_dominant_frequency(right_dominant)
+    assert "Check passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda wave, rate: float(np.argmax(np.abs(np.fft.rfft(wave)))), "bin index"),
+    (lambda wave, rate: float(np.argsort(np.abs(np.fft.rfft(wave)))[-2] * rate / len(wave)), "weaker one"),
+    (lambda wave, rate: 0.0, "you returned 0 Hz"),
+])
+def test_dominant_frequency_rejects_wrong_answers(wrong, message):
+    with pytest.raises(ExerciseCheckFailed, match=message):
+        check_dominant_frequency(wrong)
