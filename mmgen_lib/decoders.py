@@ -134,7 +134,8 @@ class TextDecoder(keras.layers.Layer):
         if len(input_ids.shape) != 2:
             raise ValueError(f"input_ids must be (batch, seq_len). Received shape {tuple(input_ids.shape)}")
         embedded = self.embedding(input_ids)  # (batch, seq_len, embed_dim)
-        repeated = ops.repeat(ops.expand_dims(context, 1), ops.shape(input_ids)[1], axis=1)  # (batch, seq_len, context_dim)
+        repeated = ops.repeat(ops.expand_dims(context, 1), ops.shape(input_ids)[1], axis=1)
+        # repeated: (batch, seq_len, context_dim), the context beside every word
         x = self.input_dropout(ops.concatenate([embedded, repeated], axis=-1), training=training)
         h = self.gru(x, initial_state=[self.init_state(context)], training=training)  # (batch, seq_len, units)
         return self.to_logits(h)  # (batch, seq_len, vocab_size)
@@ -330,10 +331,10 @@ class ImageDecoder(keras.layers.Layer):
         self.filters = tuple(int(f) for f in filters)
         self.compositing = compositing
         self.start_size = 32 // 2 ** len(self.filters)
-        self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")
-        self.to_grid = keras.layers.Dense(self.start_size**2 * self.filters[0], activation="relu", name="to_grid")
+        self.hidden = keras.layers.Dense(self.hidden_units, activation="leaky_relu", name="hidden")
+        self.to_grid = keras.layers.Dense(self.start_size**2 * self.filters[0], activation="leaky_relu", name="to_grid")
         self.reshape = keras.layers.Reshape((self.start_size, self.start_size, self.filters[0]))
-        self.upsample = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu",
+        self.upsample = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu",
                                                       name=f"up{k}") for k, f in enumerate(self.filters)]
         if compositing:
             self.to_mask = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask")
