@@ -132,4 +132,313 @@ class DualEncoder(keras.Model):
 
 # ============================================================== MultimodalVAE (lesson 10)
 # (owned by the autoencoder work: edit only between these two markers)
+VAE_MODALITIES = ("image", "text", "audio")
+
+
+def _check_seed_arg(seed) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or an int >= 0. Received: seed={seed!r}")
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class GaussianSampling(keras.layers.Layer):
+    """Draw z = mu + exp(logvar / 2) * eps with eps ~ N(0, I): the reparameterisation trick (lesson 10).
+
+    The noise comes from the layer's own ``keras.random.SeedGenerator``, so the same
+    seed gives the same draws, and gradients flow to ``mu`` and ``logvar``.
+
+    Args:
+        seed: int or None, seeds the layer's noise.
+
+    Call arguments:
+        inputs: a pair ``(mu, logvar)`` of tensors with the same shape (batch, latent_dim).
+
+    Output shape:
+        (batch, latent_dim).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_seed_arg(seed)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        mu, logvar = inputs
+        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        return mu + ops.exp(0.5 * logvar) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class ProductOfExperts(keras.layers.Layer):
+    """Joint Gaussian posterior of the *present* experts and a N(0, I) prior expert (lesson 10).
+
+    A product of Gaussians is Gaussian; its precision is the sum of the precisions
+    (Wu & Goodman, 2018): with T_m = exp(-logvar_m) and presence p_m in {0, 1},
+
+        T = 1 + sum_m p_m T_m,   mu = (sum_m p_m T_m mu_m) / T,   logvar = -log T.
+
+    The prior expert (precision 1, mean 0) keeps the product defined when no
+    modality is present: the posterior is then the prior itself.
+
+    Call arguments:
+        inputs: a list ``[mus, logvars, present]``: mus and logvars (batch, n_experts, latent_dim),
+            present (batch, n_experts) of 0/1 (which experts take part, per example).
+
+    Output shape:
+        a pair ``(mu, logvar)``, each (batch, latent_dim).
+    """
+
+    def call(self, inputs):
+        mus, logvars, present = inputs
+        if len(mus.shape) != 3 or len(present.shape) != 2:
+            raise ValueError("ProductOfExperts expects mus/logvars of shape (batch, n_experts, latent_dim) and "
+                             f"present of shape (batch, n_experts). Received: {mus.shape} and {present.shape}")
+        present = ops.cast(present, mus.dtype)[..., None]  # (batch, n_experts, 1)
+        precisions = present * ops.exp(-logvars)  # (batch, n_experts, latent_dim)
+        total = 1.0 + ops.sum(precisions, axis=1)  # (batch, latent_dim), 1.0 = the prior expert
+        mu = ops.sum(precisions * mus, axis=1) / total
+        return mu, -ops.log(total)
+
+    def compute_output_shape(self, input_shape):
+        batch, _, dim = input_shape[0]
+        return (batch, dim), (batch, dim)
+
+
+def gaussian_kl(mu, logvar):
+    """KL( N(mu, exp(logvar)) || N(0, I) ) per example, summed over the latent axis (lesson 10)."""
+    return 0.5 * ops.sum(ops.exp(logvar) + ops.square(mu) - 1.0 - logvar, axis=-1)
+
+
+def shift_tolerant_squared_error(target, pred, max_shift=2):
+    """Per-example sum of squared errors, minimised over shifts of the target by up to ``max_shift`` px (lesson 10).
+
+    A caption says "on the left", not *where* on the left: ShapesWorld jitters each object
+    by +-2 px. Plain squared error then asks a text-conditioned decoder for the average
+    of all shifts, a blur; taking the best of the (2 * max_shift + 1)^2 shifts lets it draw
+    a sharp object at any of those places. ``max_shift=0`` is the plain sum of squares.
+
+    Input shape: target and pred (batch, height, width, channels). Output shape: (batch,).
+    """
+    if max_shift == 0:
+        return ops.sum(ops.square(pred - target), axis=(1, 2, 3))
+    s = int(max_shift)
+    height, width = target.shape[1], target.shape[2]
+    padded = ops.pad(target, [[0, 0], [s, s], [s, s], [0, 0]], mode="reflect")  # (batch, h + 2s, w + 2s, c)
+    errors = [ops.sum(ops.square(pred - padded[:, dy:dy + height, dx:dx + width, :]), axis=(1, 2, 3))
+              for dy in range(2 * s + 1) for dx in range(2 * s + 1)]
+    return ops.min(ops.stack(errors, axis=1), axis=1)  # (batch,)
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class MultimodalVAE(keras.Model):
+    """A multimodal VAE over image, text and audio with a product-of-experts posterior (lesson 10).
+
+    Each modality has an encoder giving a Gaussian q(z | x_m); the joint posterior of
+    any subset of modalities is their product with a N(0, I) prior expert
+    (:class:`ProductOfExperts`, MVAE of Wu & Goodman 2018). Decoders map z back to every
+    modality: an image (32, 32, 3) in [0, 1], the caption's attribute words (one
+    softmax per attribute: "a {size} {color} {material} {shape} {position}"), and a
+    (standardised) log-mel spectrogram.
+
+    Training draws, per example, a random non-empty subset of the modalities, encodes
+    only that subset and minimises the negative ELBO
+    ``sum_m w_m * recon_m + beta * KL(q(z | subset) || N(0, I))``. With
+    ``cross_reconstruction=True`` (default) every subset's z must reconstruct *all*
+    modalities — what makes text -> image or audio -> material work; with False, only
+    the modalities of the subset (the classic MVAE objective).
+
+    Args:
+        vocab_size: size of the caption vocabulary (id 0 = padding).
+        attribute_sizes: number of values per caption attribute (ShapesWorld: 3, 4, 2, 4, 3).
+        latent_dim: size of z.
+        hidden_dim: width of the encoders' and decoders' dense layers.
+        beta: weight of the KL term (beta < 1 favours reconstruction).
+        reconstruction_weights: dict modality -> weight of its reconstruction loss.
+        cross_reconstruction: decode all modalities from every subset (True) or only the present ones.
+        spectrogram_shape: (frames, mel_bins) of the audio input, both divisible by 4.
+        image_shift_tolerance: the image loss is the best over shifts of up to this many pixels
+            (:func:`shift_tolerant_squared_error`); 0 = plain squared error.
+        seed: seeds the subset draws and the latent noise.
+
+    Call arguments:
+        inputs: dict with any non-empty subset of ``"image"`` (batch, 32, 32, 3),
+            ``"text"`` (batch, seq_len) token ids and ``"audio"`` (batch, frames, mel_bins).
+        training: if True, drop modalities at random and sample z; else use all given ones and z = mu.
+
+    Returns:
+        dict with ``"image"``, ``"text"`` (batch, n_attributes, max_values) logits (impossible
+        values at -1e9), ``"audio"``, ``"mu"``, ``"logvar"`` and ``"present"`` (batch, 3).
+        ``fit`` expects targets ``{"image": images, "text": (n, n_attributes) ints, "audio": spectrograms}``.
+    """
+
+    def __init__(self, vocab_size, attribute_sizes=(3, 4, 2, 4, 3), latent_dim=16, hidden_dim=64, beta=0.1,
+                 reconstruction_weights=None, cross_reconstruction=True, spectrogram_shape=(28, 40), image_shift_tolerance=2,
+                 seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("vocab_size", vocab_size), ("latent_dim", latent_dim), ("hidden_dim", hidden_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+        sizes = tuple(int(s) for s in attribute_sizes)
+        if not sizes or min(sizes) < 2:
+            raise ValueError(f"attribute_sizes must be a non-empty list of ints >= 2. Received: {attribute_sizes!r}")
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
+            raise ValueError(f"beta must be a number >= 0. Received: beta={beta!r}")
+        weights = {"image": 1.0, "text": 1.0, "audio": 1.0, **(reconstruction_weights or {})}
+        if set(weights) != set(VAE_MODALITIES):
+            raise ValueError(f"reconstruction_weights keys must be among {VAE_MODALITIES}. "
+                             f"Received: {sorted(reconstruction_weights)}")
+        frames, bins = (int(v) for v in spectrogram_shape)
+        if frames % 4 or bins % 4:
+            raise ValueError(f"spectrogram_shape must be divisible by 4. Received: spectrogram_shape={spectrogram_shape}")
+        if isinstance(image_shift_tolerance, bool) or not isinstance(image_shift_tolerance, (int, np.integer)) \
+                or not 0 <= image_shift_tolerance <= 4:
+            raise ValueError("image_shift_tolerance must be an int in [0, 4]. "
+                             f"Received: image_shift_tolerance={image_shift_tolerance!r}")
+        _check_seed_arg(seed)
+        self.image_shift_tolerance = int(image_shift_tolerance)
+        self.vocab_size, self.attribute_sizes, self.latent_dim = int(vocab_size), sizes, int(latent_dim)
+        self.hidden_dim, self.beta, self.seed = int(hidden_dim), float(beta), seed
+        self.reconstruction_weights = {m: float(weights[m]) for m in VAE_MODALITIES}
+        self.cross_reconstruction = bool(cross_reconstruction)
+        self.spectrogram_shape = (frames, bins)
+        self._build_networks()
+        self.poe = ProductOfExperts(name="product_of_experts")
+        self.sampling = GaussianSampling(seed=seed, name="sampling")
+        self.subset_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
+        self.image_loss_tracker = keras.metrics.Mean(name="image_loss")
+        self.text_loss_tracker = keras.metrics.Mean(name="text_loss")
+        self.audio_loss_tracker = keras.metrics.Mean(name="audio_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        # text logits (batch, sum(sizes)) -> (batch, n_attributes, max_values); padding slots get -1e9
+        sizes_array = np.array(sizes)
+        offsets = np.concatenate([[0], np.cumsum(sizes_array)[:-1]])
+        slots = np.arange(sizes_array.max())
+        self._text_index = np.minimum(offsets[:, None] + slots[None, :], (offsets + sizes_array - 1)[:, None])
+        self._text_valid = slots[None, :] < sizes_array[:, None]
+        self.built = True  # every sub-network knows its input shape and is built already
+
+    def _build_networks(self):
+        L, d, h = keras.layers, self.latent_dim, self.hidden_dim
+        frames, bins = self.spectrogram_shape
+        encoders = {
+            "image": keras.Sequential([
+                keras.Input((32, 32, 3)),
+                L.Conv2D(16, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 16, 16, 16)
+                L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 8, 8, 32)
+                L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 4, 4, 32)
+                L.Flatten(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="image_encoder"),
+            "text": keras.Sequential([  # bag of words: each attribute has its own words
+                keras.Input((None,), dtype="int32"), L.Embedding(self.vocab_size, 32, mask_zero=True),
+                L.GlobalAveragePooling1D(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="text_encoder"),
+            "audio": keras.Sequential([
+                keras.Input((frames, bins)), L.Reshape((frames, bins, 1)),
+                L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/2, bins/2, 16)
+                L.Conv2D(32, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/4, bins/4, 32)
+                L.Flatten(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="audio_encoder"),
+        }
+        decoders = {
+            "image": keras.Sequential([
+                keras.Input((d,)), L.Dense(4 * 4 * 32, activation="relu"), L.Reshape((4, 4, 32)),
+                L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),  # (batch, 8, 8, 32)
+                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, 16, 16, 16)
+                L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="sigmoid")], name="image_decoder"),
+            "text": keras.Sequential([
+                keras.Input((d,)), L.Dense(h, activation="relu"), L.Dense(sum(self.attribute_sizes))],
+                name="text_decoder"),
+            "audio": keras.Sequential([
+                keras.Input((d,)), L.Dense(frames // 4 * bins // 4 * 16, activation="relu"),
+                L.Reshape((frames // 4, bins // 4, 16)),
+                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/2, bins/2, 16)
+                L.Conv2DTranspose(1, 3, strides=2, padding="same"), L.Reshape((frames, bins))], name="audio_decoder"),
+        }
+        for m in VAE_MODALITIES:
+            setattr(self, f"{m}_encoder", encoders[m])
+            setattr(self, f"{m}_decoder", decoders[m])
+
+    def build(self, input_shape=None):
+        self.built = True  # nothing to do: the sub-networks are built in __init__
+
+    def encode(self, inputs, present=None):
+        """Joint posterior ``(mu, logvar)`` of the modalities in ``inputs`` (any non-empty subset)."""
+        if not isinstance(inputs, dict) or not inputs:
+            raise ValueError(f"inputs must be a non-empty dict with keys among {VAE_MODALITIES}. Received: {inputs!r}")
+        unknown = sorted(set(inputs) - set(VAE_MODALITIES))
+        if unknown:
+            raise ValueError(f"unknown modalities {unknown}; expected keys among {VAE_MODALITIES}")
+        given = [m for m in VAE_MODALITIES if m in inputs]
+        stats = {m: getattr(self, f"{m}_encoder")(inputs[m]) for m in given}  # (batch, 2 * latent_dim) each
+        batch = ops.shape(stats[given[0]])[0]
+        zeros = ops.zeros((batch, 2 * self.latent_dim))
+        stacked = ops.stack([stats.get(m, zeros) for m in VAE_MODALITIES], axis=1)  # (batch, 3, 2 * latent_dim)
+        available = ops.stack([ops.ones((batch,)) if m in stats else ops.zeros((batch,))
+                               for m in VAE_MODALITIES], axis=1)  # (batch, 3)
+        if present is not None:  # keep the requested ones that are given; an empty draw falls back to all given
+            present = ops.cast(present, "float32") * available
+            present = ops.where(ops.sum(present, axis=1, keepdims=True) == 0, available, present)
+        else:
+            present = available
+        mu, logvar = self.poe([stacked[..., : self.latent_dim], stacked[..., self.latent_dim:], present])
+        return mu, logvar, present
+
+    def decode(self, z):
+        """Decode a latent (batch, latent_dim) into every modality (a dict, as returned by ``call``)."""
+        flat = self.text_decoder(z)  # (batch, sum(attribute_sizes))
+        text = ops.where(self._text_valid, ops.take(flat, self._text_index, axis=1), -1e9)  # (batch, n_attr, max)
+        return {"image": self.image_decoder(z), "text": text, "audio": self.audio_decoder(z)}
+
+    def random_subsets(self, batch):
+        """(batch, 3) 0/1 masks, each a uniformly drawn non-empty subset of the three modalities."""
+        codes = keras.random.randint((batch, 1), 1, 2 ** len(VAE_MODALITIES), seed=self.subset_seed)
+        return ops.cast(ops.bitwise_and(codes, np.array([[1, 2, 4]], "int32")) > 0, "float32")
+
+    def call(self, inputs, training=False):
+        if training:
+            batch = ops.shape(next(iter(inputs.values())))[0]
+            mu, logvar, present = self.encode(inputs, self.random_subsets(batch))
+            z = self.sampling([mu, logvar])
+        else:
+            mu, logvar, present = self.encode(inputs)
+            z = mu
+        return {**self.decode(z), "mu": mu, "logvar": logvar, "present": present}
+
+    def reconstruction_losses(self, targets, outputs):
+        """Per-example reconstruction losses, a dict modality -> (batch,)."""
+        image = shift_tolerant_squared_error(targets["image"], outputs["image"], self.image_shift_tolerance)
+        text = ops.sum(keras.losses.sparse_categorical_crossentropy(targets["text"], outputs["text"],
+                                                                    from_logits=True), axis=1)
+        audio = ops.sum(ops.square(outputs["audio"] - targets["audio"]), axis=(1, 2))
+        return {"image": image, "text": text, "audio": audio}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not isinstance(y, dict) or set(y) != set(VAE_MODALITIES):
+            raise ValueError(f"MultimodalVAE needs targets for {VAE_MODALITIES} as a dict. Received: {y!r}")
+        recon = self.reconstruction_losses(y, y_pred)
+        kl = gaussian_kl(y_pred["mu"], y_pred["logvar"])
+        total = self.beta * kl
+        for k, m in enumerate(VAE_MODALITIES):
+            weight = 1.0 if self.cross_reconstruction else y_pred["present"][:, k]
+            total = total + self.reconstruction_weights[m] * weight * recon[m]
+            getattr(self, f"{m}_loss_tracker").update_state(recon[m])
+        self.kl_tracker.update_state(kl)
+        return ops.mean(total)
+
+    def sample_prior(self, n, seed=None):
+        """Decode ``n`` latents drawn from the prior N(0, I) (same seed, same samples)."""
+        z = keras.random.normal((int(n), self.latent_dim), seed=seed)
+        return self.decode(z)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "attribute_sizes": list(self.attribute_sizes),
+                "latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim, "beta": self.beta,
+                "reconstruction_weights": dict(self.reconstruction_weights),
+                "cross_reconstruction": self.cross_reconstruction,
+                "spectrogram_shape": list(self.spectrogram_shape),
+                "image_shift_tolerance": self.image_shift_tolerance, "seed": self.seed}
 # ============================================================== end MultimodalVAE
