@@ -12,7 +12,7 @@
 # **Prerequisites**: lessons 03 (image encoder) and 04 (audio encoder); softmax and
 # matrix products.
 #
-# **Expected run time**: about 40 s on a 2-core laptop CPU.
+# **Expected run time**: about 30 s on a 2-core laptop CPU.
 #
 # **Builds**: `mmgen_lib.fusion` (`EarlyFusion`, `LateFusion`, `GatedFusion`, `TensorFusion`,
 # `CrossAttentionFusion`).
@@ -83,6 +83,7 @@ labels_test = {name: test[name] for name in ATTRIBUTE_NAMES}
 # Three toy "encoded" examples with $d_v = 3$ and $d_a = 2$ are enough to check each formula.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rng = np.random.default_rng(SEED)
 z_v = rng.normal(size=(3, 3)).astype("float32")  # (batch, d_v)
 z_a = rng.normal(size=(3, 2)).astype("float32")  # (batch, d_a)
@@ -106,6 +107,7 @@ a_one = np.append([10.0, 20.0], 1.0)  # [z_a; 1]
 print(np.outer(v_one, a_one))
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tensor_by_hand = np.stack([np.outer(np.append(v, 1.0), np.append(a, 1.0)).ravel()
                            for v, a in zip(z_v, z_a)])  # (batch, (d_v + 1) * (d_a + 1))
 tensor_library = TensorFusion()([z_v, z_a])
@@ -121,6 +123,7 @@ print("tensor fusion:", tensor_by_hand.shape, "matches mmgen_lib.fusion.TensorFu
 # We take the layer's weights and redo its computation with NumPy.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -149,6 +152,7 @@ print("gated fusion:", gated_by_hand.shape, "matches mmgen_lib.fusion.GatedFusio
 # not change the decision. That is why late fusion suits ShapesWorld.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def log_softmax(s):
     s = s - s.max(axis=-1, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
@@ -172,6 +176,7 @@ print("late fusion:", late_by_hand.shape, "matches mmgen_lib.fusion.LateFusion")
 # $Q = P_v W_Q$, $K = P_a W_K$, $V = P_a W_V$.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -206,6 +211,7 @@ print("cross-attention matches mmgen_lib.fusion.CrossAttentionFusion")
 # returning a silently meaningless vector.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 mask = np.array([[1, 0], [1, 0], [1, 1]], "float32")  # examples 0 and 1 have no sound
 for layer in (EarlyFusion(), LateFusion("average"), GatedFusion(4), TensorFusion()):
     inputs = [s_v, s_a] if isinstance(layer, LateFusion) else [z_v, z_a]
