@@ -1,0 +1,521 @@
+# %% [markdown]
+# # 12 · Evaluation and robustness: missing, noisy and adversarial inputs
+#
+# **Objectives**
+# - measure what happens when a modality is **missing** at test time, and compare three
+#   fixes: zeros, a learned "missing" embedding, and training with **modality dropout**;
+# - corrupt one modality with **noise** and watch fusion compensate with the other;
+# - build the **fast gradient sign method** (FGSM) and use it to change what a captioner
+#   says with a perturbation too small to see; plot attack success against $\epsilon$;
+# - report each result on the test split, next to the number it should be compared with.
+#
+# **Prerequisites**: lessons 03–05 (encoders, fusion) and 08 (captioning, greedy decoding).
+#
+# **Expected run time**: about 45 s on a 2-core laptop CPU.
+#
+# **Builds**: `mmgen_lib.robustness` (`ModalityDropout`, `add_gaussian_noise`, `fgsm`, `changed_attributes`).
+
+# %%
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from mmgen_lib import data, viz
+from mmgen_lib.decoders import TextDecoder
+from mmgen_lib.encoders import AudioEncoder, ImageEncoder
+from mmgen_lib.fusion import EarlyFusion
+from mmgen_lib.generation import greedy_decode
+from mmgen_lib.losses import masked_sequence_cross_entropy
+from mmgen_lib.metrics import caption_attribute_accuracy
+from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
+from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.utils import report, set_seed
+
+SEED = 0
+BATCH_SIZE = 128
+IMAGE_EPOCHS, AUDIO_EPOCHS = 4, 2  # the frozen unimodal encoders
+HEAD_EPOCHS = 6  # fusion heads on frozen features (cheap)
+CAPTION_EPOCHS = 4
+DROPOUT_RATE = 0.5  # modality dropout: half the training examples lose one modality
+NOISE_STDS = (0.0, 0.1, 0.2, 0.3, 0.4)
+EPSILONS = (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255, 16 / 255)
+FGSM_EPS = 8 / 255  # the epsilon reported: the usual max-norm budget for 8-bit images
+N_ATTACK = 300  # test examples attacked
+
+set_seed(SEED)
+viz.use_course_style()
+train_split, test_split = data.load_split("train"), data.load_split("test")
+tokenizer = shapesworld_tokenizer(train_split)
+train, test = split_arrays(train_split, tokenizer), split_arrays(test_split, tokenizer)
+NAMES, VISIBLE = data.ATTRIBUTE_NAMES, data.VISIBLE_ATTRIBUTES
+SPARSE_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+# %% [markdown]
+# ## 1. Two sides of one coin
+#
+# Section 3.3 of the seed article lists, among the *strengths* of multimodal generation,
+# that complementary modalities make a model **robust**: noise in one modality can be
+# compensated by another. Among the *weaknesses*, that multimodal models are **fragile
+# against adversarial examples**. This lesson measures both on ShapesWorld, where the image
+# shows shape, color, size and position, and the sound tells size and material.
+#
+# **Missing modality.** A fusion $z = F(z_v, z_a)$ with $z_v = E_v(x_v)$, $z_a = E_a(x_a)$
+# is trained with both inputs. At test time the microphone may be broken. With a presence
+# flag $m_a \in \{0, 1\}$ we feed a stand-in:
+#
+# $$z_a' = m_a\, z_a + (1 - m_a)\, e_a ,$$
+#
+# with $e_a = 0$ ("zeros") or a trained vector ("learned missing embedding"). **Modality
+# dropout** sets $m_a = 0$ (or $m_v = 0$) at random *during training*, so the fusion learns
+# to answer from whatever is there.
+#
+# **Adversarial example.** The fast gradient sign method (Goodfellow et al., 2015) moves
+# every pixel by $\epsilon$ in the direction that increases the loss $\mathcal{L}$:
+#
+# $$x_v' = \mathrm{clip}_{[0,1]}\big(x_v + \epsilon \cdot \mathrm{sign}(\nabla_{x_v} \mathcal{L}(x_v, x_a, y))\big).$$
+#
+# For a captioner, $\mathcal{L}$ is the cross-entropy of the caption it generated for the
+# clean input: climbing it makes that caption less likely. The attack **succeeds** when
+# the new caption names a different attribute value.
+#
+# | tensor | shape |
+# |---|---|
+# | image $x_v$, perturbation $\epsilon\,\mathrm{sign}(\nabla)$ | (batch, 32, 32, 3) |
+# | log-mel $x_a$ | (batch, 28, 40) |
+# | $z_v$, $z_a$, stand-in $e_a$ | (batch, 64), (batch, 64), (64,) |
+# | presence mask $m$ | (batch, 2) |
+# | caption logits | (batch, 15, vocab) |
+
+# %% [markdown]
+# ## 2. Build it
+#
+# **The stand-in for a missing modality**, from primitives: keep $z$ where present,
+# put $e$ where missing. The library's `ModalityDropout` layer does the same (and, in
+# training, drops one modality of an example with probability `rate`).
+
+# %%
+rng = np.random.default_rng(SEED)
+z_v, z_a = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+mask = np.array([[1, 1], [1, 0], [0, 1], [1, 0]], "float32")
+e_a = np.array([0.5, -1.0, 2.0], "float32")
+
+by_hand = mask[:, 1:2] * z_a + (1 - mask[:, 1:2]) * e_a  # (batch, 3)
+
+stand_in = ModalityDropout(missing="learned")
+stand_in.build([(None, 3), (None, 3)])
+stand_in.embeddings[1].assign(e_a)
+library_v, library_a = stand_in([z_v, z_a], modality_mask=mask)
+np.testing.assert_allclose(library_a, by_hand, atol=1e-6)
+np.testing.assert_allclose(library_v, mask[:, :1] * z_v, atol=1e-6)  # e_v is still 0
+print("stand-ins match; audio rows 1 and 3 are e_a:", np.round(by_hand[1], 2))
+
+# %% [markdown]
+# **FGSM** from primitives on a tiny logistic model, where the gradient is known in closed
+# form: for $p = \sigma(w^\top x)$ and label 1, $\nabla_x(-\log p) = -(1-p)\,w$, so FGSM
+# moves $x$ by $-\epsilon\,\mathrm{sign}(w)$.
+
+# %%
+w = tf.constant([[2.0], [-1.0], [0.0001]])
+x = np.array([[0.5, 0.5, 0.5]], "float32")
+
+
+def logistic_loss(inputs):
+    return -tf.reduce_mean(tf.math.log_sigmoid(inputs @ w))
+
+
+with tf.GradientTape() as tape:
+    x_tensor = tf.constant(x)
+    tape.watch(x_tensor)
+    loss = logistic_loss(x_tensor)
+by_hand = np.clip(x + 0.1 * np.sign(tape.gradient(loss, x_tensor).numpy()), 0, 1)
+
+np.testing.assert_allclose(fgsm(logistic_loss, x, epsilon=0.1), by_hand, atol=1e-6)
+np.testing.assert_allclose(by_hand, x - 0.1 * np.sign(w.numpy().T), atol=1e-6)
+print("FGSM step:", np.round(by_hand - x, 3))
+
+# %% [markdown]
+# ## 3. Frozen encoders, one per modality
+#
+# As in lesson 05, we train each encoder once on its own modality (image → the four visible
+# attributes; sound → size and material) and then compare small fusion heads on their
+# frozen features. Training the encoders *separately* matters here: trained jointly, an
+# image encoder can leave size to the sound (it is easier to hear), and then no fusion trick
+# can recover size when the sound is missing.
+
+# %%
+def unimodal_classifier(encoder, input_shape, attributes):
+    inputs = keras.Input(input_shape)
+    features = encoder(inputs)
+    outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(features) for name in attributes}
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.Adam(2e-3), loss={name: SPARSE_CE for name in attributes},
+                  metrics={name: "accuracy" for name in attributes})
+    return model
+
+
+E_v = ImageEncoder(filters=(16, 32, 32), output_dim=64, name="E_v")
+E_a = AudioEncoder(filters=(16, 32), output_dim=64, name="E_a")
+image_model = unimodal_classifier(E_v, (32, 32, 3), VISIBLE)
+audio_model = unimodal_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES)
+image_model.fit(train["image"], {n: train[n] for n in VISIBLE}, epochs=IMAGE_EPOCHS, batch_size=BATCH_SIZE,
+                verbose=0)
+audio_model.fit(train["spectrogram"], {n: train[n] for n in data.AUDIBLE_ATTRIBUTES}, epochs=AUDIO_EPOCHS,
+                batch_size=BATCH_SIZE, verbose=0)
+
+
+def run(model, inputs, batch_size=500):
+    """Call a model or layer on NumPy inputs (an array or a list of arrays) in batches."""
+    inputs = inputs if isinstance(inputs, list) else [inputs]
+    parts = []
+    for i in range(0, len(inputs[0]), batch_size):
+        chunk = [x[i:i + batch_size] for x in inputs]
+        out = model(chunk if len(chunk) > 1 else chunk[0], training=False)
+        parts.append(keras.tree.map_structure(ops.convert_to_numpy, out))
+    return keras.tree.map_structure(lambda *pieces: np.concatenate(pieces), *parts)
+
+
+def attribute_accuracy(predictions, labels=test):
+    return {name: float(np.mean(logits.argmax(-1) == labels[name])) for name, logits in predictions.items()}
+
+
+z_train = {"v": run(E_v, train["image"]), "a": run(E_a, train["spectrogram"])}
+z_test = {"v": run(E_v, test["image"]), "a": run(E_a, test["spectrogram"])}
+image_only = attribute_accuracy(run(image_model, test["image"]))
+audio_only = attribute_accuracy(run(audio_model, test["spectrogram"]))
+print("image-only test accuracy:", {k: round(v, 3) for k, v in image_only.items()})
+print("audio-only test accuracy:", {k: round(v, 3) for k, v in audio_only.items()})
+
+# %% [markdown]
+# ## 4. Missing audio at test time
+#
+# A fusion head: `ModalityDropout` → `EarlyFusion(64)` → one softmax per attribute. We
+# train two of them on the frozen features:
+#
+# - **baseline**: always sees both modalities (`rate=0`). Its "learned" stand-in $e_a$ starts
+#   at zero and gets no gradient while audio is present, so with audio missing it first
+#   runs on **zeros**. Then we **learn $e_a$ alone** (64 numbers; the head frozen) on
+#   training examples with the audio masked out;
+# - **modality dropout**: half the training examples lose one modality (`rate=0.5`).
+
+# %%
+def fusion_head(rate, seed):
+    z_v_in, z_a_in, mask_in = keras.Input((64,)), keras.Input((64,)), keras.Input((2,))
+    stand_ins = ModalityDropout(rate=rate, missing="learned", seed=seed, name="stand_in")
+    fused = EarlyFusion(units=64, name="fusion")(stand_ins([z_v_in, z_a_in], modality_mask=mask_in))
+    outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(fused) for name in NAMES}
+    model = keras.Model([z_v_in, z_a_in, mask_in], outputs)
+    model.compile(keras.optimizers.Adam(3e-3), loss={name: SPARSE_CE for name in NAMES})
+    return model
+
+
+def head_inputs(z, present):
+    return [z["v"], z["a"], np.tile(np.asarray(present, "float32"), (len(z["v"]), 1))]
+
+
+def head_accuracy(model, present, z=z_test):
+    return attribute_accuracy(run(model, head_inputs(z, present)))
+
+
+train_targets = {name: train[name] for name in NAMES}
+baseline = fusion_head(rate=0.0, seed=SEED)
+baseline.fit(head_inputs(z_train, [1, 1]), train_targets, epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+results = {"baseline, both": head_accuracy(baseline, [1, 1]),
+           "baseline, audio = zeros": head_accuracy(baseline, [1, 0])}
+
+for layer in baseline.layers:  # learn the stand-in e_a only
+    layer.trainable = layer.name == "stand_in"
+baseline.compile(keras.optimizers.Adam(3e-2), loss={name: SPARSE_CE for name in NAMES})
+baseline.fit(head_inputs(z_train, [1, 0]), train_targets, epochs=2, batch_size=BATCH_SIZE, verbose=0)
+results["baseline, audio = learned e_a"] = head_accuracy(baseline, [1, 0])
+
+dropout_head = fusion_head(rate=DROPOUT_RATE, seed=SEED)
+dropout_head.fit(head_inputs(z_train, [1, 1]), train_targets, epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE,
+                 verbose=0)
+results["modality dropout, both"] = head_accuracy(dropout_head, [1, 1])
+results["modality dropout, audio missing"] = head_accuracy(dropout_head, [1, 0])
+
+
+def visible_mean(accuracy):
+    return float(np.mean([accuracy[name] for name in VISIBLE]))
+
+
+audio_missing_drop_baseline = visible_mean(results["baseline, both"]) - visible_mean(results["baseline, audio = zeros"])
+audio_missing_drop_learned = (visible_mean(results["baseline, both"])
+                              - visible_mean(results["baseline, audio = learned e_a"]))
+audio_missing_drop_dropout = (visible_mean(results["modality dropout, both"])
+                              - visible_mean(results["modality dropout, audio missing"]))
+for name, accuracy in results.items():
+    print(f"{name:<34}", " ".join(f"{k} {v:.3f}" for k, v in accuracy.items()))
+print(f"\ndrop in visible-attribute accuracy when audio is missing: zeros {audio_missing_drop_baseline:.3f}, "
+      f"learned e_a {audio_missing_drop_learned:.3f}, modality dropout {audio_missing_drop_dropout:.3f}")
+
+# %%
+fig = viz.plot_grouped_bars({name: [accuracy[n] for n in NAMES] for name, accuracy in results.items()}, NAMES,
+                            title="Test accuracy per attribute, with and without the sound",
+                            chance=[1 / len(data.ATTRIBUTES[n]) for n in NAMES])
+fig.set_size_inches(7.5, 4.2)
+fig.axes[0].legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Read the bars attribute by attribute. **Material** falls to chance whenever the sound is
+# gone: no trick can invent what only the sound carries. The **visible** attributes should not
+# suffer, yet the baseline loses much of its color and shape accuracy when fed zeros: its
+# fusion layer never saw $z_a = 0$ (the real features are far from zero) and its activations
+# land where it was never trained. A learned stand-in repairs part of that without retraining
+# the head; modality dropout repairs all of it.
+
+# %% [markdown]
+# ## 5. Noise in one modality: fusion can compensate, once it has seen noise
+#
+# Size is both visible and audible; shape is only visible. We add Gaussian noise of growing
+# standard deviation $\sigma$ to the test images (pixels are in $[0, 1]$) and compare three
+# models: the image-only classifier, the modality-dropout head of section 4, and the same
+# head trained on a mix of clean and noisy images (a fifth of the training images at each
+# $\sigma$ of the grid; the encoders stay frozen).
+
+# %%
+noisy_train = np.concatenate([add_gaussian_noise(chunk, std, seed=100 + k) for k, (chunk, std)
+                              in enumerate(zip(np.array_split(train["image"], len(NOISE_STDS)), NOISE_STDS))])
+noise_head = fusion_head(rate=DROPOUT_RATE, seed=SEED)
+noise_head.fit(head_inputs({"v": run(E_v, noisy_train), "a": z_train["a"]}, [1, 1]), train_targets,
+               epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+
+curves = {"image only": [], "fused": [], "fused, trained with noise": []}
+for k, std in enumerate(NOISE_STDS):
+    noisy = add_gaussian_noise(test["image"], std, seed=k)
+    noisy_inputs = head_inputs({"v": run(E_v, noisy), "a": z_test["a"]}, [1, 1])
+    for name, predictions in (("image only", run(image_model, noisy)), ("fused", run(dropout_head, noisy_inputs)),
+                              ("fused, trained with noise", run(noise_head, noisy_inputs))):
+        curves[name].append(attribute_accuracy(predictions))
+
+fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), sharey=True)
+for ax, attribute in zip(axes, ("size", "shape")):
+    for name, rows in curves.items():
+        ax.plot(NOISE_STDS, [row[attribute] for row in rows], marker="o", label=name)
+    ax.set_xlabel("image noise standard deviation $\\sigma$")
+    ax.set_title(f"{attribute} ({'seen and heard' if attribute == 'size' else 'only seen'})")
+axes[0].set_ylabel("test accuracy")
+axes[0].legend(fontsize=8)
+fig.suptitle("Noisy images: who keeps the facts right?")
+fig.tight_layout()
+plt.show()
+noisy_size = {name: rows[-1]["size"] for name, rows in curves.items()}
+print(f"size accuracy at sigma = {NOISE_STDS[-1]}:", {name: round(v, 3) for name, v in noisy_size.items()})
+
+# %% [markdown]
+# Fusion helps, but not by magic: the head trained on clean images holds size longer than the
+# image-only model, then follows it down as the noisy image features drift far from anything
+# it was trained on. Trained on noisy images too, it learns to take size from the sound when
+# the picture is unreliable, and keeps it right at every noise level. Shape, which only the
+# image carries, degrades for everyone.
+#
+# ## 6. A captioner, and an adversarial image that changes its caption
+#
+# The captioner of lesson 08 in miniature: a `TextDecoder` conditioned on
+# $[E_v(x_v); E_a(x_a)]$ (the frozen encoders), standardised feature by feature (the raw
+# features have a standard deviation near 9, which slows the decoder's training down),
+# trained with teacher forcing.
+
+# %%
+context_train = np.concatenate([z_train["v"], z_train["a"]], axis=1)  # (5000, 128)
+standardize = layers.Normalization()
+standardize.adapt(context_train)
+decoder = TextDecoder(tokenizer.vocab_size, embed_dim=32, units=128, context_dim=128)
+context_in, ids_in = keras.Input((128,)), keras.Input((None,), dtype="int32")
+captioner = keras.Model([context_in, ids_in], decoder([standardize(context_in), ids_in]))
+captioner.compile(keras.optimizers.Adam(2e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+captioner.fit([context_train, train["caption_ids"][:, :-1]], train["caption_ids"][:, 1:], epochs=CAPTION_EPOCHS,
+              batch_size=BATCH_SIZE, verbose=0)
+
+attack_images, attack_audio = test["image"][:N_ATTACK], z_test["a"][:N_ATTACK]
+
+
+def generate_ids(images):
+    context = np.concatenate([run(E_v, images), attack_audio[: len(images)]], axis=1)  # (batch, 128)
+    return greedy_decode(decoder, standardize(context))  # (batch, 15): no <start>, 0 after <end>
+
+
+def caption(images):
+    return [tokenizer.decode(row) for row in generate_ids(images)]
+
+
+clean_generated = generate_ids(attack_images)
+clean_captions = [tokenizer.decode(row) for row in clean_generated]
+clean_accuracy = caption_attribute_accuracy(clean_captions, test_split.labels[:N_ATTACK])
+print("clean caption accuracy:", {k: round(v, 3) for k, v in clean_accuracy.items()})
+print("example:", clean_captions[0])
+
+# %% [markdown]
+# The attack's loss is the cross-entropy of the *clean* caption, as a function of the image
+# (the sound is left alone). The gradient flows through the decoder and the image encoder
+# back to the pixels. As a control, a perturbation of the same size with **random** signs.
+
+# %%
+clean_ids = np.concatenate([np.full((N_ATTACK, 1), tokenizer.start_id), clean_generated], axis=1)  # (N_ATTACK, 16)
+
+
+def clean_caption_loss(images):
+    context = ops.concatenate([E_v(images), ops.convert_to_tensor(attack_audio)], axis=-1)  # (batch, 128)
+    logits = decoder([standardize(context), clean_ids[:, :-1]])  # (batch, 15, vocab)
+    return masked_sequence_cross_entropy(clean_ids[:, 1:], logits)
+
+
+success, control = [], []
+signs = np.sign(np.random.default_rng(SEED).normal(size=attack_images.shape)).astype("float32")
+for epsilon in EPSILONS:
+    adversarial = fgsm(clean_caption_loss, attack_images, epsilon)
+    success.append(float(np.mean(changed_attributes(clean_captions, caption(adversarial)))))
+    randomised = np.clip(attack_images + epsilon * signs, 0, 1)
+    control.append(float(np.mean(changed_attributes(clean_captions, caption(randomised)))))
+fgsm_success_at_eps = success[EPSILONS.index(FGSM_EPS)]
+random_success_at_eps = control[EPSILONS.index(FGSM_EPS)]
+
+fig, ax = plt.subplots(figsize=(5.5, 3.2))
+ax.plot(np.array(EPSILONS) * 255, success, marker="o", label="FGSM")
+ax.plot(np.array(EPSILONS) * 255, control, marker="s", linestyle="--", label="random signs, same size")
+ax.axvline(FGSM_EPS * 255, color="grey", linestyle=":", label=f"reported epsilon = {FGSM_EPS * 255:g}/255")
+ax.set_xlabel("epsilon (in 1/255 grey levels)")
+ax.set_ylabel("attack success rate")
+ax.set_title("Share of captions whose attributes change")
+ax.legend(fontsize=8)
+plt.show()
+print("epsilon (x 1/255):", [round(e * 255) for e in EPSILONS])
+print("FGSM success     :", [round(v, 3) for v in success])
+print("random signs     :", [round(v, 3) for v in control])
+
+# %% [markdown]
+# One attacked example. The perturbation is $\pm\epsilon$ on every pixel and channel (shown
+# stretched to the full range: white = $+\epsilon$, black = $-\epsilon$); in the adversarial
+# image it is hard to see, yet the caption changes.
+
+# %%
+adversarial = fgsm(clean_caption_loss, attack_images, FGSM_EPS)
+adversarial_captions = caption(adversarial)
+index = int(np.argmax(changed_attributes(clean_captions, adversarial_captions)))
+stretched = np.clip(0.5 + (adversarial[index] - attack_images[index]) / (2 * FGSM_EPS), 0, 1)
+panels = np.stack([attack_images[index], stretched, adversarial[index]])
+fig = viz.show_images(panels, titles=[f"clean: {clean_captions[index]}", "perturbation, stretched",
+                                      f"FGSM: {adversarial_captions[index]}"], ncols=3, size=2.6,
+                      title=f"FGSM with epsilon = {FGSM_EPS * 255:g}/255")
+plt.show()
+
+# %% [markdown]
+# ## 7. Asserted results (test split)
+#
+# - the drop in visible-attribute accuracy when the sound is missing is at most 0.05 with
+#   modality dropout, and larger without it;
+# - trained with noisy images, the fused model keeps size right on very noisy images, where
+#   the image-only model cannot;
+# - at $\epsilon$ = 8/255 FGSM changes the caption far more often than random noise of the
+#   same size does: the model is fragile in specific *directions*, not to noise in general.
+
+# %%
+assert audio_missing_drop_dropout <= 0.05, f"modality dropout should keep the drop <= 0.05, got {audio_missing_drop_dropout:.3f}"
+assert audio_missing_drop_baseline > audio_missing_drop_dropout, (
+    f"the baseline should suffer more: {audio_missing_drop_baseline:.3f} vs {audio_missing_drop_dropout:.3f}")
+assert clean_accuracy["mean"] >= 0.95, f"the captioner should work on clean inputs, got {clean_accuracy['mean']:.3f}"
+assert noisy_size["fused, trained with noise"] >= noisy_size["image only"] + 0.2, (
+    f"fusion should compensate for the noisy image: {noisy_size}")
+assert fgsm_success_at_eps >= random_success_at_eps + 0.2, (
+    f"FGSM should beat random noise: {fgsm_success_at_eps:.3f} vs {random_success_at_eps:.3f}")
+report("12_robustness", {
+    "audio_missing_drop_baseline": audio_missing_drop_baseline,
+    "audio_missing_drop_learned_embedding": audio_missing_drop_learned,
+    "audio_missing_drop_dropout": audio_missing_drop_dropout,
+    "noisy_image_size_acc_image_only": noisy_size["image only"],
+    "noisy_image_size_acc_fused": noisy_size["fused"],
+    "noisy_image_size_acc_fused_noise_trained": noisy_size["fused, trained with noise"],
+    "caption_acc_clean": clean_accuracy["mean"],
+    "fgsm_eps": FGSM_EPS,
+    "fgsm_success_at_eps": fgsm_success_at_eps,
+    "random_noise_success_at_eps": random_success_at_eps,
+})
+
+# %% [markdown]
+# ## 8. Exercises
+#
+# **Exercise 1.** Write `random_modality_mask(batch, n_modalities, rate, rng)` returning a
+# (batch, n_modalities) float32 array of 0/1: each row is all ones, except that with
+# probability `rate` one modality, chosen uniformly, is set to 0 (what `ModalityDropout`
+# does in training). Use the NumPy generator `rng`.
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def random_modality_mask(batch, n_modalities, rate, rng):
+    mask = np.ones((batch, n_modalities), "float32")
+    drop = rng.random(batch) < rate
+    victim = rng.integers(0, n_modalities, batch)
+    mask[np.flatnonzero(drop), victim[drop]] = 0.0
+    return mask
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson12 import check_modality_mask
+
+check_modality_mask(random_modality_mask)
+
+# %% [markdown]
+# **Exercise 2.** FGSM against a classifier. Write `fgsm_attack(model, images, labels,
+# epsilon)` for the image-only classifier of section 3, attacking its **color** head: the
+# loss is the mean sparse cross-entropy of `model(images)["color"]` (logits) against
+# `labels`. Return the clipped adversarial images as a NumPy array. Use `tf.GradientTape`
+# (not the library's `fgsm`).
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def fgsm_attack(model, images, labels, epsilon):
+    images = tf.convert_to_tensor(images)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        logits = model(images)["color"]
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    gradient = tape.gradient(loss, images)
+    return np.clip((images + epsilon * tf.sign(gradient)).numpy(), 0.0, 1.0)
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson12 import check_fgsm_attack
+
+check_fgsm_attack(fgsm_attack, image_model, test["image"][:64], test["color"][:64])
+
+# %% [markdown]
+# **Exercise 3.** Write `visible_drop(full, missing)`: given two dicts attribute → accuracy
+# (with and without the sound), return the mean over the *visible* attributes
+# (`data.VISIBLE_ATTRIBUTES`) of `full[a] - missing[a]` — the number this lesson asserts.
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def visible_drop(full, missing):
+    return float(np.mean([full[name] - missing[name] for name in data.VISIBLE_ATTRIBUTES]))
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson12 import check_visible_drop
+
+check_visible_drop(visible_drop)
+
+# %% [markdown]
+# ## Summary
+#
+# - A missing modality fed as zeros is *out of distribution* for a fusion layer trained
+#   without it: even facts the remaining modality carries get lost. A learned stand-in helps;
+#   **modality dropout** during training makes the model robust to it.
+# - When one modality is noisy, a fused model falls back on the other for the facts both
+#   carry (size); facts only the noisy modality carries (shape) degrade for everyone.
+# - **FGSM** finds, with one gradient, a perturbation of a few grey levels that changes
+#   what the captioner says, while random noise of the same size does almost nothing.
+#
+# **Next**: lesson 13 puts the models in an interactive studio, loads your own data, and
+# trains with `tf.distribute`.
+#
+# **References**
+# - Goodfellow, Shlens, Szegedy (2015). *Explaining and Harnessing Adversarial Examples*. ICLR.
+# - Neverova, Wolf, Taylor, Nebout (2016). *ModDrop: Adaptive Multi-modal Gesture Recognition*. IEEE TPAMI.
+# - Ma et al. (2022). *Are Multimodal Transformers Robust to Missing Modality?* CVPR.
+# - Szegedy et al. (2014). *Intriguing Properties of Neural Networks*. ICLR.
