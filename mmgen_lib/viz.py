@@ -131,7 +131,7 @@ def plot_grouped_bars(table: dict, group_labels, title: str, ylabel: str = "accu
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=min(4, len(names) + 1), loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))  # outside: never hides a low bar
     fig.tight_layout()
     return fig
 
