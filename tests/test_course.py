@@ -9,7 +9,8 @@ Three groups:
   writes into lessons/), the offline site;
 - `student_edition` (slow, one test per lesson, each in its own class so that
   `pytest-xdist --dist loadscope` can spread them): executes the student edition of a
-  lesson and checks that the only errors are the exercise stubs and their checks.
+  lesson and checks that the only errors are the exercise stubs and their checks (plus the
+  lesson's own deliberate errors, tagged `raises-exception` in the lesson).
 """
 
 from __future__ import annotations
@@ -122,7 +123,10 @@ def test_check_modules_exist_for_lessons_with_exercises():
 
 @pytest.mark.parametrize("module", CHECK_MODULES, ids=[m.stem for m in CHECK_MODULES])
 def test_every_check_is_fed_a_wrong_answer(module):
-    test_files = sorted((ROOT / "tests").glob("test_checks_lesson*.py"))
+    # Test files that import this module (two lessons may both have a check_dominant_frequency).
+    importers = re.compile(rf"mmgen_lib\.checks\.{module.stem}\b|from mmgen_lib\.checks import .*\b{module.stem}\b")
+    test_files = [f for f in sorted((ROOT / "tests").glob("test_checks_lesson*.py")) if importers.search(f.read_text())]
+    assert test_files, f"no tests/test_checks_lesson*.py imports mmgen_lib.checks.{module.stem}"
     rejected = set().union(*(_rejected_names(f) for f in test_files))
     untested = [name for name in _public_functions(module) if name not in rejected]
     assert not untested, (f"{module.name}: no test feeds these checks a wrong answer inside "
@@ -258,12 +262,15 @@ class _StudentEditionRun:
 
     @pytest.mark.student_edition
     def test_only_the_exercise_stubs_and_their_checks_fail(self, tmp_path):
-        pairs = course.exercise_pairs(_read(self.lesson))  # the student copy has no 'solution' tags
+        lesson = _read(self.lesson)
+        pairs = course.exercise_pairs(lesson)  # the student copy has no 'solution' tags
+        deliberate = {i for i, cell in enumerate(lesson.cells) if "raises-exception" in course._tags(cell)}
         notebook = _execute_student_edition(self.lesson, tmp_path)
         stubs, checks = {s for s, _ in pairs}, {c for _, c in pairs if c is not None}
         errors = {index: output for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
                   for output in cell.outputs if output.output_type == "error"}
-        unexpected = {i: f"{e.ename}: {e.evalue}" for i, e in errors.items() if i not in stubs | checks}
+        unexpected = {i: f"{e.ename}: {e.evalue}" for i, e in errors.items()
+                      if i not in stubs | checks | deliberate}
         assert not unexpected, f"{self.lesson.name}: cells other than exercises fail: {unexpected}"
         not_stubbed = [i for i in stubs if i not in errors or errors[i].ename != "NotImplementedError"]
         assert not not_stubbed, f"{self.lesson.name}: stub cells that did not raise NotImplementedError: {not_stubbed}"
