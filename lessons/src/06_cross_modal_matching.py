@@ -328,8 +328,9 @@ plt.show()
 # ## 8. Asserted result
 #
 # Text → image on the **test** split, gallery = all 1,000 test images, relevance = same shape,
-# color, size and position as the query caption. Chance Recall@1 is about 1/86 (86 visible
-# combinations are in the test split).
+# color, size and position as the query caption. Chance Recall@1 (section 4) is roughly one in
+# 86, the number of visible combinations in the test split — a little more, because frequent
+# combinations are also queried more often.
 
 # %%
 recall_at_1, chance_recall_at_1 = t2i["recall_at_1"], t2i["chance_recall_at_1"]
