@@ -337,7 +337,10 @@ class ImageDecoder(keras.layers.Layer):
         self.upsample = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu",
                                                       name=f"up{k}") for k, f in enumerate(self.filters)]
         if compositing:
-            self.to_mask = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask")
+            # The mask starts mostly "off" (sigmoid(-2) ~ 0.12): the background is learned first and the
+            # mask then marks the object, never the reverse (which fits equally well but reads badly).
+            self.to_mask = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask",
+                                               bias_initializer=keras.initializers.Constant(-2.0))
             self.to_colour = keras.layers.Dense(3, activation="sigmoid", name="colour")
             self.to_background = keras.layers.Dense(3, activation="sigmoid", name="background")
         else:
