@@ -366,7 +366,16 @@ class MultimodalVAE(keras.Model):
         self.built = True  # nothing to do: the sub-networks are built in __init__
 
     def encode(self, inputs, present=None):
-        """Joint posterior ``(mu, logvar)`` of the modalities in ``inputs`` (any non-empty subset)."""
+        """Joint posterior of the modalities in ``inputs`` (any non-empty subset), by product of experts.
+
+        Args:
+            inputs: dict with some of ``"image"``, ``"text"``, ``"audio"``; only those encoders run.
+            present: optional (batch, 3) 0/1 mask (image, text, audio) to use fewer of the given
+                modalities per example; a row that keeps none falls back to all given ones.
+
+        Returns:
+            ``(mu, logvar, present)``: (batch, latent_dim) twice and the (batch, 3) mask used.
+        """
         if not isinstance(inputs, dict) or not inputs:
             raise ValueError(f"inputs must be a non-empty dict with keys among {VAE_MODALITIES}. Received: {inputs!r}")
         unknown = sorted(set(inputs) - set(VAE_MODALITIES))
