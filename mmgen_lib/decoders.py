@@ -298,7 +298,10 @@ class ImageDecoder(keras.layers.Layer):
     which keeps *what colour* apart from *what shape where*: a colour can never bleed
     into the shape, and the conv stack only has to draw a silhouette. With
     ``compositing=False`` a final conv paints the three channels directly (the naive
-    decoder the lesson starts from).
+    decoder the lesson starts from). Hidden layers use leaky ReLUs: with plain ReLUs a
+    decoder that first learns to paint only background can lose every active unit and
+    stay blank. The mask's bias starts at -2 (mask mostly off), so the background is
+    learned first and the mask marks the object rather than the background.
 
     Args:
         hidden_units: width of the first dense layer.

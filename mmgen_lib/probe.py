@@ -11,8 +11,8 @@ held-out attribute combinations it never saw. A plain RGB classifier can learn s
 such as "blue things are usually squares" (in a prototype of ShapesWorld one scored only
 .857 on shape for held-out combinations); this probe's shape, size and position heads
 therefore see only the per-pixel channel maximum (a colour-blind brightness map), and
-only the color head sees RGB. The shipped probe scores >= .999 per attribute on the real
-test and heldout splits (``data/probe/probe.json`` records the figures).
+only the color head sees RGB. The shipped probe scores >= .998 per attribute on the real
+test and heldout splits (``data/probe/probe.json`` records the figures of its training run).
 
 A trained probe ships in ``data/probe/`` (``load_probe()``), produced by
 ``python -m mmgen_lib.probe --out data/probe`` from the training split alone.

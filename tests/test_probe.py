@@ -148,7 +148,7 @@ def test_load_refuses_a_missing_or_corrupted_probe(tmp_path):
 
 
 def test_train_probe_is_seeded_and_learns_on_a_small_split():
-    data = generate_split("train", n=256, seed=7)
+    data = generate_split("train", n=128, seed=7)
     split = SimpleNamespace(images=data["images"], labels=data["labels"])
     first = train_probe(split, epochs=1, batch_size=64, seed=5)
     second = train_probe(split, epochs=1, batch_size=64, seed=5)
