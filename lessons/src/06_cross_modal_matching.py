@@ -194,18 +194,18 @@ print("first relevant rank:", rank_by_hand, "-> Recall@1 =", round(retrieval.rec
 # matrix before and after training.
 
 # %%
-def make_text_image_encoder(vocab_size):
+def make_text_image_encoder(vocab_size, embed_dim, temperature):
     text_encoder = TextEncoder(vocab_size, embed_dim=32, units=64, kind="gru", pooling="mean")
     image_encoder = ImageEncoder(filters=(16, 32, 32), output_dim=64, residual=False)
-    return DualEncoder(text_encoder, image_encoder, modalities=("text", "image"), embed_dim=EMBED_DIM,
-                       temperature=TEMPERATURE)
+    return DualEncoder(text_encoder, image_encoder, modalities=("text", "image"), embed_dim=embed_dim,
+                       temperature=temperature)
 
 
 def embed(model, inputs, modality):
     return keras.ops.convert_to_numpy(model.encode(inputs, modality))
 
 
-dual = make_text_image_encoder(tokenizer.vocab_size)
+dual = make_text_image_encoder(tokenizer.vocab_size, EMBED_DIM, TEMPERATURE)
 combos = [tuple(row) for row in test_split.labels[:, :4]]
 probe_idx = np.array([combos.index(c) for c in dict.fromkeys(combos)][:10])  # ten distinct visible combos
 before = embed(dual, test["caption_ids"][probe_idx], "text") @ embed(dual, test["image"][probe_idx], "image").T

@@ -14,6 +14,8 @@
 # **Builds**: `mmgen_lib.losses` (`masked_sequence_cross_entropy`, `weighted_mse`, `WeightedMSE`, `MultimodalLoss`).
 
 # %%
+from dataclasses import dataclass
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -149,30 +151,46 @@ print(f"L = {alpha}*{terms['ce']:.3f} + {beta}*{terms['cos']:.3f} + {gamma}*{ter
 # (lesson 06; chance ≈ 0.012), and the reconstruction's weighted MSE.
 
 # %%
+@dataclass(frozen=True)
+class JointConfig:
+    """Sizes and training settings of one joint run (configuration as data, no notebook globals)."""
+
+    embed_dim: int = EMBED_DIM
+    temperature: float = TEMPERATURE
+    foreground_weight: float = FOREGROUND_WEIGHT
+    n_train: int = N_TRAIN
+    epochs: int = EPOCHS
+    batch_size: int = BATCH_SIZE
+    learning_rate: float = LEARNING_RATE
+    seed: int = SEED
+
+
 class JointTextImage(keras.Model):
     """E_t, E_v, attribute heads on z_v, an image decoder on z_v; trained with a MultimodalLoss."""
 
-    def __init__(self, vocab_size, multimodal_loss, match="infonce", **kwargs):
+    def __init__(self, vocab_size, multimodal_loss, config, match="infonce", **kwargs):
         super().__init__(**kwargs)
+        self.attributes = retrieval.shared_attributes("text", "image")   # the four visible attributes
         self.text_encoder = TextEncoder(vocab_size, embed_dim=32, units=64, kind="gru", pooling="mean")
         self.image_encoder = ImageEncoder(filters=(8, 16, 16), output_dim=64, residual=False)
-        self.text_projection, self.image_projection = layers.Dense(EMBED_DIM), layers.Dense(EMBED_DIM)
-        self.heads = [layers.Dense(len(ATTRIBUTES[name]), name=f"head_{name}") for name in VISIBLE]
+        self.text_projection = layers.Dense(config.embed_dim)
+        self.image_projection = layers.Dense(config.embed_dim)
+        self.heads = [layers.Dense(len(ATTRIBUTES[name]), name=f"head_{name}") for name in self.attributes]
         self.decoder = keras.Sequential([layers.Dense(32 * 32 * 3, activation="sigmoid"), layers.Reshape((32, 32, 3))])
-        self.multimodal_loss, self.match = multimodal_loss, match
-        self.weighted_mse = losses.WeightedMSE(FOREGROUND_WEIGHT)
+        self.multimodal_loss, self.match, self.temperature = multimodal_loss, match, config.temperature
+        self.weighted_mse = losses.WeightedMSE(config.foreground_weight)
 
     def call(self, inputs, training=False):
-        z_t = self.text_projection(self.text_encoder(inputs["text"], training=training))    # (batch, 32)
-        z_v = self.image_projection(self.image_encoder(inputs["image"], training=training))  # (batch, 32)
+        z_t = self.text_projection(self.text_encoder(inputs["text"], training=training))    # (batch, embed_dim)
+        z_v = self.image_projection(self.image_encoder(inputs["image"], training=training))  # (batch, embed_dim)
         return {"z_text": z_t, "z_image": z_v, "logits": [head(z_v) for head in self.heads],
                 "reconstruction": self.decoder(z_v)}                                           # (batch, 32, 32, 3)
 
     def loss_terms(self, x, y, y_pred):
         ce = sum(ops.mean(keras.losses.sparse_categorical_crossentropy(y[name], logits, from_logits=True))
-                 for name, logits in zip(VISIBLE, y_pred["logits"])) / len(VISIBLE)
+                 for name, logits in zip(self.attributes, y_pred["logits"])) / len(self.attributes)
         if self.match == "infonce":
-            match = losses.info_nce_loss(y_pred["z_text"], y_pred["z_image"], TEMPERATURE)
+            match = losses.info_nce_loss(y_pred["z_text"], y_pred["z_image"], self.temperature)
         else:  # the seed's 1 - cos
             match = ops.mean(losses.cosine_similarity_loss(y_pred["z_text"], y_pred["z_image"]))
         return {"ce": ce, "cos": match, "mse": self.weighted_mse(x["image"], y_pred["reconstruction"])}
@@ -181,13 +199,16 @@ class JointTextImage(keras.Model):
         return self.multimodal_loss(self.loss_terms(x, y, y_pred))
 
 
-def train_joint(arrays, vocab_size, alpha, beta, gamma, match="infonce", weighting="fixed", seed=SEED):
+def train_joint(arrays, vocab_size, alpha, beta, gamma, config, match="infonce", weighting="fixed"):
     """Train one JointTextImage on `arrays` (split_arrays output); parts whose term is off are frozen."""
-    set_seed(seed)
-    model = JointTextImage(vocab_size, losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting), match=match)
-    features = {"text": arrays["caption_ids"][:N_TRAIN], "image": arrays["image"][:N_TRAIN]}
-    dataset = (tf.data.Dataset.from_tensor_slices((features, {name: arrays[name][:N_TRAIN] for name in VISIBLE}))
-               .shuffle(N_TRAIN, seed=seed).batch(BATCH_SIZE))
+    set_seed(config.seed)
+    model = JointTextImage(vocab_size, losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting), config,
+                           match=match)
+    n = config.n_train
+    features = {"text": arrays["caption_ids"][:n], "image": arrays["image"][:n]}
+    targets = {name: arrays[name][:n] for name in model.attributes}
+    dataset = (tf.data.Dataset.from_tensor_slices((features, targets))
+               .shuffle(n, seed=config.seed).batch(config.batch_size))
     model({key: value[:2] for key, value in features.items()})  # build the weights
     if weighting == "uncertainty":  # start each s_i at its optimum log(w_i L_i) for the untrained model
         x0, y0 = next(iter(dataset))
@@ -200,8 +221,8 @@ def train_joint(arrays, vocab_size, alpha, beta, gamma, match="infonce", weighti
     model.decoder.trainable = gamma > 0      # freeze its parts so the optimizer does not
     for part in (model.text_encoder, model.text_projection):  # look for their gradients
         part.trainable = beta > 0
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
-    model.fit(dataset, epochs=EPOCHS, shuffle=False, verbose=0)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model.fit(dataset, epochs=config.epochs, shuffle=False, verbose=0)
     return model
 
 
@@ -209,15 +230,20 @@ def evaluate_joint(model, arrays, labels):
     """Test metrics: attribute accuracy (CE heads), text->image Recall@1, weighted MSE, pair/non-pair cosine."""
     out = keras.tree.map_structure(keras.ops.convert_to_numpy,
                                    model({"text": arrays["caption_ids"], "image": arrays["image"]}))
-    accuracy = np.mean([np.mean(np.argmax(logits, 1) == arrays[name]) for name, logits in zip(VISIBLE, out["logits"])])
+    accuracy = np.mean([np.mean(np.argmax(logits, 1) == arrays[name])
+                        for name, logits in zip(model.attributes, out["logits"])])
     z_t = out["z_text"] / np.linalg.norm(out["z_text"], axis=1, keepdims=True)
     z_v = out["z_image"] / np.linalg.norm(out["z_image"], axis=1, keepdims=True)
     similarity = z_t @ z_v.T
-    relevance = retrieval.attribute_relevance(labels, labels, retrieval.shared_attributes("text", "image"))
+    relevance = retrieval.attribute_relevance(labels, labels, model.attributes)
     off_diagonal = ~np.eye(len(similarity), dtype=bool)
     return {"attr_acc": float(accuracy), "recall_at_1": retrieval.recall_at_k(similarity, relevance, 1),
-            "recon_mse": float(losses.WeightedMSE(FOREGROUND_WEIGHT)(arrays["image"], out["reconstruction"])),
+            "recon_mse": float(model.weighted_mse(arrays["image"], out["reconstruction"])),
             "pair_cos": float(np.mean(np.diag(similarity))), "nonpair_cos": float(np.mean(similarity[off_diagonal]))}
+
+
+config = JointConfig()
+print(config)
 
 
 # %% [markdown]
@@ -236,7 +262,7 @@ CONFIGS = {                     # name: (alpha, beta, gamma, matching term)
 }
 models, ablation = {}, {}
 for name, (a, b, g, match) in CONFIGS.items():
-    models[name] = train_joint(train, tokenizer.vocab_size, a, b, g, match=match)
+    models[name] = train_joint(train, tokenizer.vocab_size, a, b, g, config, match=match)
     ablation[name] = evaluate_joint(models[name], test, test_split.labels)
 chance_r1 = retrieval.chance_recall_at_k(
     retrieval.attribute_relevance(test_split.labels, test_split.labels, retrieval.shared_attributes("text", "image")), 1)
@@ -301,7 +327,7 @@ plt.show()
 # hardly notice the weight; the shared encoder does. Try $\gamma=100$:
 
 # %%
-models["mse_x100"] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, 100.0)
+models["mse_x100"] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, 100.0, config)
 ablation["mse_x100"] = evaluate_joint(models["mse_x100"], test, test_split.labels)
 for name in ("all", "mse_x100"):
     m = ablation[name]
@@ -323,7 +349,7 @@ for name in ("all", "mse_x100"):
 # %%
 uncertain = {}
 for name, gamma in (("uncertainty_mse_x100", 100.0),):
-    models[name] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, gamma, weighting="uncertainty")
+    models[name] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, gamma, config, weighting="uncertainty")
     ablation[name] = evaluate_joint(models[name], test, test_split.labels)
     uncertain[name] = models[name].multimodal_loss.term_weights()
     m = ablation[name]
