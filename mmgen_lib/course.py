@@ -375,9 +375,11 @@ def _title(notebook, fallback: str) -> str:
     return fallback
 
 
-def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str) -> str:
+def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str, editions=tuple(EDITIONS)) -> str:
     link = lambda href, text: f'<a href="{prefix}{href}">{html.escape(text)}</a>'  # noqa: E731
-    items = [link("index.html", "Course index"), link("instructors.html", "Instructor guide")]
+    items = [link("index.html", "Course index")]
+    if "instructor" in editions:
+        items.append(link("instructors.html", "Instructor guide"))
     if index is not None:
         stem = paths[index].stem
         if index > 0:
@@ -385,10 +387,11 @@ def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str)
         items.append(f'<span class="mm-here">{html.escape(stem)}</span>')
         if index + 1 < len(paths):
             items.append(link(f"{edition}/{paths[index + 1].stem}.html", f"{paths[index + 1].stem} →"))
-        items.append('<span class="mm-spacer"></span>Edition:')
-        for name, label in EDITIONS.items():
-            items.append(f'<span class="mm-here">{label}</span>' if name == edition
-                         else link(f"{name}/{stem}.html", label))
+        if len(editions) > 1:
+            items.append('<span class="mm-spacer"></span>Edition:')
+            for name in editions:
+                items.append(f'<span class="mm-here">{EDITIONS[name]}</span>' if name == edition
+                             else link(f"{name}/{stem}.html", EDITIONS[name]))
     return '<nav class="mm-nav">' + " ".join(items) + "</nav>"
 
 
@@ -424,42 +427,45 @@ def _markdown_page(markdown: str, title: str, nav: str) -> str:
     return _STANDALONE.format(title=html.escape(title), css=SITE_CSS, nav=nav, body=body)
 
 
-def build_site(out, lessons_dir=LESSONS) -> Path:
-    """Render the executed lessons (both editions), an index and the instructor guide to ``out``.
+def build_site(out, lessons_dir=LESSONS, student_only: bool = False) -> Path:
+    """Render the executed lessons, an index and the instructor guide to ``out``; return the index page.
 
-    Returns the index page. The pages embed their CSS, images and equations: they open offline.
+    Each lesson is rendered with solutions (``instructor/``) and as the student edition
+    (``student/``); ``student_only=True`` leaves out the solutions and the guide, for a site
+    published to learners. The pages embed their CSS, images and equations: they open offline.
     """
     out, lessons_dir = Path(out), Path(lessons_dir)
     _refuse_inside_lessons(out, lessons_dir)
     paths = lesson_paths(lessons_dir)
+    editions = ("student",) if student_only else tuple(EDITIONS)
     exporter = _exporter()
     MATH_STATS.update(drawn=0, raw=[])
     rows = []
     for index, path in enumerate(paths):
         notebook = nbformat.read(path, as_version=4)
         title = _title(notebook, path.stem)
-        editions = {"instructor": notebook, "student": student_notebook(notebook)}
-        for edition, edition_notebook in editions.items():
+        versions = {"instructor": notebook, "student": student_notebook(notebook)}
+        for edition in editions:
             resources = {"metadata": {"name": f"{title} ({EDITIONS[edition]})", "path": str(lessons_dir)},
-                         "mmgen_nav": _nav(paths, index, edition, "../"), "mmgen_css": SITE_CSS}
-            page, _ = exporter.from_notebook_node(edition_notebook, resources=resources)
+                         "mmgen_nav": _nav(paths, index, edition, "../", editions), "mmgen_css": SITE_CSS}
+            page, _ = exporter.from_notebook_node(versions[edition], resources=resources)
             (out / edition).mkdir(parents=True, exist_ok=True)
             (out / edition / f"{path.stem}.html").write_text(page, encoding="utf-8")
-        exercises = len(exercise_pairs(notebook))
-        rows.append(f"| {html.escape(title)} | [with solutions](instructor/{path.stem}.html) · "
-                    f"[student edition](student/{path.stem}.html) | {exercises} |")
-    guide = lessons_dir / "INSTRUCTORS.md"
-    guide_text = guide.read_text(encoding="utf-8") if guide.exists() else "# Instructor guide\n\nNot written yet."
-    (out / "instructors.html").write_text(
-        _markdown_page(guide_text, "Instructor guide", _nav(paths, None, None, "")), encoding="utf-8")
+        links = " · ".join(f"[{EDITIONS[e]}]({e}/{path.stem}.html)" for e in editions)
+        rows.append(f"| {html.escape(title)} | {links} | {len(exercise_pairs(notebook))} |")
+    nav = _nav(paths, None, None, "", editions)
+    if not student_only:
+        guide = lessons_dir / "INSTRUCTORS.md"
+        guide_text = guide.read_text(encoding="utf-8") if guide.exists() else "# Instructor guide\n\nNot written yet."
+        (out / "instructors.html").write_text(_markdown_page(guide_text, "Instructor guide", nav), encoding="utf-8")
+    about = ("Each lesson comes in two editions: *with solutions* (as in `lessons/`) and the *student "
+             "edition* (exercise solutions replaced by `raise NotImplementedError`)." if not student_only else
+             "Your code goes between `# YOUR CODE HERE` and `# END OF YOUR CODE`; the cell after it checks it.")
     index_md = ("# Multimodal Generation, step by step\n\n"
-                "The executed course. Each lesson comes in two editions: *with solutions* (as in "
-                "`lessons/`) and the *student edition* (exercise solutions replaced by "
-                "`raise NotImplementedError`, as built by `python -m mmgen_lib.course student`). "
-                "These pages need no network.\n\n"
-                "| lesson | editions | exercises |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n")
+                f"The executed course, lesson by lesson. {about} These pages need no network.\n\n"
+                "| lesson | open | exercises |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n")
     index_page = out / "index.html"
-    index_page.write_text(_markdown_page(index_md, "mmgen course", _nav(paths, None, None, "")), encoding="utf-8")
+    index_page.write_text(_markdown_page(index_md, "mmgen course", nav), encoding="utf-8")
     return index_page
 
 
@@ -499,6 +505,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output folder (student, site)")
     parser.add_argument("--lessons", default=str(LESSONS), help="lessons folder (default: %(default)s)")
     parser.add_argument("--saved", action="store_true", help="grade: read the saved outputs, do not re-run")
+    parser.add_argument("--student-only", action="store_true",
+                        help="site: only the student edition, no solutions and no instructor guide")
     args = parser.parse_args(argv)
     if args.command == "audit":
         print(audit(args.lessons))
@@ -516,7 +524,7 @@ def main(argv=None) -> int:
         written = build_student_edition(args.out, args.lessons)
         print(f"student edition: {len(written)} notebooks in {args.out}")
     else:
-        index = build_site(args.out, args.lessons)
+        index = build_site(args.out, args.lessons, student_only=args.student_only)
         print(f"site: {index} (open it in a browser; no network needed)")
         raw = sorted(set(MATH_STATS["raw"]))
         print(f"equations: {MATH_STATS['drawn']} drawn as SVG, {len(MATH_STATS['raw'])} shown as LaTeX source"

@@ -295,3 +295,16 @@ def test_grade_reads_each_check_of_a_learner_notebook(tmp_path):
     check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Check passed: ok\n")]
     nbformat.write(student, tmp_path / "learner.ipynb")
     assert course.grade(tmp_path / "learner.ipynb", execute=False)[0]["passed"]
+
+
+def test_student_only_site_has_no_solutions(tmp_path):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    nbformat.write(_toy_notebook(), lessons / "99_toy.ipynb")
+    (lessons / "INSTRUCTORS.md").write_text("# Guide\n\nsecret grading notes")
+    course.build_site(tmp_path / "site", lessons, student_only=True)
+    pages = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*.html"))
+    assert pages == ["index.html", "student/99_toy.html"]
+    page = (tmp_path / "site" / "student" / "99_toy.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)  # code is syntax-highlighted: compare the text only
+    assert "raise NotImplementedError" in text and "x + 1" not in text and "instructors.html" not in page
