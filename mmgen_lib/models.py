@@ -223,17 +223,16 @@ def shift_tolerant_squared_error(target, pred, max_shift=2):
     by +-2 px. Plain squared error then asks a text-conditioned decoder for the average
     of all shifts, a blur; taking the best of the (2 * max_shift + 1)^2 shifts lets it draw
     a sharp object at any of those places. ``max_shift=0`` is the plain sum of squares.
+    The VAE's ELBO needs a *sum* over pixels (a log-likelihood), so this is lesson 09's
+    :func:`mmgen_lib.image_losses.shift_tolerant_mse` without area normalisation, times
+    the number of values per image.
 
     Input shape: target and pred (batch, height, width, channels). Output shape: (batch,).
     """
-    if max_shift == 0:
-        return ops.sum(ops.square(pred - target), axis=(1, 2, 3))
-    s = int(max_shift)
-    height, width = target.shape[1], target.shape[2]
-    padded = ops.pad(target, [[0, 0], [s, s], [s, s], [0, 0]], mode="reflect")  # (batch, h + 2s, w + 2s, c)
-    errors = [ops.sum(ops.square(pred - padded[:, dy:dy + height, dx:dx + width, :]), axis=(1, 2, 3))
-              for dy in range(2 * s + 1) for dx in range(2 * s + 1)]
-    return ops.min(ops.stack(errors, axis=1), axis=1)  # (batch,)
+    from mmgen_lib.image_losses import shift_tolerant_mse
+
+    values_per_image = int(np.prod(pred.shape[1:]))
+    return shift_tolerant_mse(target, pred, max_shift, area_normalize=False) * values_per_image
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
