@@ -2,9 +2,27 @@
 
 One module per concept; each lesson's header names the module it builds:
 
-- ``utils``     seeding, paths, environment check, results reporting   (lesson 00)
-- ``data``      ShapesWorld, tokenizer, spectrograms, tf.data pipelines (lesson 01)
-- ``checks``    friendly self-checks for the exercises                  (every lesson)
+- ``utils``         seeding, paths, environment check, results reporting    (lesson 00)
+- ``data``          ShapesWorld: generator, loader, parse_caption, datasheet (lesson 01)
+- ``tokenizer``     words <-> ids, padding, special tokens                   (lesson 01)
+- ``pipeline``      spectrograms, model-ready arrays, tf.data pipelines      (lesson 01)
+- ``encoders``      TextEncoder, ImageEncoder, AudioEncoder                  (lessons 02-04)
+- ``fusion``        early, late, gated, tensor, cross-attention fusion       (lesson 05)
+- ``losses``        cosine, InfoNCE, masked CE, weighted MSE, MultimodalLoss (lessons 06-07)
+- ``retrieval``     Recall@k, median rank and their chance levels            (lesson 06)
+- ``models``        DualEncoder (lesson 06), MultimodalVAE (lesson 10)
+- ``decoders``      TextDecoder, TransformerTextDecoder, ImageDecoder        (lessons 08-09)
+- ``generation``    greedy, beam search, temperature / top-k sampling        (lesson 08)
+- ``metrics``       caption attribute accuracy, BLEU-4                       (lesson 08)
+- ``image_losses``  shift-tolerant, area-normalised reconstruction loss      (lesson 09)
+- ``probe``         the attribute probe that scores generated images         (lesson 09)
+- ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
+- ``widgets``       the ipywidgets studio                                    (lesson 13)
+- ``own_data``      bring your own images, captions and sounds               (lesson 13)
+- ``training``      training helpers with tf.distribute strategies           (lesson 13)
+- ``viz``           plotting helpers returning figures                       (every lesson)
+- ``checks``        friendly self-checks for the exercises                   (every lesson)
+- ``course``        student edition, instructor grading, static site         (classroom)
 
 Importing the package has no side effects and does not import TensorFlow;
 modules are imported on first use (``mmgen_lib.data``, ``from mmgen_lib import data``).
@@ -17,7 +35,7 @@ __version__ = "0.1.0"
 _MODULES = (
     "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
     "probe", "decoders", "generation", "models", "viz", "widgets", "own_data",
-    "training", "course",
+    "training", "course", "image_losses", "robustness",
 )
 
 
