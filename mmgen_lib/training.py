@@ -99,8 +99,8 @@ def global_batch_size(per_replica: int, strategy=None) -> int:
     return int(per_replica) * strategy.num_replicas_in_sync
 
 
-def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None, callbacks=None,
-                verbose: int = 0):
+def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None, batch_size: int | None = None,
+                callbacks=None, verbose: int = 0):
     """Build, compile and fit a Keras model, optionally under a ``tf.distribute`` strategy (lesson 13).
 
     Args:
@@ -112,6 +112,8 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
         validation: optional validation data in the same form.
         epochs: number of passes over ``train``.
         strategy: a ``tf.distribute.Strategy``; ``None`` means the default (no distribution).
+        batch_size: the global batch size when ``train`` is a tuple of arrays (default 32, as
+            in Keras); a dataset is already batched, so it must be None then.
         callbacks: optional list of Keras callbacks.
         verbose: passed to ``fit`` (the lessons use 0).
 
@@ -128,6 +130,12 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
         raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
                         f"Received: {type(strategy).__name__}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+                                   or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None. Received: batch_size={batch_size!r}")
+    if batch_size is not None and isinstance(train, tf.data.Dataset):
+        raise ValueError("batch_size applies to arrays only: a tf.data.Dataset is already batched "
+                         "(set the batch size in make_dataset)")
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = build_fn()
@@ -141,8 +149,8 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
         history = model.fit(train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
                             verbose=verbose, shuffle=False)
     elif isinstance(train, tuple) and len(train) == 2:
-        history = model.fit(*train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
-                            verbose=verbose)
+        history = model.fit(*train, validation_data=validation, epochs=int(epochs), batch_size=batch_size,
+                            callbacks=callbacks, verbose=verbose)
     else:
         raise TypeError(f"train must be a tf.data.Dataset or a tuple (x, y). Received: {type(train).__name__}")
     return model, history

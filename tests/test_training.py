@@ -45,6 +45,14 @@ def test_train_model_accepts_arrays_and_validation():
     assert set(history.history) >= {"loss", "val_loss"}
 
 
+def test_batch_size_sets_the_steps_per_epoch_for_arrays():
+    x, y = _data()
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(batch))
+    steps = []
+    train_model(_build, (x, y), epochs=1, batch_size=64, callbacks=[counter])
+    assert len(steps) == 2  # 128 examples / 64
+
+
 def test_same_seed_same_result():
     x, y = _data()
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
@@ -80,6 +88,10 @@ def test_bad_arguments_raise():
         train_model(uncompiled, (x, y))
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         train_model(_build, (x, y), epochs=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int or None"):
+        train_model(_build, (x, y), batch_size=0)
+    with pytest.raises(ValueError, match="a tf.data.Dataset is already batched"):
+        train_model(_build, tf.data.Dataset.from_tensor_slices((x, y)).batch(8), batch_size=8)
     with pytest.raises(TypeError, match="strategy must be a tf.distribute.Strategy"):
         train_model(_build, (x, y), strategy="mirrored")
     with pytest.raises(TypeError, match="train must be a tf.data.Dataset or a tuple"):
