@@ -256,9 +256,6 @@ print(f"\ndrop in visible-attribute accuracy when audio is missing: zeros {audio
 fig = viz.plot_grouped_bars({name: [accuracy[n] for n in NAMES] for name, accuracy in results.items()}, NAMES,
                             title="Test accuracy per attribute, with and without the sound",
                             chance=[1 / len(data.ATTRIBUTES[n]) for n in NAMES])
-fig.set_size_inches(7.5, 4.2)
-fig.axes[0].legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
