@@ -249,7 +249,7 @@ _PATH_COMMANDS = {1: ("M", 1), 2: ("L", 1), 3: ("Q", 2), 4: ("C", 3)}
 def _mathtext(tex: str) -> str:
     """Rewrite LaTeX that mathtext does not know into an equivalent it knows."""
     tex = re.sub(r"\\([a-zA-Z]+)\*?", lambda m: _MATHTEXT_COMMANDS.get(m.group(1), "\\" + m.group(1)) + " ", tex)
-    tex = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", tex.replace(r"\!", ""))
+    tex = re.sub(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])", r"\\frac{\1}{\2}", tex.replace(r"\!", ""))
     return " ".join(tex.split())
 
 
@@ -395,8 +395,11 @@ def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str,
     return '<nav class="mm-nav">' + " ".join(items) + "</nav>"
 
 
-class _MathPreprocessor:
-    """Draw the math of markdown cells and of text/latex outputs as inline SVG."""
+WIDGET_NOTE = "[An interactive widget: it needs a running Jupyter kernel. Open the notebook to use it.]"
+
+
+class _StaticPreprocessor:
+    """Draw the math of markdown cells and text/latex outputs as inline SVG; say where widgets were."""
 
     def __call__(self, notebook, resources):
         for cell in notebook.cells:
@@ -404,7 +407,9 @@ class _MathPreprocessor:
                 cell.source = render_math_in_markdown(cell.source)
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
-                if "text/latex" in data and "text/html" not in data:
+                if "application/vnd.jupyter.widget-view+json" in data:  # no kernel, no widget state
+                    output["data"] = {"text/plain": WIDGET_NOTE}
+                elif "text/latex" in data and "text/html" not in data:
                     data["text/html"] = render_math_in_markdown(data["text/latex"])
         return notebook, resources
 
@@ -416,7 +421,7 @@ def _exporter():
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"mmgen.html.j2": _PAGE_TEMPLATE})],
                             embed_images=True, exclude_anchor_links=False)
     exporter.template_file = "mmgen.html.j2"
-    exporter.register_preprocessor(_MathPreprocessor(), enabled=True)
+    exporter.register_preprocessor(_StaticPreprocessor(), enabled=True)
     return exporter
 
 

@@ -300,7 +300,11 @@ def test_grade_reads_each_check_of_a_learner_notebook(tmp_path):
 def test_student_only_site_has_no_solutions(tmp_path):
     lessons = tmp_path / "lessons"
     lessons.mkdir()
-    nbformat.write(_toy_notebook(), lessons / "99_toy.ipynb")
+    notebook = _toy_notebook()
+    notebook.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "text/plain": "Tab(children=(...))"})]
+    nbformat.write(notebook, lessons / "99_toy.ipynb")
     (lessons / "INSTRUCTORS.md").write_text("# Guide\n\nsecret grading notes")
     course.build_site(tmp_path / "site", lessons, student_only=True)
     pages = sorted(p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*.html"))
@@ -308,3 +312,4 @@ def test_student_only_site_has_no_solutions(tmp_path):
     page = (tmp_path / "site" / "student" / "99_toy.html").read_text()
     text = re.sub(r"<[^>]+>", "", page)  # code is syntax-highlighted: compare the text only
     assert "raise NotImplementedError" in text and "x + 1" not in text and "instructors.html" not in page
+    assert course.WIDGET_NOTE in text, "a widget output should say it needs a live kernel"
