@@ -11,7 +11,7 @@
 #
 # **Prerequisites**: lessons 03–05 (encoders, fusion) and 08 (captioning, greedy decoding).
 #
-# **Expected run time**: about 45 s on a 2-core laptop CPU.
+# **Expected run time**: about 30 s on a 2-core laptop CPU.
 #
 # **Builds**: `mmgen_lib.robustness` (`ModalityDropout`, `add_gaussian_noise`, `fgsm`, `changed_attributes`).
 
@@ -97,6 +97,7 @@ SPARSE_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 # training, drops one modality of an example with probability `rate`).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rng = np.random.default_rng(SEED)
 z_v, z_a = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
 mask = np.array([[1, 1], [1, 0], [0, 1], [1, 0]], "float32")
@@ -118,6 +119,7 @@ print("stand-ins match; audio rows 1 and 3 are e_a:", np.round(by_hand[1], 2))
 # moves $x$ by $-\epsilon\,\mathrm{sign}(w)$.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 w = tf.constant([[2.0], [-1.0], [0.0001]])
 x = np.array([[0.5, 0.5, 0.5]], "float32")
 

@@ -1,0 +1,525 @@
+# %% [markdown]
+# # 13 · Studio and scale: a playground, your own data, and `tf.distribute`
+#
+# **Objectives**
+# - put two generators into an interactive **studio** (ipywidgets): caption → image, and
+#   image + sound → caption with temperature and beam-width sliders;
+# - load **your own data** (a folder or CSV of images, captions and optional WAV files) into
+#   the same pipeline and train a captioner on it;
+# - understand **synchronous data parallelism** and train the same model under
+#   `MirroredStrategy` on two logical CPU devices, as you would on two GPUs;
+# - know what changes on GPUs, TPUs and several machines.
+#
+# **Prerequisites**: lessons 08 (captioning, decoding strategies), 09 (caption → image) and 12
+# (missing modalities, `ModalityDropout`).
+#
+# **Expected run time**: about 45 s on a 2-core laptop CPU.
+#
+# **Builds**: `mmgen_lib.widgets` (the studio), `mmgen_lib.own_data` (your data),
+# `mmgen_lib.training` (`train_model` with a strategy).
+
+# %%
+from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_strategy, train_model
+
+DEVICES = configure_cpu_devices(2)  # first, before any TensorFlow operation: 2 logical CPUs
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from IPython.display import Audio, display  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from mmgen_lib import data, viz, widgets  # noqa: E402
+from mmgen_lib.decoders import ImageDecoder, TextDecoder  # noqa: E402
+from mmgen_lib.encoders import AudioEncoder, ImageEncoder  # noqa: E402
+from mmgen_lib.generation import beam_search, greedy_decode, sample  # noqa: E402
+from mmgen_lib.image_losses import ShiftTolerantMSE  # noqa: E402
+from mmgen_lib.metrics import caption_attribute_accuracy  # noqa: E402
+from mmgen_lib.own_data import load_own_data, read_image  # noqa: E402
+from mmgen_lib.pipeline import log_mel_spectrogram, make_dataset, split_arrays  # noqa: E402
+from mmgen_lib.probe import load_probe, probe_accuracy  # noqa: E402
+from mmgen_lib.robustness import ModalityDropout  # noqa: E402
+from mmgen_lib.tokenizer import shapesworld_tokenizer  # noqa: E402
+from mmgen_lib.utils import repo_root, report, set_seed  # noqa: E402
+
+SEED = 0
+BATCH_SIZE = 128
+IMAGE_EPOCHS, AUDIO_EPOCHS, CAPTION_EPOCHS = 4, 2, 4  # the studio's captioner (recipe of lesson 12)
+TEXT_TO_IMAGE_EPOCHS, TEXT_TO_IMAGE_BATCH = 6, 64
+OWN_EPOCHS, OWN_BATCH = 30, 16  # the captioner on your own (tiny) data set
+OWN_DATA = repo_root() / "tests" / "fixtures" / "own_data"
+
+tf.get_logger().setLevel("ERROR")  # MirroredStrategy logs every all-reduce at INFO level
+set_seed(SEED)
+viz.use_course_style()
+train_split, test_split = data.load_split("train"), data.load_split("test")
+tokenizer = shapesworld_tokenizer(train_split)
+train, test = split_arrays(train_split, tokenizer), split_arrays(test_split, tokenizer)
+SPARSE_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+CAPTION_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+print("logical CPU devices:", DEVICES)
+
+# %% [markdown]
+# ## 1. From lessons to applications
+#
+# Section 3.4 of the seed article lists where multimodal generation is used: assistants that
+# answer from what they see and hear, content creation, design aids, and (section 6) customer
+# service and recommendation systems that read text, images and sound together. Each is the
+# same machine as ours, $Y = f(x_t, x_v, x_a)$, behind an interface, trained on *its own* data,
+# and trained at a scale one CPU cannot reach. This lesson takes those three steps in miniature.
+#
+# **Scaling out: synchronous data parallelism.** Section 3.3 names the weak spot: multimodal
+# models are expensive to train. `MirroredStrategy` keeps one copy (a *replica*) of the model
+# on each of $N$ devices. Every step, the global batch of $B$ examples is split into $N$ shards;
+# replica $i$ computes the gradient $g_i$ of the mean loss on its $B/N$ examples; an
+# **all-reduce** averages them, and every replica applies the same update:
+#
+# $$g = \frac{1}{N} \sum_{i=1}^{N} g_i = \nabla_\theta \frac{1}{B} \sum_{j=1}^{B} \mathcal{L}(x_j, y_j;\theta).$$
+#
+# So training under the strategy computes the *same* updates as one device with the global
+# batch, $N$ times faster at best.
+#
+# | tensor | shape |
+# |---|---|
+# | your image, any size → resized | (h, w, 3) → (32, 32, 3) |
+# | your WAV, any rate → 8 kHz, cut or padded | (samples,) → (2000,) |
+# | your caption → fitted vocabulary ids | (16,) |
+# | global batch → per-replica shard | (B, ...) → (B / N, ...) |
+# | gradient per replica, after all-reduce | same shapes as the weights |
+
+# %% [markdown]
+# ## 2. Build it
+#
+# ### 2.1 Reading your image, from primitives
+#
+# `read_image` decodes a file (PNG, JPEG, GIF, BMP), keeps three channels, converts to floats
+# in $[0, 1]$ and resizes with antialiasing. By hand, with TensorFlow's ops:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+path = OWN_DATA / "boat_night_2.png"
+raw = tf.io.decode_png(tf.io.read_file(str(path)), channels=3)  # (height, width, 3) uint8
+by_hand = tf.image.resize(tf.cast(raw, tf.float32) / 255.0, (32, 32), antialias=True).numpy()
+np.testing.assert_allclose(read_image(path), np.clip(by_hand, 0, 1), atol=1e-6)
+print(f"{path.name}: {tuple(raw.shape)} uint8 -> {by_hand.shape} float32 in [0, 1]; matches read_image")
+
+# %% [markdown]
+# ### 2.2 Data parallelism, from primitives
+#
+# The gradient of the mean loss over a batch equals the mean of the gradients over two equal
+# halves: what two replicas compute and the all-reduce averages.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+set_seed(SEED)
+toy = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(1)])
+x_toy = np.random.default_rng(SEED).normal(size=(8, 4)).astype("float32")
+y_toy = x_toy.sum(axis=1, keepdims=True)
+
+
+def gradients(x, y):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(toy(x) - y))
+    return tape.gradient(loss, toy.trainable_weights)
+
+
+full = gradients(x_toy, y_toy)
+replicas = [gradients(x_toy[:4], y_toy[:4]), gradients(x_toy[4:], y_toy[4:])]  # 2 shards of 4
+all_reduced = [(a + b) / 2 for a, b in zip(*replicas)]
+for g_full, g_mean in zip(full, all_reduced):
+    np.testing.assert_allclose(g_full, g_mean, atol=1e-6)
+print("mean of the 2 replicas' gradients == full-batch gradient for all", len(full), "weight tensors")
+
+# %% [markdown]
+# ## 3. The studio's two generators
+#
+# **Image + sound → caption**: the recipe of lesson 12, trained with the library's
+# `train_model` (which also accepts a strategy, section 5): an image encoder and an audio
+# encoder trained as classifiers, then frozen; a `TextDecoder` on their standardised features.
+
+# %%
+def attribute_classifier(encoder, input_shape, attributes):
+    def build():
+        inputs = keras.Input(input_shape)
+        features = encoder(inputs)
+        outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(features) for name in attributes}
+        model = keras.Model(inputs, outputs)
+        model.compile(keras.optimizers.Adam(2e-3), loss={name: SPARSE_CE for name in attributes})
+        return model
+    return build
+
+
+def run(model, x, batch_size=500):
+    """Call a model or layer on a NumPy array in batches."""
+    return np.concatenate([ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
+
+
+E_v, E_a = ImageEncoder(output_dim=64, name="E_v"), AudioEncoder(output_dim=64, name="E_a")
+train_model(attribute_classifier(E_v, (32, 32, 3), data.VISIBLE_ATTRIBUTES),
+            (train["image"], {n: train[n] for n in data.VISIBLE_ATTRIBUTES}), epochs=IMAGE_EPOCHS,
+            batch_size=BATCH_SIZE)
+train_model(attribute_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES),
+            (train["spectrogram"], {n: train[n] for n in data.AUDIBLE_ATTRIBUTES}), epochs=AUDIO_EPOCHS,
+            batch_size=BATCH_SIZE)
+context_train = np.concatenate([run(E_v, train["image"]), run(E_a, train["spectrogram"])], axis=1)  # (5000, 128)
+standardize = layers.Normalization()
+standardize.adapt(context_train)
+text_decoder = TextDecoder(tokenizer.vocab_size, embed_dim=32, units=128, context_dim=128, name="D_t")
+
+
+def build_captioner():
+    context_in, ids_in = keras.Input((128,)), keras.Input((None,), dtype="int32")
+    model = keras.Model([context_in, ids_in], text_decoder([standardize(context_in), ids_in]))
+    model.compile(keras.optimizers.Adam(2e-3), loss=CAPTION_CE)
+    return model
+
+
+train_model(build_captioner, ((context_train, train["caption_ids"][:, :-1]), train["caption_ids"][:, 1:]),
+            epochs=CAPTION_EPOCHS, batch_size=BATCH_SIZE)
+
+
+def caption_context(images, audio):
+    """Standardised [E_v(x_v); E_a(x_a)] for images (n, 32, 32, 3) and waveforms (n, 2000)."""
+    spectrograms = log_mel_spectrogram(np.asarray(audio, "float32")).numpy()  # (n, 28, 40)
+    return standardize(np.concatenate([run(E_v, np.asarray(images, "float32")), run(E_a, spectrograms)], axis=1))
+
+
+test_captions = [tokenizer.decode(row) for row in greedy_decode(text_decoder, caption_context(test["image"],
+                                                                                              test["audio"]))]
+caption_accuracy = caption_attribute_accuracy(test_captions, test_split.labels)
+print("captioner, test attribute accuracy:", {k: round(v, 3) for k, v in caption_accuracy.items()})
+
+# %% [markdown]
+# **Caption → image**: lesson 09's compositing `ImageDecoder` with the shift-tolerant loss,
+# here behind the simplest text encoder there is, a **bag of words** (which words occur, in any
+# order) and one Dense layer. It trains in seconds, accepts any phrasing a learner types, and
+# is enough here because ShapesWorld's words name attribute values whatever their order.
+# Generated images are scored by the attribute probe of lesson 09.
+
+# %%
+def bag_of_words(ids):
+    """(n, len) token ids -> (n, vocab) 0/1: which words occur (special tokens dropped)."""
+    bags = np.zeros((len(ids), tokenizer.vocab_size), "float32")
+    np.put_along_axis(bags, np.asarray(ids), 1.0, axis=1)
+    bags[:, :4] = 0.0  # <pad>, <start>, <end>, <unk>
+    return bags
+
+
+image_decoder = ImageDecoder(hidden_units=128, filters=(32, 32, 16), name="D_v")
+
+
+def build_text_to_image():
+    words = keras.Input((tokenizer.vocab_size,))
+    model = keras.Model(words, image_decoder(layers.Dense(64, activation="relu", name="E_t")(words)))
+    model.compile(keras.optimizers.Adam(3e-3), loss=ShiftTolerantMSE())
+    return model
+
+
+text_to_image_model, _ = train_model(build_text_to_image, (bag_of_words(train["caption_ids"]), train["image"]),
+                                     epochs=TEXT_TO_IMAGE_EPOCHS, batch_size=TEXT_TO_IMAGE_BATCH)
+generated = run(text_to_image_model, bag_of_words(test["caption_ids"]))
+probe_scores = probe_accuracy(load_probe(), generated, test_split.labels)
+print("caption -> image, probe accuracy on test captions:", {k: round(v, 3) for k, v in probe_scores.items()})
+
+# %% [markdown]
+# ## 4. The studio
+#
+# The widgets take the models as two plain functions. Each returns what the panel shows:
+# images for a caption; a caption for an image, a sound, a temperature and a beam width
+# (temperature 0 decodes with beam search of that width; above 0 it samples, with the
+# temperature scaling the logits as in lesson 08). Our caption → image model is deterministic
+# (one caption, one image); to fill the panel's row of four, the copies are shifted by up to
+# ±2 pixels, the same jitter ShapesWorld's own images have.
+
+# %%
+def text_to_image(caption, num_images, seed):
+    ids = tokenizer.encode_batch([caption], 16)
+    images = run(text_to_image_model, bag_of_words(ids))  # (1, 32, 32, 3): the model is deterministic
+    if num_images == 1:
+        return images
+    jitter = np.random.default_rng(seed).integers(-2, 3, size=(num_images - 1, 2))  # like ShapesWorld's
+    return np.concatenate([images, *[np.roll(images, tuple(shift), axis=(1, 2)) for shift in jitter]])
+
+
+def captioner(image, audio, temperature, beam_width):
+    context = caption_context(image[None], audio[None])  # (1, 128)
+    if temperature > 0:
+        ids = sample(text_decoder, context, temperature=temperature, seed=0)
+    else:
+        ids = beam_search(text_decoder, context, beam_width=beam_width)
+    return tokenizer.decode(ids[0])
+
+
+studio = widgets.studio(text_to_image, captioner, test["image"][:20], test["audio"][:20])
+display(studio)
+
+# %% [markdown]
+# In a live notebook (JupyterLab, Jupyter Notebook, VS Code) the tabs above are interactive.
+# A static page (GitHub, the course site) cannot run widgets, so here are the same callbacks
+# called directly. **Type or compose a caption → images**:
+
+# %%
+composed = widgets.compose_caption("triangle", "blue", "large", "left", "metal")
+for caption_text in ("a small yellow circle at the top, made of glass", composed):
+    images = widgets.generate_images(text_to_image, caption_text, num_images=4, seed=1)
+    fig = viz.show_images(images, ncols=4, size=1.4, title=caption_text)
+    plt.show()
+
+# %% [markdown]
+# **Pick an image and a sound → caption.** The first pair belongs together; the second takes
+# the image of example 0 with the sound of another example made of another material. The
+# caption follows the image for what is visible and the **sound** for the material.
+
+# %%
+other = int(np.flatnonzero(test["material"] != test["material"][0])[0])
+fig = viz.show_images(test["image"][[0, other]], titles=["image 0", f"image {other} (its sound is used)"],
+                      ncols=2, size=1.6, title="The two examples")
+plt.show()
+display(Audio(test["audio"][other], rate=data.SAMPLE_RATE))
+for image_index, sound_index in ((0, 0), (0, other)):
+    for temperature, beam_width in ((0.0, 1), (0.0, 3), (1.0, 1)):
+        text = widgets.describe(captioner, test["image"][image_index], test["audio"][sound_index], temperature,
+                                beam_width)
+        print(f"image {image_index:>2}, sound {sound_index:>2}, T={temperature}, beam {beam_width}: {text}")
+
+# %% [markdown]
+# ## 5. Your own data
+#
+# `load_own_data` reads a folder (with `captions.csv`, or `name.png` + `name.txt` [+ `name.wav`]
+# files) or a CSV file with columns `image,caption[,audio]`. The course ships a tiny example:
+# 36 drawings (a house, a tree or a boat, by day or at night), in PNGs of different sizes,
+# captions in two phrasings, and a 16 kHz WAV (birdsong by day, crickets at night) for half
+# of them. Problems come back as errors that name the file: try a missing file or an empty
+# caption in the exercises.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+own = load_own_data(OWN_DATA)
+own_arrays = own.arrays()
+print(f"{len(own)} examples, {int(own.has_audio.sum())} with a sound; vocabulary of {own.tokenizer.vocab_size}:")
+print(own.tokenizer.vocabulary[4:])
+picks = [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33]
+fig = viz.show_images(own.images[picks], titles=[own.captions[i] for i in picks], ncols=6, size=1.5,
+                      title="Your data, resized to 32x32: one example per scene and phrasing")
+plt.show()
+
+# %% [markdown]
+# Variants 0–3 of each scene train, variants 4–5 (never seen) test. The captioner sees the
+# image and, where there is one, the sound; a missing sound gets the learned stand-in of lesson
+# 12 (`ModalityDropout` with `modality_mask` = [1, has_audio]). The held-out examples have no
+# sound, and only 6 training examples lack one, so, as lesson 12 taught, we let the model
+# practise without the sound: every training example appears twice, once with its sound and
+# once with the sound masked out (modality dropout made deterministic, so that section 6 can
+# compare two training runs exactly).
+
+# %%
+variant = np.array([int(source.rsplit("_", 1)[1].split(".")[0]) for source in own.sources])
+own_train, own_test = np.flatnonzero(variant < 4), np.flatnonzero(variant >= 4)
+own_arrays["present"] = np.stack([np.ones(len(own)), own.has_audio], axis=1).astype("float32")  # (36, 2)
+own_arrays["input_ids"], own_arrays["target_ids"] = own.caption_ids[:, :-1], own.caption_ids[:, 1:]
+OWN_INPUTS = ("image", "spectrogram", "present", "input_ids")
+
+
+def build_own_captioner():
+    keras.utils.set_random_seed(SEED)  # same initial weights under every strategy
+    image_in, spec_in = keras.Input((32, 32, 3), name="image"), keras.Input((28, 40), name="spectrogram")
+    present_in, ids_in = keras.Input((2,), name="present"), keras.Input((None,), dtype="int32", name="input_ids")
+    z_v = ImageEncoder(filters=(8, 16, 16), output_dim=32)(image_in)
+    z_a = AudioEncoder(filters=(8, 16), output_dim=32)(spec_in)
+    z_v, z_a = ModalityDropout(missing="learned")([z_v, z_a], modality_mask=present_in)
+    context = layers.Concatenate()([z_v, z_a])  # (batch, 64)
+    encoder = keras.Model({"image": image_in, "spectrogram": spec_in, "present": present_in}, context,
+                          name="encoder")
+    decoder = TextDecoder(own.tokenizer.vocab_size, embed_dim=16, units=64, name="decoder")
+    context_in = encoder({"image": image_in, "spectrogram": spec_in, "present": present_in})
+    model = keras.Model({"image": image_in, "spectrogram": spec_in, "present": present_in, "input_ids": ids_in},
+                        decoder([context_in, ids_in]))
+    model.compile(keras.optimizers.Adam(3e-3), loss=CAPTION_CE)
+    return model
+
+
+def own_dataset(indices, batch_size):
+    subset = {name: own_arrays[name][np.concatenate([indices, indices])] for name in (*OWN_INPUTS, "target_ids")}
+    subset["present"][len(indices):, 1] = 0.0  # the second copy: sound masked out
+    dataset = make_dataset(subset, inputs=OWN_INPUTS, targets=("target_ids",), batch_size=batch_size)
+    return dataset.map(lambda inputs, targets: (inputs, targets["target_ids"]))  # the model has one output
+
+
+def scene(caption):
+    """(object, time of day) named by a caption of the example data set."""
+    words = set(caption.split())
+    thing = next((w for w in ("house", "tree", "boat") if w in words), None)
+    time = "day" if words & {"day", "blue"} else "night" if words & {"night", "dark"} else None
+    return thing, time
+
+
+def own_scene_accuracy(model, indices):
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    context = encoder({name: own_arrays[name][indices] for name in ("image", "spectrogram", "present")})
+    captions = [own.tokenizer.decode(row) for row in greedy_decode(decoder, context)]
+    hits = [scene(c) == scene(own.captions[i]) for c, i in zip(captions, indices)]
+    return float(np.mean(hits)), captions
+
+
+own_model, own_history = train_model(build_own_captioner, own_dataset(own_train, OWN_BATCH), epochs=OWN_EPOCHS)
+own_accuracy, own_captions = own_scene_accuracy(own_model, own_test)
+print(f"held-out scenes named correctly: {own_accuracy:.3f} ({len(own_test)} examples)")
+for i, text in list(zip(own_test, own_captions))[:4]:
+    print(f"  {own.captions[i]!r:<34} -> {text!r}")
+
+# %% [markdown]
+# ## 6. Scaling out: the same model under `MirroredStrategy`
+#
+# The setup cell split the CPU into two logical devices. `make_strategy("mirrored")` puts one
+# replica on each; `train_model` calls the build function inside `strategy.scope()`, so the
+# weights and the optimizer's slots are created as *mirrored* variables. The dataset's batch
+# is the global one: `global_batch_size(8, strategy)` = 16 gives each replica 8 examples.
+
+# %%
+strategy = make_strategy("mirrored")
+global_batch = global_batch_size(OWN_BATCH // strategy.num_replicas_in_sync, strategy)
+mirrored_model, mirrored_history = train_model(build_own_captioner, own_dataset(own_train, global_batch),
+                                               epochs=OWN_EPOCHS, strategy=strategy)
+mirrored_accuracy, _ = own_scene_accuracy(mirrored_model, own_test)
+variable_type = type(mirrored_model.trainable_weights[0].value).__name__
+loss_gap = float(np.max(np.abs(np.array(own_history.history["loss"][:10])
+                               - np.array(mirrored_history.history["loss"][:10]))))
+print(f"{strategy.num_replicas_in_sync} replicas on {list(strategy.extended.worker_devices)}; "
+      f"global batch {global_batch}; weights are {variable_type}s")
+print(f"largest loss difference with one device over the first 10 epochs: {loss_gap:.1e}")
+print(f"held-out scenes named correctly by the mirrored model: {mirrored_accuracy:.3f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(5.5, 3.2))
+ax.plot(own_history.history["loss"], label="one device")
+ax.plot(mirrored_history.history["loss"], linestyle="--", label="MirroredStrategy, 2 replicas")
+ax.set_xlabel("epoch")
+ax.set_ylabel("training loss")
+ax.set_yscale("log")
+ax.set_title("Same model, same data, same updates")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The curves coincide: the same updates, up to floating-point rounding (the all-reduce adds in
+# another order, and tiny differences grow over many steps). On two logical CPUs it is *slower*
+# (they share the same two cores, and every step pays for the copying), which is the point of a
+# rehearsal: the code is ready for real devices.
+#
+# **What changes on real hardware**
+# - **Several GPUs, one machine**: the same `make_strategy("mirrored")` finds the GPUs; the
+#   all-reduce uses NCCL. Scale the global batch with the number of replicas
+#   (`global_batch_size`), and often the learning rate with it (linear scaling, with warm-up).
+# - **TPU**: `tf.distribute.TPUStrategy(resolver)` after connecting to the TPU cluster; inputs
+#   should have static shapes (`drop_remainder=True`), and bigger batches pay off.
+# - **Several machines**: `tf.distribute.MultiWorkerMirroredStrategy()`, with each worker's
+#   address and role in the `TF_CONFIG` environment variable; the dataset is *sharded* so each
+#   worker reads different examples, and only the chief writes checkpoints.
+# - In every case the model code stays the same: build and compile inside `strategy.scope()`,
+#   which is exactly what `train_model(build_fn, data, strategy=...)` does.
+
+# %% [markdown]
+# ## 7. Asserted results (test data)
+
+# %%
+assert caption_accuracy["mean"] >= 0.95, f"studio captioner: {caption_accuracy}"
+assert min(probe_scores.values()) >= 0.90, f"caption -> image probe accuracy: {probe_scores}"
+assert own_accuracy >= 0.9, f"the own-data captioner should name held-out scenes: {own_accuracy:.3f}"
+assert strategy.num_replicas_in_sync == 2 and variable_type == "MirroredVariable"
+assert mirrored_history.history["loss"][-1] < 0.2 * mirrored_history.history["loss"][0], "mirrored training learns"
+assert loss_gap < 1e-3, f"one device and two replicas should train alike: {loss_gap:.2e}"
+report("13_studio", {
+    "studio_caption_acc": caption_accuracy["mean"],
+    "studio_text_to_image_probe_min": min(probe_scores.values()),
+    "own_data_examples": len(own),
+    "own_data_heldout_scene_acc": own_accuracy,
+    "mirrored_replicas": strategy.num_replicas_in_sync,
+    "mirrored_heldout_scene_acc": mirrored_accuracy,
+    "mirrored_loss_gap_first_10_epochs": loss_gap,
+})
+
+# %% [markdown]
+# ## 8. Exercises
+#
+# **Exercise 1.** Make a data set of your own: write a function `make_folder(folder)` that
+# saves two images of your choice (any size, e.g. `np.zeros((20, 30, 3), np.uint8)` made red,
+# written with `tf.io.encode_png`) as `a.png` and `b.png`, and a caption for each in `a.txt`
+# and `b.txt`, then returns `load_own_data(folder)`.
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def make_folder(folder):
+    for name, color, caption_text in (("a", (255, 0, 0), "a red square"), ("b", (0, 0, 255), "a blue square")):
+        image = np.zeros((20, 30, 3), np.uint8) + np.array(color, np.uint8)
+        (folder / f"{name}.png").write_bytes(tf.io.encode_png(image).numpy())
+        (folder / f"{name}.txt").write_text(caption_text)
+    return load_own_data(folder)
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson13 import check_own_folder
+
+check_own_folder(make_folder)
+
+# %% [markdown]
+# **Exercise 2.** Data parallelism by hand. Write `replica_gradients(model, x, y, n_replicas)`:
+# split the batch into `n_replicas` equal shards, compute on each shard the gradient of the
+# mean squared error `mean((model(x) - y)**2)` with respect to `model.trainable_weights`, and
+# return the all-reduced gradients (the mean over the replicas), one array per weight.
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def replica_gradients(model, x, y, n_replicas):
+    per_replica = []
+    for x_shard, y_shard in zip(np.split(x, n_replicas), np.split(y, n_replicas)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x_shard) - y_shard))
+        per_replica.append(tape.gradient(loss, model.trainable_weights))
+    return [np.mean([g[k] for g in per_replica], axis=0) for k in range(len(model.trainable_weights))]
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson13 import check_replica_gradients
+
+check_replica_gradients(replica_gradients)
+
+# %% [markdown]
+# **Exercise 3.** A studio callback. Write `caption_at_temperatures(captioner_fn, image, audio,
+# temperatures)` returning a dict temperature → caption, calling
+# `widgets.describe(captioner_fn, image, audio, temperature, 1)` for each temperature. Then look
+# at what your studio captioner writes for example 0 at temperatures 0, 1 and 2.
+
+# %% tags=["solution"]
+# YOUR CODE HERE
+def caption_at_temperatures(captioner_fn, image, audio, temperatures):
+    return {t: widgets.describe(captioner_fn, image, audio, t, 1) for t in temperatures}
+# END OF YOUR CODE
+
+# %%
+from mmgen_lib.checks.lesson13 import check_caption_at_temperatures
+
+check_caption_at_temperatures(caption_at_temperatures)
+print(caption_at_temperatures(captioner, test["image"][0], test["audio"][0], (0.0, 1.0, 2.0)))
+
+# %% [markdown]
+# ## Summary
+#
+# - A **studio** is a thin layer over generators: each widget callback is a plain function
+#   (testable, and callable directly so static pages show a result).
+# - **Your own data** enters through `load_own_data`: images resized, sounds resampled and
+#   padded, captions tokenized with a vocabulary fitted on them, and clear errors otherwise.
+# - **Synchronous data parallelism** averages the replicas' gradients, which equals the
+#   full-batch gradient: `MirroredStrategy` trains the same model to the same weights. Build
+#   and compile inside `strategy.scope()`; the global batch is split across replicas.
+#
+# **Next**: that is the course. Go back to lesson 05 or 09 with your own data, or scale the
+# settings up on a GPU.
+#
+# **References**
+# - Li et al. (2020). *PyTorch Distributed: Experiences on Accelerating Data Parallel Training*. VLDB.
+# - Goyal et al. (2017). *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*. arXiv:1706.02677.
+# - Sergeev, Del Balso (2018). *Horovod: fast and easy distributed deep learning in TensorFlow*. arXiv:1802.05799.
+# - Vinyals et al. (2015). *Show and Tell: A Neural Image Caption Generator*. CVPR.
+# - Amershi et al. (2019). *Guidelines for Human-AI Interaction*. CHI.
