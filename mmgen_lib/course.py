@@ -475,13 +475,20 @@ def build_site(out, lessons_dir=LESSONS, student_only: bool = False) -> Path:
 
 
 # ------------------------------------------------------------------- grade
-def grade(path, execute: bool = True, timeout: int = 600) -> list[dict]:
+def grade(path, execute: bool = True, timeout: int = 600, lessons_dir=LESSONS) -> list[dict]:
     """Grade a learner's student-edition notebook with its own checks.
 
     Re-executes it in a fresh kernel (unless ``execute=False``: then the saved outputs are read)
-    and returns one dict per exercise: ``{"exercise": n, "passed": bool, "message": str}``.
+    and returns one dict per exercise: ``{"exercise": n, "cell": i, "passed": bool, "message": str}``.
+    When ``lessons_dir`` holds the lesson of the same name, a check cell whose code differs from
+    the lesson's is reported as edited and not counted as passed.
     """
     notebook = nbformat.read(path, as_version=4)
+    original = Path(lessons_dir) / Path(path).name
+    reference = []  # the lesson's check cells, in exercise order
+    if original.exists():
+        lesson = nbformat.read(original, as_version=4)
+        reference = [lesson.cells[c].source.strip() for _, c in exercise_pairs(lesson) if c is not None]
     if execute:
         from nbclient import NotebookClient
 
@@ -497,8 +504,10 @@ def grade(path, execute: bool = True, timeout: int = 600) -> list[dict]:
             message = f"{errors[0].ename}: {errors[0].evalue}".splitlines()[0]
         else:
             message = next((line for line in text.splitlines() if line.startswith("Check passed")), "no output")
-        results.append({"exercise": len(results) + 1, "cell": index, "passed": not errors and "Check passed" in text,
-                        "message": message})
+        passed = not errors and "Check passed" in text
+        if len(results) < len(reference) and reference[len(results)] != cell.source.strip():
+            passed, message = False, f"the check cell was edited ({message})"
+        results.append({"exercise": len(results) + 1, "cell": index, "passed": passed, "message": message})
     return results
 
 
@@ -519,7 +528,7 @@ def main(argv=None) -> int:
     if args.command == "grade":
         print("| notebook | exercise | result | message |\n| --- | --- | --- | --- |")
         for notebook in args.notebooks:
-            for row in grade(notebook, execute=not args.saved):
+            for row in grade(notebook, execute=not args.saved, lessons_dir=args.lessons):
                 result = "passed" if row["passed"] else "not yet"
                 print(f"| {notebook} | {row['exercise']} | {result} | {row['message'].replace('|', '/')} |")
         return 0

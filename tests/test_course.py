@@ -295,6 +295,14 @@ def test_grade_reads_each_check_of_a_learner_notebook(tmp_path):
     check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Check passed: ok\n")]
     nbformat.write(student, tmp_path / "learner.ipynb")
     assert course.grade(tmp_path / "learner.ipynb", execute=False)[0]["passed"]
+    lessons = tmp_path / "lessons"  # the lesson of the same name: an edited check does not count
+    lessons.mkdir()
+    nbformat.write(_toy_notebook(), lessons / "learner.ipynb")
+    assert course.grade(tmp_path / "learner.ipynb", execute=False, lessons_dir=lessons)[0]["passed"]
+    check.source = "print('Check passed: trust me')"
+    nbformat.write(student, tmp_path / "learner.ipynb")
+    result = course.grade(tmp_path / "learner.ipynb", execute=False, lessons_dir=lessons)[0]
+    assert not result["passed"] and "edited" in result["message"]
 
 
 def test_student_only_site_has_no_solutions(tmp_path):
