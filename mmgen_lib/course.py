@@ -521,7 +521,7 @@ def main(argv=None) -> int:
     parser.add_argument("--saved", action="store_true", help="grade: read the saved outputs, do not re-run")
     parser.add_argument("--student-only", action="store_true",
                         help="site: only the student edition, no solutions and no instructor guide")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.command == "audit":
         print(audit(args.lessons))
         return 0
