@@ -117,7 +117,8 @@ def _rejected_names(test_file: Path) -> set[str]:
 
 
 def test_check_modules_exist_for_lessons_with_exercises():
-    missing = [p.name for p in EXERCISE_LESSONS if not (ROOT / "mmgen_lib" / "checks" / f"lesson{p.name[:2]}.py").exists()]
+    checks = ROOT / "mmgen_lib" / "checks"
+    missing = [p.name for p in EXERCISE_LESSONS if not (checks / f"lesson{p.name[:2]}.py").exists()]
     assert not missing, f"lessons without a mmgen_lib/checks/lessonNN.py: {missing}"
 
 
@@ -204,7 +205,8 @@ def test_student_edition_is_deterministic_and_leaves_lessons_alone(tmp_path):
         for index, (cell, copy) in enumerate(zip(original.cells, student.cells)):
             if index in stubs:
                 assert "raise NotImplementedError" in copy.source and copy.outputs == []
-                assert {"raises-exception", "exercise"} <= set(copy.metadata["tags"]) and "solution" not in copy.metadata["tags"]
+                tags = set(copy.metadata["tags"])
+                assert {"raises-exception", "exercise"} <= tags and "solution" not in tags
                 body = cell.source.split(course.BEGIN_MARKER, 1)[1].split(course.END_MARKER, 1)[0].strip()
                 assert body and body not in copy.source, f"{path.name} cell {index}: the solution leaked"
             elif index in checks:
