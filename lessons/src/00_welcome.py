@@ -66,13 +66,13 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 # | 03 | Image encoder: convolutions, residual blocks | `encoders` |
 # | 04 | Audio encoder: STFT, log-mel, convolutions over time and frequency | `encoders` |
 # | 05 | Fusion: early, late, gated, tensor, cross-attention; unimodal vs fused | `fusion` |
-# | 06 | Cross-modal matching: cosine similarity, contrastive dual encoder, retrieval | `losses`, `retrieval` |
+# | 06 | Cross-modal matching: cosine similarity, contrastive dual encoder, retrieval | `losses`, `retrieval`, `models` |
 # | 07 | The multimodal loss $\alpha\mathcal{L}_{CE}+\beta\mathcal{L}_{cos}+\gamma\mathcal{L}_{MSE}$ | `losses` |
 # | 08 | Joint decoder → text: captioning and question answering; greedy, beam, sampling | `decoders`, `generation` |
-# | 09 | Joint decoder → image: caption to picture, scored by a probe | `decoders`, `probe` |
+# | 09 | Joint decoder → image: caption to picture, scored by a probe | `decoders`, `image_losses`, `probe` |
 # | 10 | Multimodal autoencoder: any subset of modalities in, any modality out | `models` |
 # | 11 | The article's model, debugged | `models` |
-# | 12 | Evaluation and robustness: missing and noisy modalities, adversarial examples | `metrics` |
+# | 12 | Evaluation and robustness: missing and noisy modalities, adversarial examples | `robustness` |
 # | 13 | Studio and scale: widgets playground, your own data, `tf.distribute` | `widgets`, `own_data`, `training` |
 #
 # Each lesson runs in under a minute on a laptop CPU, on its own, in any order.
