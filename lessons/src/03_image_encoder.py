@@ -23,6 +23,7 @@ import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.encoders import ImageEncoder, ResidualBlock
+from mmgen_lib.models import attribute_classifier
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.utils import report, set_seed
 
@@ -223,22 +224,11 @@ for head in ("gap", "flatten"):
 # ## 3. Train it: what can the image tell?
 #
 # `ImageEncoder` (16/32/32 filters, residual blocks, flattened grid, 64-d output) with one
-# softmax head per attribute, trained on the 5,000 training images. For comparison we train
-# the same encoder without residual blocks, for the same number of epochs.
+# softmax head per attribute (`models.attribute_classifier`, met in lesson 02), trained on the
+# 5,000 training images. For comparison we train the same encoder without residual blocks,
+# for the same number of epochs.
 
 # %%
-def attribute_classifier(encoder):
-    """Image -> encoder -> one Dense head (logits) per attribute."""
-    inputs = keras.Input((32, 32, 3), name="image")
-    z = encoder(inputs)  # (batch, OUTPUT_DIM)
-    outputs = {name: keras.layers.Dense(len(values), name=name)(z) for name, values in data.ATTRIBUTES.items()}
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
-                  loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in outputs},
-                  metrics={name: ["accuracy"] for name in outputs})
-    return model
-
-
 def predictions(model, x):
     """Predicted class per attribute (a direct call: no tf.function tracing for a one-off pass)."""
     logits = model(x, training=False)
@@ -251,7 +241,7 @@ for residual in (True, False):
     label = "residual" if residual else "plain"
     set_seed(SEED)
     encoder = ImageEncoder(FILTERS, OUTPUT_DIM, residual=residual, name="image_encoder")
-    model = attribute_classifier(encoder)
+    model = attribute_classifier(encoder, (32, 32, 3), input_name="image", learning_rate=LEARNING_RATE)
     histories[label] = model.fit(arrays["train"]["image"], targets["train"], epochs=EPOCHS, batch_size=BATCH_SIZE,
                                  verbose=0, validation_data=(arrays["val"]["image"], targets["val"]))
     predicted = predictions(model, arrays["test"]["image"])

@@ -29,6 +29,7 @@ from mmgen_lib.fusion import EarlyFusion
 from mmgen_lib.generation import greedy_decode
 from mmgen_lib.losses import masked_sequence_cross_entropy
 from mmgen_lib.metrics import caption_attribute_accuracy
+from mmgen_lib.models import attribute_classifier
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
 from mmgen_lib.tokenizer import shapesworld_tokenizer
@@ -148,20 +149,10 @@ print("FGSM step:", np.round(by_hand - x, 3))
 # can recover size when the sound is missing.
 
 # %%
-def unimodal_classifier(encoder, input_shape, attributes):
-    inputs = keras.Input(input_shape)
-    features = encoder(inputs)
-    outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(features) for name in attributes}
-    model = keras.Model(inputs, outputs)
-    model.compile(keras.optimizers.Adam(2e-3), loss={name: SPARSE_CE for name in attributes},
-                  metrics={name: "accuracy" for name in attributes})
-    return model
-
-
 E_v = ImageEncoder(filters=(16, 32, 32), output_dim=64, name="E_v")
 E_a = AudioEncoder(filters=(16, 32), output_dim=64, name="E_a")
-image_model = unimodal_classifier(E_v, (32, 32, 3), VISIBLE)
-audio_model = unimodal_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES)
+image_model = attribute_classifier(E_v, (32, 32, 3), VISIBLE)  # one linear head per attribute (lesson 02)
+audio_model = attribute_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES)
 image_model.fit(train["image"], {n: train[n] for n in VISIBLE}, epochs=IMAGE_EPOCHS, batch_size=BATCH_SIZE,
                 verbose=0)
 audio_model.fit(train["spectrogram"], {n: train[n] for n in data.AUDIBLE_ATTRIBUTES}, epochs=AUDIO_EPOCHS,
