@@ -30,7 +30,7 @@ from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-N_TRAIN = 4000           # training examples per run
+N_TRAIN = 3000           # training examples per run
 EPOCHS = 5
 BATCH_SIZE = 128
 LEARNING_RATE = 5e-3

@@ -23,6 +23,8 @@ from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_st
 
 DEVICES = configure_cpu_devices(2)  # first, before any TensorFlow operation: 2 logical CPUs
 
+from functools import partial  # noqa: E402
+
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -36,6 +38,7 @@ from mmgen_lib.encoders import AudioEncoder, ImageEncoder  # noqa: E402
 from mmgen_lib.generation import beam_search, greedy_decode, sample  # noqa: E402
 from mmgen_lib.image_losses import ShiftTolerantMSE  # noqa: E402
 from mmgen_lib.metrics import caption_attribute_accuracy  # noqa: E402
+from mmgen_lib.models import attribute_classifier  # noqa: E402
 from mmgen_lib.own_data import load_own_data, read_image  # noqa: E402
 from mmgen_lib.pipeline import log_mel_spectrogram, make_dataset, split_arrays  # noqa: E402
 from mmgen_lib.probe import load_probe, probe_accuracy  # noqa: E402
@@ -45,9 +48,9 @@ from mmgen_lib.utils import repo_root, report, set_seed  # noqa: E402
 
 SEED = 0
 BATCH_SIZE = 128
-IMAGE_EPOCHS, AUDIO_EPOCHS, CAPTION_EPOCHS = 4, 2, 4  # the studio's captioner (recipe of lesson 12)
-TEXT_TO_IMAGE_EPOCHS, TEXT_TO_IMAGE_BATCH = 6, 64
-OWN_EPOCHS, OWN_BATCH = 30, 16  # the captioner on your own (tiny) data set
+IMAGE_EPOCHS, AUDIO_EPOCHS, CAPTION_EPOCHS = 3, 2, 4  # the studio's captioner (recipe of lesson 12)
+TEXT_TO_IMAGE_EPOCHS, TEXT_TO_IMAGE_BATCH = 5, 64
+OWN_EPOCHS, OWN_BATCH = 20, 16  # the captioner on your own (tiny) data set
 OWN_DATA = repo_root() / "tests" / "fixtures" / "own_data"
 
 tf.get_logger().setLevel("ERROR")  # MirroredStrategy logs every all-reduce at INFO level
@@ -56,7 +59,6 @@ viz.use_course_style()
 train_split, test_split = data.load_split("train"), data.load_split("test")
 tokenizer = shapesworld_tokenizer(train_split)
 train, test = split_arrays(train_split, tokenizer), split_arrays(test_split, tokenizer)
-SPARSE_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 CAPTION_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
 print("logical CPU devices:", DEVICES)
 
@@ -139,17 +141,6 @@ print("mean of the 2 replicas' gradients == full-batch gradient for all", len(fu
 # encoder trained as classifiers, then frozen; a `TextDecoder` on their standardised features.
 
 # %%
-def attribute_classifier(encoder, input_shape, attributes):
-    def build():
-        inputs = keras.Input(input_shape)
-        features = encoder(inputs)
-        outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(features) for name in attributes}
-        model = keras.Model(inputs, outputs)
-        model.compile(keras.optimizers.Adam(2e-3), loss={name: SPARSE_CE for name in attributes})
-        return model
-    return build
-
-
 def run(model, x, batch_size=500):
     """Call a model or layer on a NumPy array in batches."""
     return np.concatenate([ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
@@ -157,10 +148,11 @@ def run(model, x, batch_size=500):
 
 
 E_v, E_a = ImageEncoder(output_dim=64, name="E_v"), AudioEncoder(output_dim=64, name="E_a")
-train_model(attribute_classifier(E_v, (32, 32, 3), data.VISIBLE_ATTRIBUTES),
+# train_model calls the build function (inside a strategy's scope when given one)
+train_model(partial(attribute_classifier, E_v, (32, 32, 3), data.VISIBLE_ATTRIBUTES, metrics=False),
             (train["image"], {n: train[n] for n in data.VISIBLE_ATTRIBUTES}), epochs=IMAGE_EPOCHS,
             batch_size=BATCH_SIZE)
-train_model(attribute_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES),
+train_model(partial(attribute_classifier, E_a, (28, 40), data.AUDIBLE_ATTRIBUTES, metrics=False),
             (train["spectrogram"], {n: train[n] for n in data.AUDIBLE_ATTRIBUTES}), epochs=AUDIO_EPOCHS,
             batch_size=BATCH_SIZE)
 context_train = np.concatenate([run(E_v, train["image"]), run(E_a, train["spectrogram"])], axis=1)  # (5000, 128)
