@@ -12,7 +12,7 @@
 #
 # **Prerequisites**: lesson 01 (tokenizer, `split_arrays`); Keras `Model`, `fit`.
 #
-# **Expected run time**: about 30 s on a 2-core laptop CPU.
+# **Expected run time**: about 30 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.encoders` (`TextEncoder`, `masked_mean`, `AttentionPooling`).
 

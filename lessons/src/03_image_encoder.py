@@ -12,7 +12,7 @@
 #
 # **Prerequisites**: lessons 01–02; what a Keras layer and `fit` are.
 #
-# **Expected run time**: about 30 s on a 2-core laptop CPU.
+# **Expected run time**: about 30 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.encoders` (`ImageEncoder`, `ResidualBlock`).
 

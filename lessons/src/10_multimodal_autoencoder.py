@@ -12,7 +12,7 @@
 #
 # **Prerequisites**: lessons 03–04 (image and audio encoders), 07 (losses), 09 (the attribute probe).
 #
-# **Expected run time**: about 30 s on a 2-core laptop CPU.
+# **Expected run time**: about 45 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.models` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
 

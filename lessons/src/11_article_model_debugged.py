@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 02 (text encoder), 03 (image encoder), 07 (multimodal loss);
 # the Keras functional API.
 #
-# **Expected run time**: about 25 s on a 2-core laptop CPU.
+# **Expected run time**: about 35 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: nothing new in `mmgen_lib` — this lesson applies the course's pieces to the
 # article's own example (`mmgen_lib.models` holds the assembled models of lessons 06 and 10).

@@ -11,7 +11,7 @@
 #
 # **Prerequisites**: lessons 03–05 (encoders, fusion) and 08 (captioning, greedy decoding).
 #
-# **Expected run time**: about 30 s on a 2-core laptop CPU.
+# **Expected run time**: about 50 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.robustness` (`ModalityDropout`, `add_gaussian_noise`, `fgsm`, `changed_attributes`).
 
