@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmgen_lib.checks import ExerciseCheckFailed, check_close, check_equal, check_shape, check_type, passed
+from mmgen_lib.checks import ExerciseCheckFailed, as_int, check_close, check_equal, check_shape, check_type, passed
 
 
 def test_passed_prints_a_success_line(capsys):
@@ -44,3 +44,11 @@ def test_failure_is_an_assertion_subclass_with_a_friendly_prefix():
     with pytest.raises(AssertionError) as info:
         check_equal(1, 2)
     assert type(info.value) is ExerciseCheckFailed and str(info.value).startswith("Not quite:")
+
+
+def test_as_int_accepts_numbers_and_explains_other_answers():
+    assert as_int(np.int64(7), "f()") == 7
+    with pytest.raises(ExerciseCheckFailed, match=r"f\(\) returned None"):
+        as_int(None, "f()")
+    with pytest.raises(ExerciseCheckFailed, match=r"should return an int, got 'many'"):
+        as_int("many", "f()")

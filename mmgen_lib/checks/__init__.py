@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["ExerciseCheckFailed", "passed", "fail", "check_type", "check_shape", "check_close",
-           "check_equal"]
+           "check_equal", "as_int"]
 
 
 class ExerciseCheckFailed(AssertionError):
@@ -85,3 +85,13 @@ def check_equal(value, expected, name: str = "answer", hint: str | None = None) 
     if value != expected:
         fail(f"`{name}` is {value!r}, expected {expected!r}", hint)
 
+
+
+def as_int(value, call: str) -> int:
+    """The learner's answer to ``call`` as an int, or a friendly failure (None, not a number)."""
+    if value is None:
+        fail(f"{call} returned None", "return the number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        fail(f"{call} should return an int, got {value!r}")

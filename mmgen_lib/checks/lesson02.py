@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmgen_lib.checks import check_close, check_shape, fail, passed
+from mmgen_lib.checks import as_int, check_close, check_shape, fail, passed
 
 __all__ = ["check_masked_mean", "check_text_encoder_params", "check_most_similar"]
 
@@ -46,13 +46,7 @@ def check_text_encoder_params(text_encoder_params) -> None:
         expected = encoder.count_params()
         embedding = vocab_size * embed_dim
         call = f"text_encoder_params({kind!r}, {vocab_size}, {embed_dim}, {units})"
-        got = text_encoder_params(kind, vocab_size, embed_dim, units)
-        if got is None:
-            fail(f"{call} returned None", "return the number")
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            fail(f"{call} should return an int, got {got!r}")
+        got = as_int(text_encoder_params(kind, vocab_size, embed_dim, units), call)
         if got == expected:
             continue
         if got == expected - embedding:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmgen_lib.checks import check_close, fail, passed
+from mmgen_lib.checks import as_int, check_close, fail, passed
 
 __all__ = ["check_conv2d_valid", "check_max_pool", "check_image_encoder_params"]
 
@@ -74,13 +74,7 @@ def check_image_encoder_params(image_encoder_params) -> None:
         encoder.build((None, 32, 32, 3))
         expected = encoder.count_params()
         call = f"image_encoder_params({filters}, {output_dim})"
-        got = image_encoder_params(filters, output_dim)
-        if got is None:
-            fail(f"{call} returned None", "return the number")
-        try:
-            got = int(got)
-        except (TypeError, ValueError):
-            fail(f"{call} should return an int, got {got!r}")
+        got = as_int(image_encoder_params(filters, output_dim), call)
         if got == expected:
             continue
         grid = 32 // 2 ** len(filters)
