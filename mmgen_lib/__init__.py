@@ -10,10 +10,12 @@ One module per concept; each lesson's header names the module it builds:
 - ``fusion``        early, late, gated, tensor, cross-attention fusion       (lesson 05)
 - ``losses``        cosine, InfoNCE, masked CE, weighted MSE, MultimodalLoss (lessons 06-07)
 - ``retrieval``     Recall@k, median rank and their chance levels            (lesson 06)
-- ``models``        DualEncoder (lesson 06), MultimodalVAE (lesson 10)
+- ``classifiers``   attribute classifiers: one head per attribute         (lessons 02-05)
+- ``dual_encoder``  DualEncoder for cross-modal matching                  (lesson 06)
 - ``decoders``      TextDecoder, TransformerTextDecoder, ImageDecoder        (lessons 08-09)
 - ``generation``    greedy, beam search, temperature / top-k sampling        (lesson 08)
 - ``metrics``       caption attribute accuracy, BLEU-4                       (lesson 08)
+- ``vae``           MultimodalVAE, product of experts, Gaussian sampling     (lesson 10)
 - ``image_losses``  shift-tolerant, area-normalised reconstruction loss      (lesson 09)
 - ``probe``         the attribute probe that scores generated images         (lesson 09)
 - ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
@@ -34,7 +36,7 @@ __version__ = "0.1.0"
 
 _MODULES = (
     "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
-    "probe", "decoders", "generation", "models", "viz", "widgets", "own_data",
+    "probe", "decoders", "generation", "classifiers", "dual_encoder", "vae", "viz", "widgets", "own_data",
     "training", "course", "image_losses", "robustness",
 )
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.encoders import TextEncoder, masked_mean
-from mmgen_lib.models import attribute_classifier
+from mmgen_lib.classifiers import attribute_classifier
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
@@ -201,7 +201,7 @@ for kind in KINDS:
 # A text encoder followed by five small softmax heads, one per attribute, trained with the
 # sum of the five cross-entropies. A caption names every attribute, so a good encoder should
 # be perfect on the test split; we train each of the three kinds for the same few epochs.
-# `models.attribute_classifier` builds exactly that: `Input -> encoder -> {attribute: Dense(n_values)}`,
+# `classifiers.attribute_classifier` builds exactly that: `Input -> encoder -> {attribute: Dense(n_values)}`,
 # compiled with one sparse cross-entropy per head (lessons 03, 04, 12 and 13 reuse it).
 
 # %%

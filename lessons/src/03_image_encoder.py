@@ -23,7 +23,7 @@ import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.encoders import ImageEncoder, ResidualBlock
-from mmgen_lib.models import attribute_classifier
+from mmgen_lib.classifiers import attribute_classifier
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.utils import report, set_seed
 
@@ -224,7 +224,7 @@ for head in ("gap", "flatten"):
 # ## 3. Train it: what can the image tell?
 #
 # `ImageEncoder` (16/32/32 filters, residual blocks, flattened grid, 64-d output) with one
-# softmax head per attribute (`models.attribute_classifier`, met in lesson 02), trained on the
+# softmax head per attribute (`classifiers.attribute_classifier`, met in lesson 02), trained on the
 # 5,000 training images. For comparison we train the same encoder without residual blocks,
 # for the same number of epochs.
 

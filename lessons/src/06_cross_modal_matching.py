@@ -13,7 +13,7 @@
 # **Expected run time**: about 25 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.losses` (cosine, InfoNCE, learnable temperature), `mmgen_lib.retrieval`
-# (Recall@k, median rank, chance levels), `mmgen_lib.models.DualEncoder`.
+# (Recall@k, median rank, chance levels), `mmgen_lib.dual_encoder.DualEncoder`.
 
 # %%
 import textwrap
@@ -26,7 +26,7 @@ import tensorflow as tf
 from mmgen_lib import losses, retrieval, viz
 from mmgen_lib.data import ATTRIBUTES, ATTRIBUTE_NAMES, load_split
 from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
-from mmgen_lib.models import DualEncoder
+from mmgen_lib.dual_encoder import DualEncoder
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed

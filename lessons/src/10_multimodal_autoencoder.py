@@ -14,7 +14,7 @@
 #
 # **Expected run time**: about 45 s on a 2-core laptop CPU, kernel start included.
 #
-# **Builds**: `mmgen_lib.models` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
+# **Builds**: `mmgen_lib.vae` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
 
 # %%
 import numpy as np
@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 
 from mmgen_lib import viz
 from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, make_caption, parse_caption, load_split
-from mmgen_lib.models import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl
+from mmgen_lib.vae import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import load_probe, probe_accuracy
 from mmgen_lib.tokenizer import shapesworld_tokenizer

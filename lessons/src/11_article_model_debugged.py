@@ -16,7 +16,7 @@
 # **Expected run time**: about 35 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: nothing new in `mmgen_lib` — this lesson applies the course's pieces to the
-# article's own example (`mmgen_lib.models` holds the assembled models of lessons 06 and 10).
+# article's own example (`mmgen_lib.dual_encoder` and `mmgen_lib.vae` hold the assembled models of lessons 06 and 10).
 
 # %%
 import numpy as np

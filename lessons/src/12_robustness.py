@@ -29,7 +29,7 @@ from mmgen_lib.fusion import EarlyFusion
 from mmgen_lib.generation import greedy_decode
 from mmgen_lib.losses import masked_sequence_cross_entropy
 from mmgen_lib.metrics import caption_attribute_accuracy
-from mmgen_lib.models import attribute_classifier
+from mmgen_lib.classifiers import attribute_classifier
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
 from mmgen_lib.tokenizer import shapesworld_tokenizer

@@ -38,7 +38,7 @@ from mmgen_lib.encoders import AudioEncoder, ImageEncoder  # noqa: E402
 from mmgen_lib.generation import beam_search, greedy_decode, sample  # noqa: E402
 from mmgen_lib.image_losses import ShiftTolerantMSE  # noqa: E402
 from mmgen_lib.metrics import caption_attribute_accuracy  # noqa: E402
-from mmgen_lib.models import attribute_classifier  # noqa: E402
+from mmgen_lib.classifiers import attribute_classifier  # noqa: E402
 from mmgen_lib.own_data import load_own_data, read_image  # noqa: E402
 from mmgen_lib.pipeline import log_mel_spectrogram, make_dataset, split_arrays  # noqa: E402
 from mmgen_lib.probe import load_probe, probe_accuracy  # noqa: E402

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.models import (GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl,
+from mmgen_lib.vae import (GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl,
                               shift_tolerant_squared_error)
 
 SPEC = (8, 12)

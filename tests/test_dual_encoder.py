@@ -1,4 +1,4 @@
-"""Tests of mmgen_lib.models.DualEncoder: shapes, parameters, unit norm, loss, training, config, save/load."""
+"""Tests of mmgen_lib.dual_encoder.DualEncoder: shapes, parameters, unit norm, loss, training, config, save/load."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import keras
 
 from mmgen_lib import losses
 from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
-from mmgen_lib.models import DualEncoder
+from mmgen_lib.dual_encoder import DualEncoder
 
 VOCAB, SEQ, BATCH = 12, 6, 4
 

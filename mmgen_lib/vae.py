@@ -1,9 +1,9 @@
-"""Assembled models: attribute classifiers (lessons 02-05, 12, 13), the dual encoder (lesson 06)
-and the multimodal VAE (lesson 10).
+"""The multimodal variational autoencoder (lesson 10).
 
-The two big ones are Keras ``Model`` subclasses built from the layers of ``encoders``,
-``fusion`` and ``decoders``; configuration is passed as plain values so that the
-``.keras`` format can save and load it.
+Per-modality Gaussian experts combined by a product of experts for any subset of modalities,
+a reparameterised sample, and a cross-reconstruction ELBO: every subset's latent must
+reconstruct every modality. Configuration is passed as plain values so that the ``.keras``
+format can save and load it.
 """
 
 from __future__ import annotations
@@ -12,167 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-def attribute_classifier(encoder, input_shape, attributes=None, input_dtype="float32", input_name=None,
-                         learning_rate: float = 2e-3, metrics: bool = True) -> keras.Model:
-    """An encoder followed by one linear head (logits) per attribute, compiled (lessons 02-04).
 
-    The standard way the course asks "what does this representation know?": train the
-    encoder with a sparse cross-entropy per attribute and read the accuracy of each head.
-
-    Args:
-        encoder: a layer mapping the input to a vector (batch, d), or to a tuple whose
-            first element is that vector (encoders built with ``return_sequences`` /
-            ``return_grid``).
-        input_shape: shape of one example, e.g. ``(32, 32, 3)`` or ``(16,)`` for token ids.
-        attributes: attribute names to predict (default: all five, ``data.ATTRIBUTE_NAMES``).
-        input_dtype: ``"int32"`` for token ids, ``"float32"`` otherwise.
-        learning_rate: Adam's learning rate.
-        metrics: also track the accuracy of each head.
-
-    Returns:
-        a compiled ``keras.Model``: input -> dict attribute -> logits (batch, n_values).
-    """
-    from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES
-
-    attributes = tuple(ATTRIBUTE_NAMES if attributes is None else attributes)
-    unknown = [name for name in attributes if name not in ATTRIBUTES]
-    if not attributes or unknown:
-        raise ValueError(f"attributes must be a non-empty subset of {ATTRIBUTE_NAMES}. Received: {attributes}")
-    if isinstance(input_shape, int) or not all(isinstance(d, int) and d > 0 for d in input_shape):
-        raise ValueError(f"input_shape must be a tuple of positive ints. Received: input_shape={input_shape!r}")
-    inputs = keras.Input(tuple(input_shape), dtype=input_dtype, name=input_name)
-    features = encoder(inputs)
-    if isinstance(features, (tuple, list)):
-        features = features[0]  # (batch, d): the vector, not the sequence
-    outputs = {name: keras.layers.Dense(len(ATTRIBUTES[name]), name=name)(features) for name in attributes}
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in attributes},
-                  metrics={name: ["accuracy"] for name in attributes} if metrics else None)
-    return model
-
-
-# ============================================================== DualEncoder (lesson 06)
-# (owned by the matching/losses work: edit only between these two markers)
-from mmgen_lib.losses import InfoNCELoss, SimilarityLogits, l2_normalize  # noqa: E402
-
-
-@keras.saving.register_keras_serializable(package="mmgen_lib")
-class DualEncoder(keras.Model):
-    """Two encoders -> one shared, L2-normalized embedding space, trained contrastively. Lesson 06.
-
-    ``z_a = norm(P_a(E_a(x_a)))`` and ``z_b = norm(P_b(E_b(x_b)))``, with a linear projection
-    ``P`` per modality; matching pairs should have a high cosine ``z_a . z_b``. ``fit`` minimises
-    the symmetric InfoNCE loss of each batch (CLIP, Radford et al. 2021) with a learnable
-    temperature, so no ``loss`` is passed to ``compile`` and the data holds inputs only.
-    Any two modalities work: pass the two encoders and name them.
-
-    Retrieval with it: relevance should be attribute-match (see :mod:`mmgen_lib.retrieval`),
-    because many ShapesWorld examples share every attribute both modalities carry.
-
-    Args:
-        encoder_a, encoder_b: Keras layers mapping each modality to a vector (e.g. a
-            :class:`~mmgen_lib.encoders.TextEncoder` and an :class:`~mmgen_lib.encoders.ImageEncoder`).
-        modalities: the two names, also the keys of the input dict, e.g. ``("text", "image")``.
-        embed_dim: size of the shared embedding space.
-        temperature: initial softmax temperature (CLIP: 0.07).
-        learn_temperature: train the temperature (True) or keep it fixed.
-
-    Call arguments:
-        inputs: dict ``{modalities[0]: x_a, modalities[1]: x_b}`` (or a pair ``(x_a, x_b)``).
-        training: Python bool.
-
-    Output shape:
-        dict ``{modalities[0]: (batch, embed_dim), modalities[1]: (batch, embed_dim)}``, unit rows.
-    """
-
-    def __init__(self, encoder_a, encoder_b, modalities=("text", "image"), embed_dim=32, temperature=0.07,
-                 learn_temperature=True, **kwargs):
-        super().__init__(**kwargs)
-        for name, encoder in (("encoder_a", encoder_a), ("encoder_b", encoder_b)):
-            if not isinstance(encoder, keras.layers.Layer):
-                raise TypeError(f"{name} must be a Keras layer. Received: {type(encoder).__name__}")
-        if (isinstance(modalities, str) or len(modalities) != 2 or len(set(modalities)) != 2
-                or not all(isinstance(m, str) and m for m in modalities)):
-            raise ValueError(f"modalities must be two different names. Received: modalities={modalities!r}")
-        if isinstance(embed_dim, bool) or not isinstance(embed_dim, int) or embed_dim < 1:
-            raise ValueError(f"embed_dim must be a positive int. Received: embed_dim={embed_dim!r}")
-        self.encoder_a, self.encoder_b = encoder_a, encoder_b
-        self.modalities, self.embed_dim = tuple(modalities), int(embed_dim)
-        self.temperature, self.learn_temperature = float(temperature), bool(learn_temperature)
-        self.projection_a = keras.layers.Dense(self.embed_dim, name=f"projection_{modalities[0]}")
-        self.projection_b = keras.layers.Dense(self.embed_dim, name=f"projection_{modalities[1]}")
-        self.similarity = SimilarityLogits(self.temperature, learnable=self.learn_temperature, name="similarity")
-        self.contrastive_loss = InfoNCELoss()
-
-    def _split(self, inputs):
-        if isinstance(inputs, dict):
-            missing = [m for m in self.modalities if m not in inputs]
-            if missing:
-                raise ValueError(f"DualEncoder inputs lack {missing}. Received keys: {sorted(inputs)}")
-            return inputs[self.modalities[0]], inputs[self.modalities[1]]
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 2:
-            return inputs
-        raise ValueError(f"DualEncoder takes a dict with keys {self.modalities} or a pair of inputs")
-
-    def build(self, input_shape):
-        shape_a, shape_b = self._split(input_shape)
-        for encoder, projection, shape in ((self.encoder_a, self.projection_a, shape_a),
-                                           (self.encoder_b, self.projection_b, shape_b)):
-            if not encoder.built:  # an encoder loaded from a config may already be built
-                encoder.build(tuple(shape))
-            if not projection.built:
-                projection.build(encoder.compute_output_shape(tuple(shape)))
-        self._input_shapes = {self.modalities[0]: list(shape_a), self.modalities[1]: list(shape_b)}
-        self.built = True
-
-    def get_build_config(self):
-        return {"input_shape": self._input_shapes} if self.built else None
-
-    def build_from_config(self, config):
-        if config and "input_shape" in config:
-            self.build(config["input_shape"])
-
-    def encode(self, x, modality, training=False):
-        """Unit embeddings of one modality only: (batch, ...) -> (batch, embed_dim)."""
-        if modality not in self.modalities:
-            raise ValueError(f"modality must be one of {self.modalities}. Received: modality={modality!r}")
-        encoder, projection = ((self.encoder_a, self.projection_a) if modality == self.modalities[0]
-                               else (self.encoder_b, self.projection_b))
-        return l2_normalize(projection(encoder(x, training=training)))  # (batch, embed_dim)
-
-    def call(self, inputs, training=False):
-        x_a, x_b = self._split(inputs)
-        return {self.modalities[0]: self.encode(x_a, self.modalities[0], training),
-                self.modalities[1]: self.encode(x_b, self.modalities[1], training)}
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        z_a, z_b = y_pred[self.modalities[0]], y_pred[self.modalities[1]]
-        logits = self.similarity((z_a, z_b))  # (batch, batch): pair i is on the diagonal
-        return self.contrastive_loss(ops.arange(ops.shape(logits)[0]), logits)
-
-    @property
-    def current_temperature(self) -> float:
-        """The temperature now (``1 / exp(log_scale)``, clipped as in the forward pass)."""
-        return float(1.0 / ops.convert_to_numpy(self.similarity.scale))
-
-    def get_config(self):
-        return {**super().get_config(),
-                "encoder_a": keras.saving.serialize_keras_object(self.encoder_a),
-                "encoder_b": keras.saving.serialize_keras_object(self.encoder_b),
-                "modalities": list(self.modalities), "embed_dim": self.embed_dim,
-                "temperature": self.temperature, "learn_temperature": self.learn_temperature}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder_a", "encoder_b"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-# ============================================================== end DualEncoder
-
-# ============================================================== MultimodalVAE (lesson 10)
-# (owned by the autoencoder work: edit only between these two markers)
 VAE_MODALITIES = ("image", "text", "audio")
 
 
@@ -490,4 +330,3 @@ class MultimodalVAE(keras.Model):
                 "cross_reconstruction": self.cross_reconstruction,
                 "spectrogram_shape": list(self.spectrogram_shape),
                 "image_shift_tolerance": self.image_shift_tolerance, "seed": self.seed}
-# ============================================================== end MultimodalVAE

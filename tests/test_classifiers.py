@@ -1,11 +1,11 @@
-"""models.attribute_classifier: one linear head per attribute on top of any encoder."""
+"""classifiers.attribute_classifier: one linear head per attribute on top of any encoder."""
 
 import keras
 import numpy as np
 import pytest
 
 from mmgen_lib.encoders import ImageEncoder, TextEncoder
-from mmgen_lib.models import attribute_classifier
+from mmgen_lib.classifiers import attribute_classifier
 from mmgen_lib.utils import set_seed
 
 
