@@ -152,14 +152,17 @@ from mmgen_lib.checks.lesson00 import check_seeded_draw
 check_seeded_draw(seeded_draw)
 
 # %% [markdown]
-# **Exercise 2.** What fraction of the test split is made of metal? Use
-# `test.label("material")` (integer labels) and `data.ATTRIBUTES["material"]` (their names).
-# Assign the answer to `metal_fraction`.
+# **Exercise 2.** What fraction of the test split is made of metal? Write
+# `metal_fraction(materials)` that takes an array of integer material labels, such as
+# `test.label("material")`, and returns the fraction of them that are metal (the label names
+# are in `data.ATTRIBUTES["material"]`). The check calls it on the test split and on label
+# arrays you have not seen, so compute the number; do not type it in.
 
 # %% tags=["solution"]
 # YOUR CODE HERE
-metal_index = data.ATTRIBUTES["material"].index("metal")
-metal_fraction = np.mean(test.label("material") == metal_index)
+def metal_fraction(materials):
+    metal_index = data.ATTRIBUTES["material"].index("metal")
+    return float(np.mean(np.asarray(materials) == metal_index))
 # END OF YOUR CODE
 
 # %%
