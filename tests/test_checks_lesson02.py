@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_checks import Answers, answer_cases, judge
 
 from mmgen_lib.checks import ExerciseCheckFailed
 from mmgen_lib.checks.lesson02 import check_masked_mean, check_most_similar, check_text_encoder_params
@@ -83,3 +84,46 @@ def including_itself(table, vocabulary, word, k=3):
 def test_most_similar_rejects_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_most_similar(wrong, TABLE, VOCABULARY)
+
+
+def sorted_most_similar(table, vocabulary, word, k=3):
+    query = np.asarray(table[vocabulary.index(word)])
+    cosine = {w: float(np.dot(row, query) / (np.linalg.norm(row) * np.linalg.norm(query)))
+              for w, row in zip(vocabulary, table) if w != word}
+    return tuple(sorted(cosine, key=cosine.get, reverse=True)[:k])
+
+
+ANSWERS = {
+    "check_masked_mean": Answers(
+        run=check_masked_mean, right=right_masked_mean,
+        alternative=lambda s, m: np.stack([s[i][np.asarray(m[i], bool)].mean(axis=0) for i in range(len(s))]).tolist(),
+        constant=lambda s, m: np.zeros((3, 4)),
+        wrong_type=lambda s, m: {"mean": right_masked_mean(s, m)},
+        wrong=((lambda s, m: s.mean(1), "plain mean"),
+               (lambda s, m: (s * m[..., None]).sum(1) / s.shape[1], "divide by the full length"),
+               (lambda s, m: (s * m[..., None]).sum(1), "differs"),
+               (lambda s, m: s.mean(2), "shape"))),
+    "check_text_encoder_params": Answers(
+        run=check_text_encoder_params, right=right_params,
+        alternative=lambda k, v, e, u: float(v * e + (4 if k == "lstm" else 3) * (e * u + u * u)
+                                             + (4 if k == "lstm" else 6) * u),
+        constant=lambda k, v, e, u: 30_016,
+        wrong_type=lambda k, v, e, u: str(right_params(k, v, e, u)),
+        wrong=((lambda k, v, e, u: right_params(k, v, e, u) - v * e, "embedding table is missing"),
+               (lambda k, v, e, u: right_params(k, v, e, u) - (3 * u if k == "gru" else 0), "one bias too few"),
+               (lambda k, v, e, u: right_params("lstm", v, e, u), "LSTM formula"),
+               (lambda k, v, e, u: right_params(k, v, e, u) + 0.5, "whole number"))),
+    "check_most_similar": Answers(
+        run=lambda answer: check_most_similar(answer, TABLE, VOCABULARY),
+        right=right_most_similar, alternative=sorted_most_similar,
+        constant=lambda t, v, w, k=3: ["large", "small", "<pad>"],
+        wrong_type=lambda t, v, w, k=3: "large",
+        wrong=((by_dot_product, "dot product"), (including_itself, "itself"),
+               (lambda t, v, w, k=3: right_most_similar(t, v, w, k)[::-1], "least similar"),
+               (lambda t, v, w, k=3: right_most_similar(t, v, w, k)[:2], "exactly k words"))),
+}
+
+
+@pytest.mark.parametrize("name, kind, answer, match", answer_cases(ANSWERS))
+def test_answer_table(name, kind, answer, match, capsys):
+    judge(ANSWERS[name], kind, answer, match, capsys)

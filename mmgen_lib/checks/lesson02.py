@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmgen_lib.checks import as_int, check_close, check_shape, fail, passed
+from mmgen_lib.checks import as_array, as_int, call_answer, check_close, describe, expect_function, fail, passed
 
 __all__ = ["check_masked_mean", "check_text_encoder_params", "check_most_similar"]
 
 
-def _callable(fn, name: str) -> None:
-    if not callable(fn):
-        fail(f"`{name}` should be a function, but it is a {type(fn).__name__}", f"define it with `def {name}(...):`")
-
-
 def check_masked_mean(my_masked_mean) -> None:
     """Exercise 1: NumPy masked mean over the real tokens."""
-    _callable(my_masked_mean, "my_masked_mean")
+    expect_function(my_masked_mean, "my_masked_mean", "my_masked_mean(sequence, mask)")
     rng = np.random.default_rng(2)
-    sequence = rng.normal(size=(3, 6, 4)).astype(np.float32)
-    mask = np.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1], [1, 0, 0, 0, 0, 0]], bool)
-    expected = np.stack([sequence[i, mask[i]].mean(axis=0) for i in range(3)])
-    result = check_shape(my_masked_mean(sequence, mask), (3, 4), "my_masked_mean(sequence, mask)",
-                         "average over axis 1 (the time axis), one vector per row")
-    if np.allclose(result, sequence.mean(axis=1), atol=1e-5):
-        fail("the result is the plain mean: the padded positions are counted",
-             "multiply by the mask before summing, and divide by the number of real tokens")
-    if np.allclose(result, (sequence * mask[..., None]).sum(axis=1) / mask.shape[1], atol=1e-5):
-        fail("the padded positions are zeroed, but you divide by the full length seq_len",
-             "divide by mask.sum(axis=1) (the number of real tokens per row) instead")
-    check_close(result, expected, "my_masked_mean(sequence, mask)", atol=1e-5,
-                hint="sum(sequence * mask[..., None], axis=1) / mask.sum(axis=1, keepdims=True)")
+    for batch, length, dim in ((3, 6, 4), (2, 5, 3)):
+        sequence = rng.normal(size=(batch, length, dim)).astype(np.float32)
+        mask = rng.random((batch, length)) < 0.6
+        mask[:, 0] = True
+        mask[0] = True  # one row without padding, one with a single real token
+        mask[-1, 1:] = False
+        expected = np.stack([sequence[i, mask[i]].mean(axis=0) for i in range(batch)])
+        call = f"my_masked_mean(sequence {sequence.shape}, mask {mask.shape})"
+        result = as_array(call_answer(my_masked_mean, call, sequence.copy(), mask.copy()), call, (batch, dim),
+                          "average over axis 1 (the time axis), one vector per row")
+        if np.allclose(result, sequence.mean(axis=1), atol=1e-5):
+            fail("the result is the plain mean: the padded positions are counted",
+                 "multiply by the mask before summing, and divide by the number of real tokens")
+        if np.allclose(result, (sequence * mask[..., None]).sum(axis=1) / mask.shape[1], atol=1e-5):
+            fail("the padded positions are zeroed, but you divide by the full length seq_len",
+                 "divide by mask.sum(axis=1) (the number of real tokens per row) instead")
+        check_close(result, expected, call, atol=1e-5,
+                    hint="sum(sequence * mask[..., None], axis=1) / mask.sum(axis=1, keepdims=True)")
     passed("the mean counts only the real tokens")
 
 
@@ -38,7 +38,7 @@ def check_text_encoder_params(text_encoder_params) -> None:
     """Exercise 2: parameter count of ``TextEncoder`` for the LSTM and GRU kinds."""
     from mmgen_lib.encoders import TextEncoder
 
-    _callable(text_encoder_params, "text_encoder_params")
+    expect_function(text_encoder_params, "text_encoder_params", "text_encoder_params(kind, vocab_size, embed_dim, units)")
     for kind, vocab_size, embed_dim, units in (("lstm", 50, 32, 64), ("gru", 50, 32, 64), ("lstm", 20, 8, 12),
                                                ("gru", 20, 8, 12), ("gru", 7, 5, 3)):
         encoder = TextEncoder(vocab_size, embed_dim, units, kind=kind)
@@ -46,24 +46,25 @@ def check_text_encoder_params(text_encoder_params) -> None:
         expected = encoder.count_params()
         embedding = vocab_size * embed_dim
         call = f"text_encoder_params({kind!r}, {vocab_size}, {embed_dim}, {units})"
-        got = as_int(text_encoder_params(kind, vocab_size, embed_dim, units), call)
+        got = as_int(call_answer(text_encoder_params, call, kind, vocab_size, embed_dim, units), call)
         if got == expected:
             continue
         if got == expected - embedding:
-            fail(f"{call} is {got}, but the embedding table is missing", "add vocab_size * embed_dim")
+            fail("{call} is {got}, but the embedding table is missing", "add vocab_size * embed_dim", call=call, got=got)
         if kind == "gru" and got == expected - 3 * units:
-            fail(f"{call} is {got}: the GRU has one bias too few per gate",
-                 "Keras' GRU uses reset_after=True: two bias vectors per gate, 3 * 2 * units in all")
+            fail("{call} is {got}: the GRU has one bias too few per gate",
+                 "Keras' GRU uses reset_after=True: two bias vectors per gate, 3 * 2 * units in all", call=call, got=got)
         if kind == "gru" and got == embedding + 4 * (embed_dim * units + units * units + units):
-            fail(f"{call} is {got}: that is the LSTM formula", "a GRU has 3 gate blocks, an LSTM 4")
-        fail(f"{call} is {got}, expected {expected}",
-             "per gate block: embed_dim*units (input kernel) + units*units (recurrent kernel) + bias")
+            fail("{call} is {got}: that is the LSTM formula", "a GRU has 3 gate blocks, an LSTM 4", call=call, got=got)
+        fail("{call} is {got}, expected {expected}",
+             "per gate block: embed_dim*units (input kernel) + units*units (recurrent kernel) + bias; "
+             "compute it from the arguments (each call has other sizes)", call=call, got=got, expected=expected)
     passed("parameter counts match TextEncoder for LSTM and GRU")
 
 
 def check_most_similar(most_similar, table, vocabulary) -> None:
     """Exercise 3: the k nearest words by cosine similarity, excluding the word itself."""
-    _callable(most_similar, "most_similar")
+    expect_function(most_similar, "most_similar", "most_similar(table, vocabulary, word, k=3)")
     table = np.asarray(table, dtype=np.float64)
     vocabulary = list(vocabulary)
     unit = table / np.linalg.norm(table, axis=1, keepdims=True)
@@ -73,22 +74,27 @@ def check_most_similar(most_similar, table, vocabulary) -> None:
         scores = unit @ unit[vocabulary.index(word)]
         order = [i for i in np.argsort(-scores, kind="stable") if vocabulary[i] != word]
         expected = [vocabulary[i] for i in order[:3]]
-        got = most_similar(table, vocabulary, word, k=3)
-        if got is None:
-            fail(f"most_similar(..., {word!r}) returned None", "return a list of words")
+        call = f"most_similar(table, vocabulary, {word!r}, k=3)"
+        got = call_answer(most_similar, call, table.copy(), list(vocabulary), word, k=3)
+        if isinstance(got, (str, dict)) or not hasattr(got, "__len__"):
+            fail("{call} should return a list of words, but it returned {got}", "return a list such as ['large', ...]",
+                 call=call, got=describe(got))
         got = [str(w) for w in got]
         if got == expected:
             continue
         if word in got:
-            fail(f"most_similar(..., {word!r}) returned {got}, which contains {word!r} itself",
-                 "leave the word itself out: it is always its own nearest neighbour")
+            fail("{call} returned {got}, which contains {word!r} itself",
+                 "leave the word itself out: it is always its own nearest neighbour", call=call, got=got, word=word)
         if len(got) != 3:
-            fail(f"most_similar(..., {word!r}, k=3) returned {len(got)} words", "return exactly k words")
+            fail("{call} returned {n} words", "return exactly k words", call=call, n=len(got))
         dots = table @ table[vocabulary.index(word)]
         by_dot = [vocabulary[i] for i in np.argsort(-dots, kind="stable") if vocabulary[i] != word][:3]
         if got == by_dot and by_dot != expected:
-            fail(f"most_similar(..., {word!r}) ranks by the dot product, not the cosine",
-                 "divide each row by its norm first: cos(a, b) = a.b / (|a| |b|)")
-        fail(f"most_similar(..., {word!r}) returned {got}, expected {expected}",
-             "sort by cosine similarity, most similar first")
+            fail("{call} ranks by the dot product, not the cosine",
+                 "divide each row by its norm first: cos(a, b) = a.b / (|a| |b|)", call=call)
+        if got == expected[::-1]:
+            fail("{call} returned {got}: the least similar of the three comes first",
+                 "sort by decreasing similarity (np.argsort(-scores))", call=call, got=got)
+        fail("{call} returned {got}, expected {expected}", "sort by cosine similarity, most similar first",
+             call=call, got=got, expected=expected)
     passed("nearest words by cosine similarity")
