@@ -1,7 +1,11 @@
 """The exercise checks of lesson 10 accept the reference answers and reject plausible wrong ones."""
 
+import itertools
+from pathlib import Path
+
 import numpy as np
 import pytest
+from test_checks import Answers, answer_cases, judge
 
 from mmgen_lib.checks import ExerciseCheckFailed
 from mmgen_lib.checks.lesson10 import check_interpolate, check_kl_diagonal, check_subset_masks
@@ -46,16 +50,31 @@ def test_kl_rejects_logvar_used_as_variance():
         check_kl_diagonal(wrong)
 
 
-def test_subsets_accept_reference(capsys):
-    check_subset_masks(lambda: np.array([[(c >> b) & 1 for b in range(3)] for c in range(1, 8)]))
-    assert "Check passed" in capsys.readouterr().out
+def subset_masks(n):
+    return np.array([[(c >> b) & 1 for b in range(n)] for c in range(1, 2**n)])
+
+
+LESSON_SOLUTION = """
+def subset_masks(n_modalities):
+    return np.array([[(code >> bit) & 1 for bit in range(n_modalities)] for code in range(1, 2**n_modalities)])
+"""
+
+
+def test_subsets_accept_reference_and_the_lesson_solution(capsys):
+    check_subset_masks(subset_masks)
+    lesson = (Path(__file__).resolve().parents[1] / "lessons" / "src" / "10_multimodal_autoencoder.py").read_text()
+    assert LESSON_SOLUTION.strip() in lesson
+    namespace = {"np": np}
+    exec(LESSON_SOLUTION, namespace)
+    check_subset_masks(namespace["subset_masks"])
+    assert capsys.readouterr().out.count("Check passed") == 2
 
 
 def test_subsets_reject_empty_subset_and_repeats():
     with pytest.raises(ExerciseCheckFailed, match="empty subset"):
-        check_subset_masks(lambda: np.array([[(c >> b) & 1 for b in range(3)] for c in range(0, 8)]))
+        check_subset_masks(lambda n: np.array([[(c >> b) & 1 for b in range(n)] for c in range(0, 2**n)]))
     with pytest.raises(ExerciseCheckFailed, match="repeat"):
-        check_subset_masks(lambda: np.array([[1, 0, 0]] * 4 + [[0, 1, 0]] * 3))
+        check_subset_masks(lambda n: np.array([[1, 0, 0]] * 4 + [[0, 1, 0]] * 3))
     with pytest.raises(ExerciseCheckFailed, match="should be a function"):
         check_subset_masks(np.eye(3))
 
@@ -88,3 +107,42 @@ def test_interpolate_rejects_uneven_spacing():
 
     with pytest.raises(ExerciseCheckFailed, match="evenly spaced"):
         check_interpolate(squared)
+
+
+def kl_torch_style(mu_q, logvar_q, mu_p, logvar_p):
+    var_q, var_p = np.exp(logvar_q), np.exp(logvar_p)
+    return [float(v) for v in np.sum(np.log(np.sqrt(var_p) / np.sqrt(var_q))
+                                     + (var_q + (mu_q - mu_p) ** 2) / (2 * var_p) - 0.5, axis=-1)]
+
+
+ANSWERS = {
+    "check_kl_diagonal": Answers(
+        run=check_kl_diagonal, right=kl_diagonal, alternative=kl_torch_style,
+        constant=lambda mq, lq, mp, lp: np.array([1.9, 2.4, 0.8, 3.1]),
+        wrong_type=lambda *args: (kl_diagonal(*args), "nats"),
+        wrong=((lambda mq, lq, mp, lp: kl_diagonal(mp, lp, mq, lq), r"KL\(p \|\| q\)"),
+               (lambda *args: 2 * kl_diagonal(*args), "twice"),
+               (lambda *args: float(np.sum(kl_diagonal(*args))), "single number"))),
+    "check_subset_masks": Answers(
+        run=check_subset_masks, right=subset_masks,
+        alternative=lambda n: [list(bits) for bits in itertools.product((0, 1), repeat=n) if any(bits)],
+        constant=lambda n: np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]]),
+        wrong_type=lambda n: {"image": 1, "text": 1, "audio": 1},
+        wrong=((lambda n: np.array([[(c >> b) & 1 for b in range(n)] for c in range(0, 2**n)]), "empty subset"),
+               (lambda n: np.eye(n), "shape"),
+               (lambda n: 2 * subset_masks(n), "only 0 and 1"))),
+    "check_interpolate": Answers(
+        run=check_interpolate, right=interpolate,
+        alternative=lambda a, b, steps: [list(a + (b - a) * k / (steps - 1)) for k in range(steps)],
+        constant=lambda a, b, steps: np.array([[0.0, 2.0, -1.0], [1.0, 1.0, -0.5], [2.0, 0.0, 0.0], [3.0, -1.0, 0.5],
+                                               [4.0, -2.0, 1.0]]),
+        wrong_type=lambda a, b, steps: {"path": interpolate(a, b, steps)},
+        wrong=((lambda a, b, steps: interpolate(b, a, steps), "from z_end to z_start"),
+               (lambda a, b, steps: interpolate(a, b, steps)[:-1], "an end is missing"),
+               (lambda a, b, steps: interpolate(a, b, steps) * 1.1, "start at z_start"))),
+}
+
+
+@pytest.mark.parametrize("name, kind, answer, match", answer_cases(ANSWERS))
+def test_answer_table(name, kind, answer, match, capsys):
+    judge(ANSWERS[name], kind, answer, match, capsys)

@@ -403,13 +403,15 @@ check_kl_diagonal(kl_diagonal)
 
 # %% [markdown]
 # **Exercise 2 — the seven subsets.** Training draws one of the non-empty subsets of
-# (image, text, audio) per example. Write `subset_masks()` returning all of them as a (7, 3)
-# array of 0/1 (one row per subset, columns in the order image, text, audio).
+# (image, text, audio) per example. Write `subset_masks(n_modalities)` returning all non-empty
+# subsets of `n_modalities` modalities as a (2**n_modalities - 1, n_modalities) array of 0/1, one
+# row per subset, each subset once; for 3 modalities that is the (7, 3) array of the columns
+# image, text, audio. The check also asks for 2 and 4 modalities.
 
 # %% tags=["solution"]
 # YOUR CODE HERE
-def subset_masks():
-    return np.array([[(code >> bit) & 1 for bit in range(3)] for code in range(1, 8)])
+def subset_masks(n_modalities):
+    return np.array([[(code >> bit) & 1 for bit in range(n_modalities)] for code in range(1, 2**n_modalities)])
 # END OF YOUR CODE
 
 # %%
