@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from test_checks import Answers, answer_cases, judge
 
 from mmgen_lib.checks import ExerciseCheckFailed
 from mmgen_lib.checks.lesson11 import check_flip_left_right, check_grid_for, check_sequence_text_head
@@ -118,5 +119,78 @@ def test_flip_rejects_swapping_top_and_bottom_too():
 
 
 def test_flip_rejects_single_return_value():
-    with pytest.raises(ExerciseCheckFailed, match="two things"):
+    with pytest.raises(ExerciseCheckFailed, match="should return two things"):
         check_flip_left_right(lambda images, positions: images[:, :, ::-1])
+
+
+def grid_by_search(units, channels):
+    for side in range(1, units + 1):
+        if side * side * channels == units:
+            return [side, side, channels]
+        if side * side * channels > units:
+            break
+    raise ValueError("no square grid")
+
+
+def squareness_only(units, channels):
+    side = int(round((units // channels) ** 0.5))
+    if side * side != units // channels:
+        raise ValueError("not square")
+    return (side, side, channels)
+
+
+def bidirectional_head(code, seq_len, vocab_size):
+    steps = keras.layers.RepeatVector(seq_len)(code)
+    states = keras.layers.Bidirectional(keras.layers.LSTM(8, return_sequences=True))(steps)
+    return keras.layers.Dense(vocab_size, activation="softmax")(states)
+
+
+def nested_head(code, seq_len, vocab_size):
+    block = keras.Sequential([keras.layers.RepeatVector(seq_len), keras.layers.GRU(8, return_sequences=True)])
+    return keras.layers.Dense(vocab_size, activation="softmax")(block(code))
+
+
+def flip_as_list(images, positions):
+    flipped, new = flip_left_right(images, positions)
+    return [np.flip(images, axis=2), new.tolist()]
+
+
+def flip_with_negative_labels(images, positions):
+    return images[:, :, ::-1], -np.asarray(positions) - 1
+
+
+ANSWERS = {
+    "check_grid_for": Answers(
+        run=check_grid_for, right=grid_for, alternative=grid_by_search,
+        constant=lambda units, channels: (8, 8, 32),
+        wrong_type=lambda units, channels: {"side": 8, "channels": channels},
+        wrong=((squareness_only, r"grid_for\(101, 4\) returned \(5, 5, 4\)"),
+               (lambda units, channels: (units // channels, 1, channels), r"expected \(8, 8, 32\)"),
+               (lambda units, channels: (units / channels) ** 0.5, "three whole numbers"),
+               (lambda u, c: grid_for(u, c) if u % c == 0 and (u // c) ** 0.5 % 1 == 0 else 1 / 0,
+                "ZeroDivisionError, but the exercise asks for ValueError"))),
+    "check_sequence_text_head": Answers(
+        run=check_sequence_text_head, right=sequence_text_head, alternative=bidirectional_head,
+        extra_valid=(nested_head,),
+        constant=lambda code, seq_len, vocab_size: np.full((1, 6, 11), 1 / 11),
+        wrong_type=lambda code, seq_len, vocab_size: (sequence_text_head(code, seq_len, vocab_size), "done"),
+        wrong_type_message="should return a Keras tensor",
+        wrong=((lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.LSTM(8)(code)),
+                "RepeatVector"),
+               (lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.RepeatVector(s)(code)),
+                "no recurrent layer"))),
+    "check_flip_left_right": Answers(
+        run=check_flip_left_right, right=flip_left_right, alternative=flip_as_list,
+        constant=lambda images, positions: (images[:, :, ::-1], np.array([1, 0, 2, 3, 0, 1])),
+        wrong_type=lambda images, positions: {"images": images[:, :, ::-1], "positions": positions},
+        wrong=((lambda images, positions: (images[:, :, ::-1], positions), "did not change"),
+               (flip_with_negative_labels, r"holds \[-1, -2, -3, -4, -2, -1\], which are not position labels"),
+               (lambda images, positions: (images[:, :, ::-1], np.asarray(positions) + 10), "not position labels"),
+               (lambda images, positions: (images[:, :, ::-1], 3 - np.asarray(positions)),
+                r"became \[bottom, top, right, left, top, bottom\]"))),
+}
+
+
+@pytest.mark.parametrize("name, kind, answer, match", answer_cases(ANSWERS))
+def test_answer_table(name, kind, answer, match, capsys):
+    judge(ANSWERS[name], kind, answer, match, capsys)
