@@ -126,7 +126,7 @@ def test_none_and_functions_get_a_hint():
 
 def test_check_close_reports_the_worst_entry():
     check_close([1.0, 2.0], [1.0, 2.0 + 1e-7])
-    with pytest.raises(ExerciseCheckFailed, match=r"differs .* by up to 0\.5 \(at index \(1,\): got 2\.5, expected 2\)"):
+    with pytest.raises(ExerciseCheckFailed, match=r"differs .* by up to 0\.5 \(at index \(1,\): got 2\.5, expected 2\.0\)"):
         check_close([1.0, 2.5], [1.0, 2.0])
     with pytest.raises(ExerciseCheckFailed, match="NaN"):
         check_close([np.nan, 1.0], [1.0, 1.0])
@@ -201,15 +201,17 @@ def test_expect_function_and_call_answer_explain_values_errors_and_none():
 
 
 def test_messages_are_single_format_strings():
-    """Every fail/passed call in the checks passes a literal template (translatable), never an f-string
-    or a concatenation built elsewhere."""
+    """Every fail/passed call in the checks passes a literal template (translatable, its values passed
+    as fields), never an f-string or a concatenation built elsewhere."""
     offenders = []
     for module in [ROOT / "mmgen_lib" / "checks" / "__init__.py", *CHECK_MODULES]:
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("fail", "_fail", "passed"):
                 for text in node.args[:2]:
                     literal = isinstance(text, ast.Constant) and isinstance(text.value, (str, type(None)))
-                    caller_hint = isinstance(text, ast.Name) and text.id == "hint" or isinstance(text, ast.BoolOp)
+                    # a helper's caller-given hint, or a literal template taken from a table of mistakes
+                    caller_hint = isinstance(text, ast.Name) and text.id in ("hint", "message") \
+                        or isinstance(text, ast.BoolOp)
                     if not (literal or caller_hint):
                         offenders.append(f"{module.name}:{node.lineno}")
     assert not offenders, f"fail/passed called with a non-literal message: {offenders}"

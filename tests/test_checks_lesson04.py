@@ -61,7 +61,7 @@ def test_dominant_frequency_accepts_the_right_answer(capsys):
 @pytest.mark.parametrize("wrong, message", [
     (lambda wave, rate: float(np.argmax(np.abs(np.fft.rfft(wave)))), "bin index"),
     (lambda wave, rate: float(np.argsort(np.abs(np.fft.rfft(wave)))[-2] * rate / len(wave)), "weaker tone"),
-    (lambda wave, rate: 0.0, "returned 0 Hz"),
+    (lambda wave, rate: 0.0, "returned 0.0 Hz"),
 ])
 def test_dominant_frequency_rejects_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):

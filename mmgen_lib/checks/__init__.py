@@ -71,7 +71,8 @@ def show(value, digits: int = 4) -> str:
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
-        return f"{float(value):.{digits}g}"
+        text = f"{float(value):.{digits}g}"
+        return text if any(c in text for c in ".einf") else text + ".0"  # 2.0 stays a float: "2.0", not "2"
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "fc":
             value = np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(value) if value.size else value

@@ -63,7 +63,7 @@ def check_dominant_frequency(dominant_frequency) -> None:
         bins = np.fft.rfftfreq(n, 1 / rate)
         expected = float(bins[np.argmax(np.abs(np.fft.rfft(wave)))])
         weaker = float(bins[np.argmin(np.abs(bins - other))])
-        call = f"dominant_frequency(a {show(freq)} Hz tone, {rate})"
+        call = f"dominant_frequency(a {freq:g} Hz tone, {rate})"
         value = as_number(call_answer(dominant_frequency, call, wave.copy(), rate), call,
                           "return the frequency in Hz as one number")
         if np.isclose(value, expected, atol=1e-3):

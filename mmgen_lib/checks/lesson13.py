@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmgen_lib.checks import fail, passed
+from mmgen_lib.checks import ExerciseCheckFailed, as_array, call_answer, describe, expect_function, fail, passed, show
 
 __all__ = ["check_own_folder", "check_replica_gradients", "check_caption_at_temperatures"]
 
@@ -16,30 +16,44 @@ def check_own_folder(make_folder) -> None:
     """Exercise 1: ``make_folder(folder)`` writes two images and captions, and loads them."""
     from mmgen_lib.own_data import OwnDataset
 
-    if not callable(make_folder):
-        fail(f"`make_folder` should be a function, but it is a {type(make_folder).__name__}")
+    expect_function(make_folder, "make_folder", "make_folder(folder)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
-            own = make_folder(folder)
-        except FileNotFoundError as error:
-            fail(f"loading the folder failed: {error}",
-                 "each image needs a caption file with the same name: a.png + a.txt, b.png + b.txt")
-        except ValueError as error:
-            fail(f"loading the folder failed: {error}", "read the message: it names the file that is wrong")
+            own = call_answer(make_folder, "make_folder(folder)", folder)
+        except ExerciseCheckFailed as failure:
+            if isinstance(failure.__cause__, FileNotFoundError):
+                fail("loading the folder failed: {error}",
+                     "each image needs a caption file with the same name: a.png + a.txt, b.png + b.txt",
+                     error=failure.__cause__)
+            if isinstance(failure.__cause__, ValueError):
+                fail("loading the folder failed: {error}", "read the message: it names the file that is wrong",
+                     error=failure.__cause__)
+            raise
         files = sorted(p.name for p in folder.iterdir())
-    if own is None:
-        fail("`make_folder` returned None", "return `load_own_data(folder)`")
     if not isinstance(own, OwnDataset):
-        fail(f"`make_folder` should return what load_own_data returns, not a {type(own).__name__}")
+        fail("`make_folder` should return what load_own_data returns (an OwnDataset), but it returned {got}",
+             "return `load_own_data(folder)`", got=describe(own))
     if len(own) != 2:
-        fail(f"the folder holds {len(own)} example(s) ({files}), expected 2",
-             "write a.png, a.txt, b.png and b.txt")
+        fail("the folder holds {n} example(s) ({files}), expected 2", "write a.png, a.txt, b.png and b.txt",
+             n=len(own), files=files)
     if own.images.shape != (2, 32, 32, 3):
-        fail(f"images have shape {own.images.shape}, expected (2, 32, 32, 3)", "keep the default image_size")
+        fail("images have shape {got}, expected (2, 32, 32, 3)", "keep the default image_size", got=own.images.shape)
     if np.allclose(own.images[0], own.images[1]):
         fail("the two images are identical", "give them different colours so a model could tell them apart")
-    passed(f"{files} load as 2 examples with captions {own.captions}")
+    passed("{files} load as 2 examples with captions {captions}", files=files, captions=own.captions)
+
+
+def _gradient_list(answer, count, call):
+    """The learner's gradients as a list of arrays (one per weight tensor), or a message."""
+    if isinstance(answer, (dict, str)) or not hasattr(answer, "__len__") or hasattr(answer, "shape"):
+        fail("{call} should return a list of gradients (one array per weight tensor), but it returned {got}",
+             "return [mean of the shards' gradients for weight k, for k in range(len(model.trainable_weights))]",
+             call=call, got=describe(answer))
+    if len(answer) != count:
+        fail("got {n} gradients for {count} weight tensors", "one gradient per entry of model.trainable_weights",
+             n=len(answer), count=count)
+    return [as_array(g, f"gradient {k}") for k, g in enumerate(answer)]
 
 
 def check_replica_gradients(replica_gradients) -> None:
@@ -47,8 +61,7 @@ def check_replica_gradients(replica_gradients) -> None:
     import keras
     import tensorflow as tf
 
-    if not callable(replica_gradients):
-        fail(f"`replica_gradients` should be a function, but it is a {type(replica_gradients).__name__}")
+    expect_function(replica_gradients, "replica_gradients", "replica_gradients(model, x, y, n_replicas)")
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
     rng = np.random.default_rng(1)
@@ -57,46 +70,51 @@ def check_replica_gradients(replica_gradients) -> None:
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(x) - y))
     expected = [g.numpy() for g in tape.gradient(loss, model.trainable_weights)]
-    answer = replica_gradients(model, x, y, 3)
-    if answer is None:
-        fail("`replica_gradients` returned None", "return the list of averaged gradients")
-    answer = [np.asarray(g) for g in answer]
-    if len(answer) != len(expected):
-        fail(f"got {len(answer)} gradients for {len(expected)} weight tensors",
-             "one gradient per entry of model.trainable_weights")
-    for k, (a, e) in enumerate(zip(answer, expected)):
-        if a.shape != e.shape:
-            fail(f"gradient {k} has shape {a.shape}, expected {e.shape}")
-        if np.allclose(a, 3 * e, atol=1e-5) and not np.allclose(e, 0):
-            fail("the gradients are 3x too large: they were summed over the replicas",
-                 "the all-reduce of MirroredStrategy averages: divide by n_replicas")
-        if not np.allclose(a, e, atol=1e-5):
-            fail(f"gradient {k} differs from the full-batch gradient by up to {np.abs(a - e).max():.3g}",
-                 "split x AND y into n_replicas equal shards, take the mean loss on each shard, "
-                 "and average the shards' gradients")
-    passed("the mean of 3 replicas' gradients equals the full-batch gradient")
+    for n_replicas in (3, 4):
+        call = f"replica_gradients(model, x, y, {n_replicas})"
+        answer = _gradient_list(call_answer(replica_gradients, call, model, x.copy(), y.copy(), n_replicas),
+                                len(expected), call)
+        for k, (a, e) in enumerate(zip(answer, expected)):
+            if a.shape != e.shape:
+                fail("gradient {k} has shape {got}, expected {expected}",
+                     "one gradient per weight, in the order of model.trainable_weights", k=k, got=a.shape,
+                     expected=e.shape)
+            if np.allclose(a, n_replicas * e, atol=1e-5) and not np.allclose(e, 0):
+                fail("with {n} replicas the gradients are {n}x too large: they were summed over the replicas",
+                     "the all-reduce of MirroredStrategy averages: divide by n_replicas", n=n_replicas)
+            if not np.allclose(a, e, atol=1e-5):
+                fail("{call}: gradient {k} differs from the full-batch gradient by up to {diff}",
+                     "split x AND y into n_replicas equal shards, take the mean loss on each shard, "
+                     "and average the shards' gradients", call=call, k=k, diff=show(np.abs(a - e).max(), 3))
+    passed("the mean of 3 (and of 4) replicas' gradients equals the full-batch gradient")
 
 
 def check_caption_at_temperatures(caption_at_temperatures) -> None:
     """Exercise 3: one caption per temperature, through ``widgets.describe``."""
-    if not callable(caption_at_temperatures):
-        fail(f"`caption_at_temperatures` should be a function, not a {type(caption_at_temperatures).__name__}")
+    expect_function(caption_at_temperatures, "caption_at_temperatures",
+                    "caption_at_temperatures(captioner_fn, image, audio, temperatures)")
     calls = []
 
     def fake_captioner(image, audio, temperature, beam_width):
         calls.append((temperature, beam_width))
-        return f"caption at {temperature:.1f}"
+        return f"caption at {temperature:.2f}"
 
     image, audio = np.zeros((32, 32, 3), np.float32), np.zeros(2000, np.float32)
-    result = caption_at_temperatures(fake_captioner, image, audio, (0.0, 0.5, 2.0))
-    if not isinstance(result, dict):
-        fail(f"the result should be a dict temperature -> caption, not a {type(result).__name__}")
-    if sorted(result) != [0.0, 0.5, 2.0]:
-        fail(f"the keys should be the temperatures (0.0, 0.5, 2.0); got {sorted(result)}")
-    wrong = {t: c for t, c in result.items() if c != f"caption at {t:.1f}"}
-    if wrong:
-        fail(f"these captions were not made at their own temperature: {wrong}",
-             "pass each temperature to widgets.describe(captioner_fn, image, audio, temperature, 1)")
+    for temperatures in ((0.0, 0.5, 2.0), (0.25, 1.5)):
+        call = f"caption_at_temperatures(captioner_fn, image, audio, {temperatures})"
+        result = call_answer(caption_at_temperatures, call, fake_captioner, image, audio, temperatures)
+        if not isinstance(result, dict):
+            fail("{call} should return a dict temperature -> caption, but it returned {got}",
+                 "build it with {{t: widgets.describe(...) for t in temperatures}}", call=call, got=describe(result))
+        if set(result) != set(temperatures):
+            fail("the keys of {call} should be the temperatures {expected}; got {got}",
+                 "use each temperature itself (a float) as the key", call=call, expected=show(temperatures),
+                 got=show(list(result)))
+        wrong = {t: c for t, c in result.items() if c != f"caption at {t:.2f}"}
+        if wrong:
+            fail("these captions were not made at their own temperature: {wrong}",
+                 "pass each temperature to widgets.describe(captioner_fn, image, audio, temperature, 1)",
+                 wrong=show(wrong))
     if any(beam != 1 for _, beam in calls):
-        fail("use a beam width of 1")
+        fail("use a beam width of 1", "widgets.describe(captioner_fn, image, audio, temperature, 1)")
     passed("one caption per temperature")
