@@ -105,6 +105,17 @@ def test_every_check_has_a_full_answer_table(module):
         assert any(case.values[1] == "wrong_type" for case in answer_cases({name: answers}))
 
 
+def test_outcome_tells_passed_refused_and_crashed():
+    def check(answer):
+        if answer == "crash":
+            raise TypeError("the check itself broke")
+        if answer != "right":
+            raise ExerciseCheckFailed("wrong")
+
+    answers = Answers(run=check, right="right", alternative="right", constant="c", wrong_type="crash")
+    assert [outcome(answers, "", a) for a in ("right", "c", "crash")] == ["passed", "refused", "crashed"]
+
+
 # ------------------------------------------------------------------ the generic helpers
 def test_passed_prints_a_success_line(capsys):
     passed("exercise {n}", n=1)
