@@ -96,7 +96,10 @@ def check_pad_batch(pad_batch, tokenizer) -> None:
         if not np.issubdtype(got.dtype, np.integer):
             fail("the result has dtype {dtype}; token ids must be integers", "use `np.zeros(..., dtype=np.int32)`",
                  dtype=got.dtype)
-        if np.array_equal(got, np.flip(expected, axis=1)) or (got[:, 0] == 0).any():
+        left_padded = np.zeros_like(expected)
+        for row, ids in enumerate(sequences):
+            left_padded[row, max_len - min(len(ids), max_len):] = ids[:max_len]
+        if np.array_equal(got, left_padded) or ((got[:, 0] == 0) & (got[:, -1] != 0)).any():
             fail("the padding is on the left", "write the ids at the START of each row and leave zeros after them")
         if not np.array_equal(got, expected):
             row = int(np.argmax((got != expected).any(axis=1)))
