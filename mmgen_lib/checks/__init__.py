@@ -87,25 +87,39 @@ def show(value, digits: int = 4) -> str:
     return repr(value)
 
 
+KINDS = {  # how describe() names an answer, one template per kind (translated as a whole)
+    "none": "None",
+    "boolean": "the boolean {value}",
+    "number": "the number {value}",
+    "string": "the string {value!r}",
+    "dict": "a dict with keys {keys}",
+    "sequence": "a {type} of {n} item(s)",
+    "array": "an array of shape {shape} and dtype {dtype}",
+    "function": "a function",
+    "other": "a {type}",
+}
+
+
 def describe(value) -> str:
     """What kind of thing ``value`` is, for "expected X, got Y" messages."""
     if value is None:
-        return "None"
+        return KINDS["none"]
     if isinstance(value, (bool, np.bool_)):
-        return f"the boolean {bool(value)}"
+        return KINDS["boolean"].format(value=bool(value))
     if isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.ndarray):
-        return f"the number {show(value)}"
+        return KINDS["number"].format(value=show(value))
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return KINDS["string"].format(value=value)
     if isinstance(value, dict):
-        return f"a dict with keys {show(list(value)[:6])}"
+        return KINDS["dict"].format(keys=show(list(value)[:6]))
     if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} item(s)"
+        return KINDS["sequence"].format(type=type(value).__name__, n=len(value))
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"an array of shape {tuple(value.shape)} and dtype {np.dtype(getattr(value.dtype, 'name', value.dtype))}"
+        dtype = getattr(value.dtype, "name", value.dtype)
+        return KINDS["array"].format(shape=tuple(value.shape), dtype=dtype)
     if callable(value):
-        return "a function"
-    return f"a {type(value).__name__}"
+        return KINDS["function"]
+    return KINDS["other"].format(type=type(value).__name__)
 
 
 # ------------------------------------------------------------------ calling the learner's code
