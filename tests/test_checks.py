@@ -102,7 +102,8 @@ def test_every_check_has_a_full_answer_table(module):
     assert not missing, f"tests/test_checks_{module.stem}.py: no ANSWERS entry for {missing}"
     for name, answers in table.items():
         assert answers.wrong, f"{name}: the table lists no plausible mistakes"
-        assert any(case.values[1] == "wrong_type" for case in answer_cases({name: answers}))
+        assert answers.alternative is not answers.right, f"{name}: the alternative solution is the reference itself"
+        assert answers.constant is not None and answers.wrong_type is not None, f"{name}: constant or wrong type missing"
 
 
 def test_outcome_tells_passed_refused_and_crashed():
