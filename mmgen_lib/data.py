@@ -426,18 +426,6 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
                             arrays["questions"].tolist(), arrays["answers"].tolist())
 
 
-_OWN_DATA_NAMES = ("load_own_data", "OwnDataset", "OwnDataError")
-
-
-def __getattr__(name):
-    """``data.load_own_data`` & co. live in ``mmgen_lib.own_data`` (lesson 13); imported on first use."""
-    if name in _OWN_DATA_NAMES:
-        from mmgen_lib import own_data
-
-        return getattr(own_data, name)
-    raise AttributeError(f"module 'mmgen_lib.data' has no attribute {name!r}")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmgen_lib.data",
                                      description="Regenerate the canonical ShapesWorld files byte for byte.")

@@ -7,13 +7,12 @@ forcing; an ``ImageDecoder`` maps a vector to a 32x32x3 image by upsampling.
 
 from __future__ import annotations
 
+import numbers
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
-
-# ============================================================== TextDecoder (lesson 08)
-# (owned by the text-generation work: edit only between these two markers)
-import warnings  # noqa: E402 (TransformerTextDecoder silences one expected Keras warning)
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -276,11 +275,6 @@ class TransformerTextDecoder(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
                 "num_heads": self.num_heads, "ff_dim": self.ff_dim, "num_layers": self.num_layers,
                 "max_len": self.max_len, "dropout": self.dropout}
-# ============================================================== end TextDecoder
-
-# ============================================================== ImageDecoder (lesson 09)
-# (owned by the image-generation work: edit only between these two markers)
-import numbers  # noqa: E402  (imports of the ImageDecoder section)
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -400,6 +394,3 @@ class ImageDecoder(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "hidden_units": self.hidden_units, "filters": list(self.filters),
                 "compositing": self.compositing}
-
-
-# ============================================================== end ImageDecoder

@@ -222,12 +222,3 @@ def test_mu_law_round_trip_error_is_small_relative_to_the_signal():
     wave = np.linspace(-1, 1, 1001)
     error = np.abs(data.mu_law_decode(data.mu_law_encode(wave)) - wave)
     assert np.all(error <= 0.025 * np.abs(wave) + 0.0005)  # mu-law: fine steps near 0, coarse near 1
-
-
-def test_bring_your_own_data_loader_is_reachable_from_data():
-    from mmgen_lib import own_data
-
-    assert data.load_own_data is own_data.load_own_data
-    assert issubclass(data.OwnDataError, ValueError)
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        data.nope  # noqa: B018
