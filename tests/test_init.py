@@ -66,3 +66,35 @@ def test_no_import_cycles_between_library_modules():
         if name not in state:
             visit(name, [name])
     assert not cycles, f"import cycles between library modules: {cycles}"
+
+
+def _package_modules() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(mmgen_lib.__path__) if not info.name.startswith("_"))
+
+
+def test_every_module_is_reachable_as_an_attribute_without_importing_it_first():
+    for name in _package_modules():
+        assert name in dir(mmgen_lib)
+        assert getattr(mmgen_lib, name) is importlib.import_module(f"mmgen_lib.{name}")
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        mmgen_lib.nope  # noqa: B018
+
+
+def test_every_module_is_listed_in_the_package_docstring():
+    listed = re.findall(r"^- ``(\w+)``", mmgen_lib.__doc__, re.MULTILINE)
+    missing = [name for name in _package_modules() if name not in listed]
+    assert not missing, f"add a line '- ``name``  what it holds  (lesson NN)' to mmgen_lib/__init__.py for {missing}"
+    stale = [name for name in listed if name not in _package_modules()]
+    assert not stale, f"mmgen_lib/__init__.py lists modules that do not exist: {stale}"
+
+
+def test_every_module_is_listed_in_contributing_layout_table():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    row = re.search(r"^\| `mmgen_lib/` \|(.*)\|$", text, re.MULTILINE)
+    assert row, "CONTRIBUTING.md's layout table has no `mmgen_lib/` row"
+    listed = re.findall(r"`(\w+)`", row.group(1))
+    subpackage_rows = re.findall(r"^\| `mmgen_lib/(\w+)/` \|", text, re.MULTILINE)
+    missing = [name for name in _package_modules() if name not in listed + subpackage_rows]
+    assert not missing, f"add {missing} to the `mmgen_lib/` row of CONTRIBUTING.md's layout table"
+    stale = [name for name in listed if name not in _package_modules()]
+    assert not stale, f"CONTRIBUTING.md's `mmgen_lib/` row lists modules that do not exist: {stale}"
