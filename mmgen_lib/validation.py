@@ -1,7 +1,7 @@
 """One check per kind of argument, shared by every layer and function of the library.
 
 Each check returns the cleaned value (a Python ``int``/``float``, a float32 array) or raises
-``ValueError`` / ``TypeError`` with a message that ends in ``Received: name=value``, the form
+``ValueError`` (``TypeError`` for an array of the wrong dtype) with a message that ends in ``Received: name=value``, the form
 Keras uses. Integers accept any integral number (``int``, ``np.int64``...) and refuse
 ``bool``; real numbers accept any real number and refuse ``bool``.
 
@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 __all__ = ["integer", "positive_int", "positive_int_sequence", "number", "rate", "probability",
-           "image_batch", "image_batch_shape", "scale_uint8_images", "mask"]
+           "image_batch", "image_batch_shape", "scale_uint8_images", "concrete_values", "modality_mask", "mask"]
 
 
 def _is_int(value) -> bool:
@@ -39,10 +39,10 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     >>> integer(True, "max_len")
     Traceback (most recent call last):
     ...
-    TypeError: max_len must be an int. Received: max_len=True
+    ValueError: max_len must be an int. Received: max_len=True
     """
     if not _is_int(value):
-        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+        raise ValueError(f"{name} must be an int. Received: {name}={value!r}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         if maximum is None:
             bounds = f">= {minimum}"
@@ -130,19 +130,21 @@ def probability(value, name: str) -> float:
     return float(value)
 
 
-def image_batch_shape(shape, name: str = "images", size: tuple[int, int] | None = None) -> tuple:
-    """Check a (batch, height, width, 3) shape (``size`` = required (height, width) when given)."""
+def image_batch_shape(shape, name: str = "images", size: tuple[int, int] | None = None,
+                      channels: int | None = 3) -> tuple:
+    """Check a (batch, height, width, channels) shape (``size`` = required (height, width) when given)."""
     shape = tuple(shape)
-    if len(shape) != 4 or shape[-1] != 3:
-        raise ValueError(f"{name} must be a batch of RGB images (batch, height, width, 3). "
-                         f"Received: {name} with shape {shape}")
+    if len(shape) != 4 or (channels is not None and shape[-1] != channels):
+        wanted = f"RGB images (batch, height, width, {channels})" if channels else "images (batch, height, width, channels)"
+        raise ValueError(f"{name} must be a batch of {wanted}. Received: {name} with shape {shape}")
     if size is not None and tuple(shape[1:3]) != tuple(size):
         raise ValueError(f"{name} must be {size[0]}x{size[1]} images (batch, {size[0]}, {size[1]}, 3). "
                          f"Received: {name} with shape {shape}")
     return shape
 
 
-def image_batch(images, name: str = "images", size: tuple[int, int] | None = None) -> np.ndarray:
+def image_batch(images, name: str = "images", size: tuple[int, int] | None = None,
+                channels: int | None = 3) -> np.ndarray:
     """An image batch as float32 in [0, 1]: uint8 is scaled by 1/255, floats outside [0, 1] are refused.
 
     >>> float(image_batch(np.full((1, 2, 2, 3), 255, np.uint8)).max())
@@ -153,7 +155,7 @@ def image_batch(images, name: str = "images", size: tuple[int, int] | None = Non
     ValueError: images must hold floats in [0, 1] or uint8 in [0, 255]; floats in [0, 255] look like unscaled pixels: pass uint8 or divide by 255. Received: images with values in [255, 255]
     """
     array = np.asarray(images)
-    image_batch_shape(array.shape, name, size)
+    image_batch_shape(array.shape, name, size, channels)
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
@@ -178,6 +180,46 @@ def scale_uint8_images(images):
     if "int" in dtype:
         return ops.cast(images, "float32") / 255.0
     return images
+
+
+def concrete_values(x):
+    """The values of a concrete array (NumPy, list, eager tensor) as float32; None for a symbolic tensor."""
+    if isinstance(x, (list, tuple, np.ndarray, numbers.Number)):
+        return np.asarray(x, dtype="float32")
+    try:
+        return np.asarray(x.numpy(), dtype="float32")  # eager tensor
+    except Exception:  # noqa: BLE001 - symbolic tensors (inside fit/predict) cannot be read
+        return None
+
+
+def modality_mask(values, width: int, batch=None, require_one: bool = True, name: str = "modality_mask"):
+    """A (batch, width) 0/1 modality mask as a float32 tensor (1 = present), checked as far as it is known.
+
+    The shape is always checked; a concrete mask (NumPy, list, eager tensor) is also checked for
+    values other than 0 and 1 and, with ``require_one``, for rows with no modality at all.
+    Used by the fusion layers (lesson 05) and ``ModalityDropout`` (lesson 12).
+
+    >>> modality_mask([[1, 5]], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: modality_mask must hold only 0 (missing) and 1 (present). Received: modality_mask with values [1.0, 5.0]
+    """
+    from keras import ops
+
+    concrete = concrete_values(values)
+    if concrete is not None and concrete.ndim == 2:
+        if not np.all((concrete == 0) | (concrete == 1)):
+            raise ValueError(f"{name} must hold only 0 (missing) and 1 (present). "
+                             f"Received: {name} with values {np.unique(concrete).tolist()[:6]}")
+        if require_one and np.any(concrete.sum(axis=1) == 0):
+            raise ValueError(f"every example needs at least one present modality; {name} has "
+                             f"{int(np.sum(concrete.sum(axis=1) == 0))} all-zero row(s)")
+    tensor = ops.cast(values, "float32")
+    if len(tensor.shape) != 2 or tensor.shape[-1] != width:
+        raise ValueError(f"{name} must have shape (batch, {width}). Received: {name} with shape {tuple(tensor.shape)}")
+    if batch is not None and tensor.shape[0] is not None and tensor.shape[0] != batch:
+        raise ValueError(f"{name} has {tensor.shape[0]} rows for a batch of {batch}")
+    return tensor
 
 
 def mask(values, width: int, name: str = "mask") -> np.ndarray:
