@@ -33,7 +33,7 @@ import numpy as np
 from keras import layers, ops
 
 from mmgen_lib import validation
-from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split, npz_bytes
 from mmgen_lib.encoders import ConvStack
 from mmgen_lib.utils import data_dir as default_data_dir
 
@@ -181,17 +181,8 @@ def default_probe_dir() -> Path:
 
 
 def _weights_bytes(weights) -> bytes:
-    """The weights as an .npz with fixed timestamps: same weights, same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for k, array in enumerate(weights):
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-            info = zipfile.ZipInfo(f"w{k:03d}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue(), compresslevel=9)
-    return buffer.getvalue()
+    """The weights as an .npz with fixed timestamps (``data.npz_bytes``): same weights, same bytes."""
+    return npz_bytes({f"w{k:03d}": np.asarray(array, dtype=np.float32) for k, array in enumerate(weights)})
 
 
 def save_probe(probe: AttributeProbe, out_dir, accuracy: dict | None = None, force: bool = False) -> dict:
