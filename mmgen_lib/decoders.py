@@ -48,6 +48,14 @@ class TextDecoder(keras.layers.Layer):
     Output shape:
         logits ``(batch, seq_len, vocab_size)``; position t predicts token t+1, so the
         loss compares them with ``caption_ids[:, 1:]`` (ignore padding targets, id 0).
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = TextDecoder(vocab_size=20, embed_dim=8, units=16)
+    >>> context, ids = np.ones((2, 6), "float32"), np.array([[1, 4, 5], [1, 7, 0]])
+    >>> tuple(decoder([context, ids]).shape)
+    (2, 3, 20)
     """
 
     def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, **kwargs):
@@ -179,6 +187,14 @@ class TransformerTextDecoder(keras.layers.Layer):
 
     Output shape:
         logits ``(batch, seq_len, vocab_size)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = TransformerTextDecoder(vocab_size=20, embed_dim=8, ff_dim=16, max_len=8)
+    >>> context, ids = np.ones((2, 6), "float32"), np.array([[1, 4, 5], [1, 7, 0]])
+    >>> tuple(decoder([context, ids]).shape)
+    (2, 3, 20)
     """
 
     def __init__(self, vocab_size, embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, max_len=16, dropout=0.0,
@@ -312,6 +328,14 @@ class ImageDecoder(keras.layers.Layer):
 
     Output shape:
         (batch, 32, 32, 3), values in [0, 1].
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = ImageDecoder(hidden_units=16)
+    >>> images = decoder(np.zeros((2, 6), "float32"))
+    >>> tuple(images.shape), bool(0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1)
+    ((2, 32, 32, 3), True)
     """
 
     def __init__(self, hidden_units=128, filters=(32, 32, 16), compositing=True, **kwargs):

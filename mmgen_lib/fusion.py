@@ -111,6 +111,13 @@ class EarlyFusion(_ModalityFusion):
         training: whether dropout is active.
 
     Input shape: list of (batch, d_i). Output shape: (batch, sum d_i) or (batch, units).
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(EarlyFusion()([z_v, z_a]).shape)
+    (2, 8)
     """
 
     def __init__(self, units=None, activation="relu", dropout=0.0, **kwargs):
@@ -162,6 +169,13 @@ class LateFusion(_ModalityFusion):
         modality_mask: optional (batch, n) of 0/1; a missing modality gets no vote.
 
     Input shape: list of (batch, k). Output shape: (batch, k).
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = [np.zeros((2, 4), "float32"), np.ones((2, 4), "float32")]
+    >>> tuple(LateFusion()(logits).shape)
+    (2, 4)
     """
 
     COMBINE_MODES = ("product", "average", "weighted")
@@ -223,6 +237,13 @@ class GatedFusion(_ModalityFusion):
         modality_mask: optional (batch, n) of 0/1; a missing modality gets gate weight 0.
 
     Input shape: list of (batch, d_i). Output shape: (batch, units) [, gates (batch, n, units)].
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(GatedFusion(units=6)([z_v, z_a]).shape)
+    (2, 6)
     """
 
     def __init__(self, units=64, return_gates=False, **kwargs):
@@ -283,6 +304,13 @@ class TensorFusion(_ModalityFusion):
 
     Input shape: list of (batch, d_i).
     Output shape: (batch, prod (d_i + 1)) (with ``d_i = projection_dim`` if set) or (batch, units).
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(TensorFusion()([z_v, z_a]).shape)  # (3 + 1) * (5 + 1)
+    (2, 24)
     """
 
     def __init__(self, projection_dim=None, units=None, activation="relu", **kwargs):
@@ -362,6 +390,13 @@ class CrossAttentionFusion(_ModalityFusion):
 
     Input shape: list of (batch, len_i, d_i).
     Output shape: (batch, n * dim) with mean pooling, (batch, sum_i len_i * dim) with flatten.
+
+    Example:
+
+    >>> import numpy as np
+    >>> grid, frames = np.ones((2, 16, 8), "float32"), np.ones((2, 7, 10), "float32")
+    >>> tuple(CrossAttentionFusion(dim=8, num_heads=2)([grid, frames]).shape)
+    (2, 16)
     """
 
     input_rank = 3

@@ -152,6 +152,13 @@ class CosineSimilarityLoss(keras.losses.Loss):
     """``1 - cos(y_true, y_pred)`` as a Keras loss (Keras' own ``CosineSimilarity`` returns ``-cos``).
 
     Taught in lessons 06 and 07. Args: ``axis`` along which the vectors lie.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = CosineSimilarityLoss()
+    >>> round(float(loss(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))), 3)  # orthogonal
+    1.0
     """
 
     def __init__(self, axis: int = -1, name: str = "cosine_similarity_loss", **kwargs):
@@ -173,6 +180,13 @@ class InfoNCELoss(keras.losses.Loss):
     temperature, e.g. the output of :class:`SimilarityLogits`); ``y_true`` (batch,) gives
     each row's positive column, normally ``arange(batch)``. Each example's value is the
     mean of its row's and its positive column's cross-entropy.
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = 10.0 * np.eye(3, dtype="float32")  # every query scores its own pair highest
+    >>> round(float(InfoNCELoss()(np.arange(3), logits)), 4)
+    0.0001
     """
 
     def __init__(self, name: str = "info_nce_loss", **kwargs):
@@ -192,6 +206,14 @@ class MaskedSequenceCrossEntropy(keras.losses.Loss):
 
     ``y_true`` (batch, seq_len) ids, ``y_pred`` (batch, seq_len, vocab) logits; the result is
     the mean over real tokens, as :func:`masked_sequence_cross_entropy`. Lessons 07, 08.
+
+    Example:
+
+    >>> import numpy as np
+    >>> targets = np.array([[3, 4, 0]])  # the 0 is padding and does not count
+    >>> logits = np.zeros((1, 3, 5), "float32")
+    >>> round(float(MaskedSequenceCrossEntropy()(targets, logits)), 4)  # log(5)
+    1.6094
     """
 
     def __init__(self, pad_id: int = 0, name: str = "masked_sequence_cross_entropy",
@@ -222,6 +244,13 @@ class WeightedMSE(keras.losses.Loss):
     The weight map is computed from ``y_true`` itself, so the loss fits ``compile``:
     pixels that differ from the ``background`` value count ``1 + foreground_weight``
     times. ``foreground_weight=0`` gives the plain MSE. Lesson 07.
+
+    Example:
+
+    >>> import numpy as np
+    >>> y = np.full((1, 4, 4, 3), 40 / 255, "float32")
+    >>> round(float(WeightedMSE(foreground_weight=3.0)(y, y + 0.5)), 4)
+    0.25
     """
 
     def __init__(self, foreground_weight: float = 0.0, background: float = 40 / 255, threshold: float = 0.1,
@@ -258,6 +287,13 @@ class SimilarityLogits(keras.layers.Layer):
 
     Output shape:
         (n_a, n_b): ``exp(log_scale) * cos(a_i, b_j)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = SimilarityLogits(temperature=0.1)([np.eye(2, dtype="float32"), np.eye(2, dtype="float32")])
+    >>> np.round(logits.numpy(), 3).tolist()
+    [[10.0, 0.0], [0.0, 10.0]]
     """
 
     def __init__(self, temperature: float = 0.07, learnable: bool = True, max_scale: float = 100.0, **kwargs):
@@ -311,6 +347,13 @@ class MultimodalLoss(keras.layers.Layer):
 
     Returns:
         the total loss, a scalar.
+
+    Example:
+
+    >>> import numpy as np
+    >>> total = MultimodalLoss(alpha=1.0, beta=0.5, gamma=10.0)({"ce": 0.7, "cos": 0.2, "mse": 0.01})
+    >>> round(float(total), 4)  # 0.7 + 0.5 * 0.2 + 10 * 0.01
+    0.9
     """
 
     TERMS = ("ce", "cos", "mse")

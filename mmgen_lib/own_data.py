@@ -12,9 +12,9 @@ Two layouts are accepted:
 - a folder holding ``captions.csv`` in that format, or else pairs of files with the same
   stem: ``cat.png`` + ``cat.txt`` (the caption) + optionally ``cat.wav``.
 
->>> own = load_own_data("tests/fixtures/own_data")
->>> arrays = own.arrays()           # "image", "audio", "spectrogram", "has_audio", "caption_ids"
->>> ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("caption_ids",))
+    own = load_own_data("tests/fixtures/own_data")
+    arrays = own.arrays()           # "image", "audio", "spectrogram", "has_audio", "caption_ids"
+    ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("caption_ids",))
 
 Images are decoded with ``tf.io.decode_image`` (PNG, JPEG, GIF, BMP) and sounds with
 ``tf.audio.decode_wav`` (16-bit PCM WAV): no extra dependency. Every problem (missing

@@ -1,9 +1,9 @@
 """From a loaded split to model inputs: spectrograms, token ids and ``tf.data`` pipelines (lesson 01).
 
->>> train = load_split("train")
->>> arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
->>> ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
->>> inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
+    train = load_split("train")
+    arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
+    ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
+    inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
 """
 
 from __future__ import annotations

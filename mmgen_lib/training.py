@@ -3,9 +3,9 @@
 The same three lines train a model on one CPU, on several logical CPUs, on GPUs or on
 a TPU; only the *strategy* changes:
 
->>> configure_cpu_devices(2)                  # first thing in a fresh process (before any TF op)
->>> strategy = make_strategy("mirrored")      # one replica per device, gradients all-reduced
->>> model, history = train_model(build_fn, train_ds, strategy=strategy, epochs=3)
+    configure_cpu_devices(2)                  # first thing in a fresh process (before any TF op)
+    strategy = make_strategy("mirrored")      # one replica per device, gradients all-reduced
+    model, history = train_model(build_fn, train_ds, strategy=strategy, epochs=3)
 
 ``build_fn`` is a function with no arguments that creates *and compiles* the model:
 :func:`train_model` calls it inside ``strategy.scope()``, so that the variables (weights
