@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.utils import data_dir as default_data_dir
 
 __all__ = [
@@ -283,8 +284,7 @@ def generate_split(split: str, n: int | None = None, seed: int = SEED) -> dict:
     _check_split(split)
     _check_seed(seed)
     n = SPLITS[split] if n is None else n
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int. Received: n={n!r}")
+    n = validation.positive_int(n, "n")
     rng = np.random.default_rng([seed, list(SPLITS).index(split)])
     combos = _combos(split)
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)

@@ -7,12 +7,12 @@ forcing; an ``ImageDecoder`` maps a vector to a 32x32x3 image by upsampling.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import keras
-import numpy as np
 from keras import ops
+
+from mmgen_lib import validation
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -61,15 +61,11 @@ class TextDecoder(keras.layers.Layer):
     def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+            validation.positive_int(value, name)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
-        if context_dim is not None and (isinstance(context_dim, bool) or not isinstance(context_dim, (int, np.integer))
-                                        or context_dim < 1):
-            raise ValueError(f"context_dim must be a positive int or None. Received: context_dim={context_dim!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        validation.positive_int(context_dim, "context_dim", allow_none=True)
+        validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.units = int(vocab_size), int(embed_dim), int(units)
         self.context_dim = None if context_dim is None else int(context_dim)
         self.dropout = float(dropout)
@@ -202,15 +198,13 @@ class TransformerTextDecoder(keras.layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_heads", num_heads),
                             ("ff_dim", ff_dim), ("num_layers", num_layers), ("max_len", max_len)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+            validation.positive_int(value, name)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim must be divisible by num_heads. Received: embed_dim={embed_dim}, "
                              f"num_heads={num_heads}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.num_heads = int(vocab_size), int(embed_dim), int(num_heads)
         self.ff_dim, self.num_layers, self.max_len, self.dropout = int(ff_dim), int(num_layers), int(max_len), float(
             dropout)
@@ -340,12 +334,8 @@ class ImageDecoder(keras.layers.Layer):
 
     def __init__(self, hidden_units=128, filters=(32, 32, 16), compositing=True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(hidden_units, bool) or not isinstance(hidden_units, numbers.Integral) or hidden_units < 1:
-            raise ValueError(f"hidden_units must be a positive int. Received: hidden_units={hidden_units!r}")
-        if (isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__") or not 1 <= len(filters) <= 5
-                or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in filters)):
-            raise ValueError(f"filters must be 1 to 5 positive ints (one per upsampling stage). "
-                             f"Received: filters={filters!r}")
+        validation.positive_int(hidden_units, "hidden_units")
+        validation.positive_int_sequence(filters, "filters (one per upsampling stage)", 1, 5)
         if not isinstance(compositing, bool):
             raise TypeError(f"compositing must be True or False. Received: compositing={compositing!r}")
         self.hidden_units = int(hidden_units)

@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import sys
-import zipfile
 from pathlib import Path
 
 import keras

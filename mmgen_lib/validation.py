@@ -41,16 +41,17 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     ...
     ValueError: max_len must be an int. Received: max_len=True
     """
-    if not _is_int(value):
-        raise ValueError(f"{name} must be an int. Received: {name}={value!r}")
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        if maximum is None:
-            bounds = f">= {minimum}"
-        elif minimum is None:
-            bounds = f"<= {maximum}"
-        else:
-            bounds = f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an int {bounds}. Received: {name}={value!r}")
+    if minimum is not None and maximum is not None:
+        bounds = f" in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        bounds = f" >= {minimum}"
+    elif maximum is not None:
+        bounds = f" <= {maximum}"
+    else:
+        bounds = ""
+    if (not _is_int(value) or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)):
+        raise ValueError(f"{name} must be an int{bounds}. Received: {name}={value!r}")
     return int(value)
 
 
