@@ -16,7 +16,7 @@ dataset's batch size is the *global* batch: each of the N replicas gets 1/N of i
 from __future__ import annotations
 
 
-from mmgen_lib import validation
+from mmgen_lib import validation as _validation  # train_model has an argument named `validation`
 
 __all__ = ["configure_cpu_devices", "make_strategy", "global_batch_size", "train_model", "STRATEGY_KINDS"]
 
@@ -42,7 +42,7 @@ def configure_cpu_devices(n: int) -> list[str]:
     """
     import tensorflow as tf
 
-    validation.positive_int(n, "n")
+    _validation.positive_int(n, "n")
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
@@ -93,7 +93,7 @@ def global_batch_size(per_replica: int, strategy=None) -> int:
     """The batch size to give the dataset so that every replica gets ``per_replica`` examples."""
     import tensorflow as tf
 
-    validation.positive_int(per_replica, "per_replica")
+    _validation.positive_int(per_replica, "per_replica")
     strategy = strategy or tf.distribute.get_strategy()
     return int(per_replica) * strategy.num_replicas_in_sync
 
@@ -124,11 +124,11 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
 
     if not callable(build_fn):
         raise TypeError(f"build_fn must be a function that returns a compiled model. Received: {build_fn!r}")
-    validation.positive_int(epochs, "epochs")
+    _validation.positive_int(epochs, "epochs")
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
         raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
                         f"Received: {type(strategy).__name__}")
-    validation.positive_int(batch_size, "batch_size", allow_none=True)
+    _validation.positive_int(batch_size, "batch_size", allow_none=True)
     if batch_size is not None and isinstance(train, tf.data.Dataset):
         raise ValueError("batch_size applies to arrays only: a tf.data.Dataset is already batched "
                          "(set the batch size in make_dataset)")
