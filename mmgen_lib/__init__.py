@@ -24,24 +24,31 @@ One module per concept; each lesson's header names the module it builds:
 - ``training``      training helpers with tf.distribute strategies           (lesson 13)
 - ``viz``           plotting helpers returning figures                       (every lesson)
 - ``checks``        friendly self-checks for the exercises                   (every lesson)
-- ``course``        student edition, instructor grading, static site         (classroom)
+- ``course``        student edition, exercise audit, grading, offline site   (classroom)
+- ``validation``    argument checks shared by every layer ("Received: ...")  (every lesson)
 
 Importing the package has no side effects and does not import TensorFlow;
 modules are imported on first use (``mmgen_lib.data``, ``from mmgen_lib import data``).
+The module list is read from the package folder; ``tests/test_init.py`` checks that every
+module is listed above and in CONTRIBUTING.md's layout table.
 """
 
 import importlib
+import pkgutil
 
 __version__ = "0.1.0"
 
-_MODULES = (
-    "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
-    "probe", "decoders", "generation", "classifiers", "dual_encoder", "vae", "viz", "widgets", "own_data",
-    "training", "course", "image_losses", "robustness",
-)
+
+def _modules() -> tuple[str, ...]:
+    """The package's modules and subpackages, found on disk (nothing is imported)."""
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")))
 
 
 def __getattr__(name):
-    if name in _MODULES:
+    if name in _modules():
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'mmgen_lib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_modules()})

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.utils import data_dir as default_data_dir
 
 __all__ = [
@@ -283,8 +284,7 @@ def generate_split(split: str, n: int | None = None, seed: int = SEED) -> dict:
     _check_split(split)
     _check_seed(seed)
     n = SPLITS[split] if n is None else n
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int. Received: n={n!r}")
+    n = validation.positive_int(n, "n")
     rng = np.random.default_rng([seed, list(SPLITS).index(split)])
     combos = _combos(split)
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
@@ -306,8 +306,12 @@ def generate_split(split: str, n: int | None = None, seed: int = SEED) -> dict:
             "questions": np.array(questions), "answers": np.array(answers)}
 
 
-def _npz_bytes(arrays: dict) -> bytes:
-    """An .npz archive with fixed timestamps, so the same arrays give the same bytes."""
+def npz_bytes(arrays: dict) -> bytes:
+    """An .npz archive with fixed timestamps, so the same arrays give the same bytes (lesson 01).
+
+    The one deterministic archive writer of the library: the ShapesWorld files and the shipped
+    probe weights (``mmgen_lib.probe``) are written with it, so their sha256 checksums are stable.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(arrays):
@@ -337,7 +341,7 @@ def write_dataset(out_dir, seed: int = SEED, force: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"seed": seed, "files": {}}
     for split in SPLITS:
-        payload = _npz_bytes(generate_split(split, seed=seed))
+        payload = npz_bytes(generate_split(split, seed=seed))
         name = FILE_TEMPLATE.format(split=split)
         (out / name).write_bytes(payload)
         manifest["files"][name] = {"sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload)}
@@ -347,7 +351,7 @@ def write_dataset(out_dir, seed: int = SEED, force: bool = False) -> dict:
 
 # ----------------------------------------------------------------------------- loading
 class DataIntegrityError(ValueError):
-    """A ShapesWorld file is missing or does not match its manifest checksum."""
+    """A data file (ShapesWorld split, manifest, saved tokenizer) is missing, unreadable or corrupted."""
 
 
 REGENERATE_HINT = "regenerate it with `python -m mmgen_lib.data --out data --force`"
@@ -381,6 +385,21 @@ class ShapesWorldSplit:
         return {name: ATTRIBUTES[name][self.labels[index, k]] for k, name in enumerate(ATTRIBUTE_NAMES)}
 
 
+SPLIT_ARRAYS = ("images", "audio", "labels", "captions", "questions", "answers")
+
+
+def read_json(path, hint: str):
+    """The JSON in ``path``; a missing, unreadable or malformed file raises ``DataIntegrityError`` with ``hint``."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise DataIntegrityError(f"{path} is missing; {hint}") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataIntegrityError(f"{path} is not valid JSON ({type(error).__name__}: {error}); it is "
+                                 f"corrupted: {hint}") from error
+
+
 def _verify(path: Path, manifest: dict) -> None:
     name = path.name
     if not path.exists():
@@ -409,11 +428,21 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         raise DataIntegrityError(f"{manifest_path} is missing; {REGENERATE_HINT}")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_json(manifest_path, REGENERATE_HINT)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict) or "seed" not in manifest:
+        raise DataIntegrityError(f"{manifest_path} is not a ShapesWorld manifest (no 'seed' and 'files'); "
+                                 f"{REGENERATE_HINT}")
     if verify:
         _verify(path, manifest)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
+    elif not path.exists():
+        raise DataIntegrityError(f"ShapesWorld file {path} is missing; {REGENERATE_HINT}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in SPLIT_ARRAYS}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise DataIntegrityError(f"ShapesWorld file {path} cannot be read ({type(error).__name__}: {error}); "
+                                 f"it is truncated or corrupted: {REGENERATE_HINT} "
+                                 f"(load_split(verify=True) checks the sha256 first)") from error
     images, audio = arrays["images"], mu_law_decode(arrays["audio"])
     if noise:
         rng = np.random.default_rng([manifest["seed"], list(SPLITS).index(split), 1])
@@ -424,18 +453,6 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
         audio = np.clip(audio + audio_noise, -1, 1).astype(np.float32)
     return ShapesWorldSplit(split, images, audio, arrays["labels"].astype(np.int64), arrays["captions"].tolist(),
                             arrays["questions"].tolist(), arrays["answers"].tolist())
-
-
-_OWN_DATA_NAMES = ("load_own_data", "OwnDataset", "OwnDataError")
-
-
-def __getattr__(name):
-    """``data.load_own_data`` & co. live in ``mmgen_lib.own_data`` (lesson 13); imported on first use."""
-    if name in _OWN_DATA_NAMES:
-        from mmgen_lib import own_data
-
-        return getattr(own_data, name)
-    raise AttributeError(f"module 'mmgen_lib.data' has no attribute {name!r}")
 
 
 def main(argv=None) -> int:

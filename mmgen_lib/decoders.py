@@ -7,13 +7,12 @@ forcing; an ``ImageDecoder`` maps a vector to a 32x32x3 image by upsampling.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
-import numpy as np
 from keras import ops
 
-# ============================================================== TextDecoder (lesson 08)
-# (owned by the text-generation work: edit only between these two markers)
-import warnings  # noqa: E402 (TransformerTextDecoder silences one expected Keras warning)
+from mmgen_lib import validation
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -49,20 +48,24 @@ class TextDecoder(keras.layers.Layer):
     Output shape:
         logits ``(batch, seq_len, vocab_size)``; position t predicts token t+1, so the
         loss compares them with ``caption_ids[:, 1:]`` (ignore padding targets, id 0).
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = TextDecoder(vocab_size=20, embed_dim=8, units=16)
+    >>> context, ids = np.ones((2, 6), "float32"), np.array([[1, 4, 5], [1, 7, 0]])
+    >>> tuple(decoder([context, ids]).shape)
+    (2, 3, 20)
     """
 
     def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+            validation.positive_int(value, name)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
-        if context_dim is not None and (isinstance(context_dim, bool) or not isinstance(context_dim, (int, np.integer))
-                                        or context_dim < 1):
-            raise ValueError(f"context_dim must be a positive int or None. Received: context_dim={context_dim!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        validation.positive_int(context_dim, "context_dim", allow_none=True)
+        validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.units = int(vocab_size), int(embed_dim), int(units)
         self.context_dim = None if context_dim is None else int(context_dim)
         self.dropout = float(dropout)
@@ -180,6 +183,14 @@ class TransformerTextDecoder(keras.layers.Layer):
 
     Output shape:
         logits ``(batch, seq_len, vocab_size)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = TransformerTextDecoder(vocab_size=20, embed_dim=8, ff_dim=16, max_len=8)
+    >>> context, ids = np.ones((2, 6), "float32"), np.array([[1, 4, 5], [1, 7, 0]])
+    >>> tuple(decoder([context, ids]).shape)
+    (2, 3, 20)
     """
 
     def __init__(self, vocab_size, embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, max_len=16, dropout=0.0,
@@ -187,15 +198,13 @@ class TransformerTextDecoder(keras.layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_heads", num_heads),
                             ("ff_dim", ff_dim), ("num_layers", num_layers), ("max_len", max_len)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+            validation.positive_int(value, name)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim must be divisible by num_heads. Received: embed_dim={embed_dim}, "
                              f"num_heads={num_heads}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={dropout!r}")
+        validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.num_heads = int(vocab_size), int(embed_dim), int(num_heads)
         self.ff_dim, self.num_layers, self.max_len, self.dropout = int(ff_dim), int(num_layers), int(max_len), float(
             dropout)
@@ -276,11 +285,6 @@ class TransformerTextDecoder(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
                 "num_heads": self.num_heads, "ff_dim": self.ff_dim, "num_layers": self.num_layers,
                 "max_len": self.max_len, "dropout": self.dropout}
-# ============================================================== end TextDecoder
-
-# ============================================================== ImageDecoder (lesson 09)
-# (owned by the image-generation work: edit only between these two markers)
-import numbers  # noqa: E402  (imports of the ImageDecoder section)
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -318,16 +322,20 @@ class ImageDecoder(keras.layers.Layer):
 
     Output shape:
         (batch, 32, 32, 3), values in [0, 1].
+
+    Example:
+
+    >>> import numpy as np
+    >>> decoder = ImageDecoder(hidden_units=16)
+    >>> images = decoder(np.zeros((2, 6), "float32"))
+    >>> tuple(images.shape), bool(0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1)
+    ((2, 32, 32, 3), True)
     """
 
     def __init__(self, hidden_units=128, filters=(32, 32, 16), compositing=True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(hidden_units, bool) or not isinstance(hidden_units, numbers.Integral) or hidden_units < 1:
-            raise ValueError(f"hidden_units must be a positive int. Received: hidden_units={hidden_units!r}")
-        if (isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__") or not 1 <= len(filters) <= 5
-                or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in filters)):
-            raise ValueError(f"filters must be 1 to 5 positive ints (one per upsampling stage). "
-                             f"Received: filters={filters!r}")
+        validation.positive_int(hidden_units, "hidden_units")
+        validation.positive_int_sequence(filters, "filters (one per upsampling stage)", 1, 5)
         if not isinstance(compositing, bool):
             raise TypeError(f"compositing must be True or False. Received: compositing={compositing!r}")
         self.hidden_units = int(hidden_units)
@@ -400,6 +408,3 @@ class ImageDecoder(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "hidden_units": self.hidden_units, "filters": list(self.filters),
                 "compositing": self.compositing}
-
-
-# ============================================================== end ImageDecoder

@@ -9,9 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from mmgen_lib import validation
 from mmgen_lib.losses import InfoNCELoss, SimilarityLogits, l2_normalize
-
-
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -52,8 +51,7 @@ class DualEncoder(keras.Model):
         if (isinstance(modalities, str) or len(modalities) != 2 or len(set(modalities)) != 2
                 or not all(isinstance(m, str) and m for m in modalities)):
             raise ValueError(f"modalities must be two different names. Received: modalities={modalities!r}")
-        if isinstance(embed_dim, bool) or not isinstance(embed_dim, int) or embed_dim < 1:
-            raise ValueError(f"embed_dim must be a positive int. Received: embed_dim={embed_dim!r}")
+        validation.positive_int(embed_dim, "embed_dim")
         self.encoder_a, self.encoder_b = encoder_a, encoder_b
         self.modalities, self.embed_dim = tuple(modalities), int(embed_dim)
         self.temperature, self.learn_temperature = float(temperature), bool(learn_temperature)
@@ -74,14 +72,26 @@ class DualEncoder(keras.Model):
 
     def build(self, input_shape):
         shape_a, shape_b = self._split(input_shape)
-        for encoder, projection, shape in ((self.encoder_a, self.projection_a, shape_a),
-                                           (self.encoder_b, self.projection_b, shape_b)):
+        for name, encoder, projection, shape in (("encoder_a", self.encoder_a, self.projection_a, shape_a),
+                                                 ("encoder_b", self.encoder_b, self.projection_b, shape_b)):
             if not encoder.built:  # an encoder loaded from a config may already be built
                 encoder.build(tuple(shape))
+            output_shape = encoder.compute_output_shape(tuple(shape))
+            self._check_vector(name, encoder, output_shape)
             if not projection.built:
-                projection.build(encoder.compute_output_shape(tuple(shape)))
+                projection.build(output_shape)
         self._input_shapes = {self.modalities[0]: list(shape_a), self.modalities[1]: list(shape_b)}
         self.built = True
+
+    @staticmethod
+    def _check_vector(name, encoder, output_shape):
+        is_shape = isinstance(output_shape, (list, tuple)) and all(
+            d is None or isinstance(d, int) for d in output_shape)
+        if not is_shape or len(output_shape) != 2:
+            raise ValueError(f"{name} must return one vector per example, (batch, dim); an encoder that also "
+                             f"returns a grid or sequence (return_grid=True / return_sequences=True) needs it "
+                             f"switched off. Received: {name}={type(encoder).__name__} with output shape "
+                             f"{output_shape}")
 
     def get_build_config(self):
         return {"input_shape": self._input_shapes} if self.built else None
@@ -96,7 +106,11 @@ class DualEncoder(keras.Model):
             raise ValueError(f"modality must be one of {self.modalities}. Received: modality={modality!r}")
         encoder, projection = ((self.encoder_a, self.projection_a) if modality == self.modalities[0]
                                else (self.encoder_b, self.projection_b))
-        return l2_normalize(projection(encoder(x, training=training)))  # (batch, embed_dim)
+        features = encoder(x, training=training)
+        if isinstance(features, (list, tuple, dict)) or len(features.shape) != 2:
+            shape = features.shape if hasattr(features, "shape") else type(features).__name__
+            self._check_vector("encoder_a" if modality == self.modalities[0] else "encoder_b", encoder, shape)
+        return l2_normalize(projection(features))  # (batch, embed_dim)
 
     def call(self, inputs, training=False):
         x_a, x_b = self._split(inputs)

@@ -16,34 +16,16 @@ AudioEncoder    log-mel (batch, 28, 40)     (batch, output_dim), (batch, 7, 10 *
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import layers, ops
 
-__all__ = ["masked_mean", "MaskedMeanPooling", "AttentionPooling", "TextEncoder", "ResidualBlock",
+from mmgen_lib import validation
+
+__all__ = ["masked_mean", "MaskedMeanPooling", "AttentionPooling", "TextEncoder", "ResidualBlock", "ConvStack",
            "ImageEncoder", "AudioEncoder"]
 
 TEXT_KINDS = ("gru", "lstm", "transformer")
 POOLINGS = ("last", "mean", "attention")
-
-
-def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
-
-
-def _check_rate(value, name: str = "dropout") -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a float in [0, 1). Received: {name}={value!r}")
-
-
-def _check_filters(filters, min_len: int) -> tuple:
-    if isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__") or len(filters) < min_len:
-        raise ValueError(f"filters must be a sequence of at least {min_len} positive ints. Received: filters={filters!r}")
-    for value in filters:
-        _check_positive_int(value, "each entry of filters")
-    return tuple(int(f) for f in filters)
 
 
 def masked_mean(sequence, mask=None):
@@ -68,6 +50,14 @@ class MaskedMeanPooling(layers.Layer):
         mask: optional (batch, seq_len) bool tensor, True for real tokens.
 
     Input shape: (batch, seq_len, dim). Output shape: (batch, dim).
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = MaskedMeanPooling()
+    >>> x = np.ones((2, 5, 4), "float32")
+    >>> tuple(layer(x).shape)
+    (2, 4)
     """
 
     def __init__(self, **kwargs):
@@ -98,11 +88,18 @@ class AttentionPooling(layers.Layer):
         return_weights: also return the attention weights (batch, seq_len).
 
     Input shape: (batch, seq_len, dim). Output shape: (batch, dim).
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = AttentionPooling(hidden_dim=8)
+    >>> tuple(layer(np.ones((2, 5, 4), "float32")).shape)
+    (2, 4)
     """
 
     def __init__(self, hidden_dim=32, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int(hidden_dim, "hidden_dim")
+        validation.positive_int(hidden_dim, "hidden_dim")
         self.hidden_dim = int(hidden_dim)
         self.supports_masking = True
         self.hidden = layers.Dense(self.hidden_dim, activation="tanh", name="hidden")
@@ -156,6 +153,14 @@ class TextEncoder(layers.Layer):
     Input shape: (batch, seq_len). Output shape: (batch, units), or the tuple
     ((batch, units), (batch, seq_len, units)); the sequence's padding mask is
     :meth:`mask_from` (ids).
+
+    Example:
+
+    >>> import numpy as np
+    >>> encoder = TextEncoder(vocab_size=20, units=8)
+    >>> ids = np.array([[2, 5, 7, 3, 0], [2, 9, 3, 0, 0]])
+    >>> tuple(encoder(ids).shape)
+    (2, 8)
     """
 
     def __init__(self, vocab_size, embed_dim=32, units=64, kind="gru", num_heads=2, max_len=16,
@@ -163,14 +168,14 @@ class TextEncoder(layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units),
                             ("num_heads", num_heads), ("max_len", max_len)):
-            _check_positive_int(value, name)
+            validation.positive_int(value, name)
         if kind not in TEXT_KINDS:
             raise ValueError(f"kind must be one of {TEXT_KINDS}. Received: kind={kind!r}")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}. Received: pooling={pooling!r}")
         if kind == "transformer" and units % num_heads:
             raise ValueError(f"units must be divisible by num_heads. Received: units={units}, num_heads={num_heads}")
-        _check_rate(dropout)
+        validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.units = int(vocab_size), int(embed_dim), int(units)
         self.kind, self.num_heads, self.max_len, self.pooling = kind, int(num_heads), int(max_len), pooling
         self.return_sequences, self.dropout = bool(return_sequences), float(dropout)
@@ -272,11 +277,18 @@ class ResidualBlock(layers.Layer):
         filters: channels of both convolutions; must equal the input's channels.
 
     Input shape: (batch, height, width, filters). Output shape: the same.
+
+    Example:
+
+    >>> import numpy as np
+    >>> block = ResidualBlock(4)
+    >>> tuple(block(np.ones((2, 8, 8, 4), "float32")).shape)
+    (2, 8, 8, 4)
     """
 
     def __init__(self, filters, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int(filters, "filters")
+        validation.positive_int(filters, "filters")
         self.filters = int(filters)
         self.conv1 = layers.Conv2D(self.filters, 3, padding="same", activation="relu", name="conv1")
         self.conv2 = layers.Conv2D(self.filters, 3, padding="same", name="conv2")
@@ -296,6 +308,59 @@ class ResidualBlock(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters}
+
+
+class ConvStack:
+    """The image convolution stack shared by ImageEncoder (lesson 03), AttributeProbe (09) and the VAE (10).
+
+    Per stage: ``Conv2D(filters[k], 3x3, same, relu)`` named ``conv{k}``, optionally a
+    :class:`ResidualBlock` named ``residual{k}``, then ``MaxPooling2D(2)``: each stage halves
+    height and width (32 -> 16 -> 8 -> 4 for three stages). Not a layer itself: the owner keeps
+    ``convs``, ``blocks`` and ``pools`` as its own attributes, so weight names and order are those
+    of the owner (``image_encoder/conv0/kernel``), and :meth:`layers` splices the stack into a
+    ``keras.Sequential``.
+
+    Example:
+
+    >>> stack = ConvStack((8, 16))
+    >>> [layer.name for layer in stack.layers()]
+    ['conv0', 'pool0', 'conv1', 'pool1']
+    >>> stack.output_shape((None, 32, 32, 3))
+    (None, 8, 8, 16)
+    """
+
+    def __init__(self, filters, residual: bool = False):
+        self.filters = validation.positive_int_sequence(filters, "filters")
+        self.residual = bool(residual)
+        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
+                      for k, f in enumerate(self.filters)]
+        self.blocks = [ResidualBlock(f, name=f"residual{k}") for k, f in enumerate(self.filters)] if residual else []
+        self.pools = [layers.MaxPooling2D(2, name=f"pool{k}") for k in range(len(self.filters))]
+
+    def layers(self) -> list:
+        """Every layer in call order (conv, [residual,] pool per stage)."""
+        blocks = self.blocks or [None] * len(self.convs)
+        return [layer for stage in zip(self.convs, blocks, self.pools) for layer in stage if layer is not None]
+
+    def output_shape(self, input_shape) -> tuple:
+        """(batch, height / 2^stages, width / 2^stages, filters[-1])."""
+        scale = 2 ** len(self.filters)
+        return (input_shape[0], input_shape[1] // scale, input_shape[2] // scale, self.filters[-1])
+
+    def build(self, input_shape) -> None:
+        """Build every stage for ``input_shape`` (batch, height, width, channels), in call order."""
+        shape = tuple(input_shape)
+        for k, conv in enumerate(self.convs):
+            conv.build(shape)
+            shape = (*shape[:-1], self.filters[k])
+            if self.residual:
+                self.blocks[k].build(shape)
+            shape = (shape[0], shape[1] // 2, shape[2] // 2, shape[3])
+
+    def __call__(self, x):
+        for layer in self.layers():
+            x = layer(x)
+        return x  # (batch, height / 2^stages, width / 2^stages, filters[-1])
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -319,28 +384,33 @@ class ImageEncoder(layers.Layer):
 
     Input shape: (batch, 32, 32, 3). Output shape: (batch, output_dim), or the tuple
     ((batch, output_dim), (batch, 16, filters[-1])) -- the 4x4 grid as 16 "visual tokens".
+
+    Example:
+
+    >>> import numpy as np
+    >>> encoder = ImageEncoder(filters=(8, 16, 16), output_dim=32, return_grid=True)
+    >>> vector, grid = encoder(np.zeros((2, 32, 32, 3), "float32"))
+    >>> tuple(vector.shape), tuple(grid.shape)
+    ((2, 32), (2, 16, 16))
     """
 
     def __init__(self, filters=(16, 32, 32), output_dim=64, residual=True, dropout=0.0, return_grid=False,
                  **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_filters(filters, 1)
-        _check_positive_int(output_dim, "output_dim")
-        _check_rate(dropout)
+        self.filters = validation.positive_int_sequence(filters, "filters")
+        validation.positive_int(output_dim, "output_dim")
+        validation.rate(dropout)
         self.output_dim, self.residual = int(output_dim), bool(residual)
         self.dropout, self.return_grid = float(dropout), bool(return_grid)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
-                      for k, f in enumerate(self.filters)]
-        self.blocks = [ResidualBlock(f, name=f"residual{k}") for k, f in enumerate(self.filters)] if residual else []
-        self.pool = layers.MaxPooling2D(2)
+        stack = ConvStack(self.filters, residual=residual)
+        self._stack = stack
+        self.convs, self.blocks, self.pools = stack.convs, stack.blocks, stack.pools
         self.flatten = layers.Flatten()
         self.grid_dropout = layers.Dropout(self.dropout)
         self.dense = layers.Dense(self.output_dim, activation="relu", name="dense")
 
     def _grid_shape(self, input_shape):
-        height, width = input_shape[1], input_shape[2]
-        scale = 2 ** len(self.filters)
-        return (input_shape[0], height // scale, width // scale, self.filters[-1])
+        return self._stack.output_shape(input_shape)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -350,24 +420,13 @@ class ImageEncoder(layers.Layer):
         if any(d is None or d % scale for d in input_shape[1:3]):
             raise ValueError(f"image height and width must be known and divisible by {scale} "
                              f"({len(self.filters)} stages halve them). Received shape {input_shape}")
-        shape = tuple(input_shape)
-        for k, conv in enumerate(self.convs):
-            conv.build(shape)
-            shape = (*shape[:-1], self.filters[k])
-            if self.residual:
-                self.blocks[k].build(shape)
-            shape = (shape[0], shape[1] // 2, shape[2] // 2, shape[3])
+        self._stack.build(input_shape)
         grid = self._grid_shape(input_shape)
         self.dense.build((grid[0], grid[1] * grid[2] * grid[3]))
 
     def call(self, inputs, training=False):
-        x = inputs  # (batch, 32, 32, 3)
-        for k, conv in enumerate(self.convs):
-            x = conv(x)
-            if self.residual:
-                x = self.blocks[k](x)
-            x = self.pool(x)  # each stage halves the resolution: 32 -> 16 -> 8 -> 4
-        grid = x  # (batch, 4, 4, filters[-1])
+        x = validation.scale_uint8_images(inputs)  # (batch, 32, 32, 3), uint8 pixels scaled to [0, 1]
+        grid = self._stack(x)  # each stage halves the resolution: 32 -> 16 -> 8 -> 4; (batch, 4, 4, filters[-1])
         flat = self.grid_dropout(self.flatten(grid), training=training)  # (batch, 16 * filters[-1])
         vector = self.dense(flat)  # (batch, output_dim)
         if not self.return_grid:
@@ -406,13 +465,20 @@ class AudioEncoder(layers.Layer):
 
     Input shape: (batch, 28, 40). Output shape: (batch, output_dim), or the tuple
     ((batch, output_dim), (batch, 7, 10 * filters[-1])).
+
+    Example:
+
+    >>> import numpy as np
+    >>> encoder = AudioEncoder(filters=(8, 16), output_dim=32)
+    >>> tuple(encoder(np.zeros((2, 28, 40), "float32")).shape)
+    (2, 32)
     """
 
     def __init__(self, filters=(16, 32), output_dim=64, dropout=0.0, return_sequences=False, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_filters(filters, 1)
-        _check_positive_int(output_dim, "output_dim")
-        _check_rate(dropout)
+        self.filters = validation.positive_int_sequence(filters, "filters")
+        validation.positive_int(output_dim, "output_dim")
+        validation.rate(dropout)
         self.output_dim, self.dropout, self.return_sequences = int(output_dim), float(dropout), bool(return_sequences)
         self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
                       for k, f in enumerate(self.filters)]

@@ -26,6 +26,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from mmgen_lib import validation
+
 __all__ = ["EarlyFusion", "LateFusion", "GatedFusion", "TensorFusion", "CrossAttentionFusion"]
 
 _NEG_INF = -1e9  # added to the logits of a missing modality before a softmax
@@ -33,16 +35,6 @@ _NEG_INF = -1e9  # added to the logits of a missing modality before a softmax
 
 def _is_shape(value) -> bool:
     return isinstance(value, (list, tuple)) and all(v is None or isinstance(v, (int, np.integer)) for v in value)
-
-
-def _concrete_values(x):
-    """The values of a concrete mask (array, list, eager tensor); None for a symbolic one."""
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return np.asarray(x, dtype="float32")
-    try:
-        return np.asarray(x.numpy(), dtype="float32")  # eager tensor
-    except Exception:  # noqa: BLE001 - symbolic tensors (inside fit/predict) cannot be read
-        return None
 
 
 class _ModalityFusion(keras.layers.Layer):
@@ -82,21 +74,8 @@ class _ModalityFusion(keras.layers.Layer):
         """The mask as one (batch, 1) float column per modality, or None (all present)."""
         if modality_mask is None:
             return None
-        values = _concrete_values(modality_mask)
-        if values is not None:
-            if values.ndim == 2 and not np.all((values == 0) | (values == 1)):
-                raise ValueError(f"modality_mask must hold only 0 (missing) and 1 (present). "
-                                 f"Received values {np.unique(values).tolist()}")
-            if values.ndim == 2 and np.any(values.sum(axis=1) == 0):
-                raise ValueError("every example needs at least one present modality; modality_mask has "
-                                 f"{int(np.sum(values.sum(axis=1) == 0))} all-zero row(s)")
-        mask = ops.cast(modality_mask, self.compute_dtype)
-        if len(mask.shape) != 2 or mask.shape[-1] != self.num_modalities:
-            raise ValueError(f"modality_mask must have shape (batch, {self.num_modalities}). "
-                             f"Received shape {tuple(mask.shape)}")
-        batch = inputs[0].shape[0]
-        if batch is not None and mask.shape[0] is not None and mask.shape[0] != batch:
-            raise ValueError(f"modality_mask has {mask.shape[0]} rows for a batch of {batch}")
+        mask = ops.cast(validation.modality_mask(modality_mask, self.num_modalities, inputs[0].shape[0]),
+                        self.compute_dtype)  # (batch, n)
         return [mask[:, k:k + 1] for k in range(self.num_modalities)]  # n x (batch, 1)
 
     def get_build_config(self):
@@ -108,18 +87,11 @@ class _ModalityFusion(keras.layers.Layer):
 
 
 def _check_units(name, value, allow_none=True):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int{' or None' if allow_none else ''}. "
-                         f"Received: {name}={value!r}")
-    return int(value)
+    return validation.positive_int(value, name, allow_none=allow_none)
 
 
 def _check_rate(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={value!r}")
-    return float(value)
+    return validation.rate(value, "dropout")
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -139,6 +111,13 @@ class EarlyFusion(_ModalityFusion):
         training: whether dropout is active.
 
     Input shape: list of (batch, d_i). Output shape: (batch, sum d_i) or (batch, units).
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(EarlyFusion()([z_v, z_a]).shape)
+    (2, 8)
     """
 
     def __init__(self, units=None, activation="relu", dropout=0.0, **kwargs):
@@ -190,6 +169,13 @@ class LateFusion(_ModalityFusion):
         modality_mask: optional (batch, n) of 0/1; a missing modality gets no vote.
 
     Input shape: list of (batch, k). Output shape: (batch, k).
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = [np.zeros((2, 4), "float32"), np.ones((2, 4), "float32")]
+    >>> tuple(LateFusion()(logits).shape)
+    (2, 4)
     """
 
     COMBINE_MODES = ("product", "average", "weighted")
@@ -251,6 +237,13 @@ class GatedFusion(_ModalityFusion):
         modality_mask: optional (batch, n) of 0/1; a missing modality gets gate weight 0.
 
     Input shape: list of (batch, d_i). Output shape: (batch, units) [, gates (batch, n, units)].
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(GatedFusion(units=6)([z_v, z_a]).shape)
+    (2, 6)
     """
 
     def __init__(self, units=64, return_gates=False, **kwargs):
@@ -311,6 +304,13 @@ class TensorFusion(_ModalityFusion):
 
     Input shape: list of (batch, d_i).
     Output shape: (batch, prod (d_i + 1)) (with ``d_i = projection_dim`` if set) or (batch, units).
+
+    Example:
+
+    >>> import numpy as np
+    >>> z_v, z_a = np.ones((2, 3), "float32"), np.ones((2, 5), "float32")
+    >>> tuple(TensorFusion()([z_v, z_a]).shape)  # (3 + 1) * (5 + 1)
+    (2, 24)
     """
 
     def __init__(self, projection_dim=None, units=None, activation="relu", **kwargs):
@@ -390,6 +390,13 @@ class CrossAttentionFusion(_ModalityFusion):
 
     Input shape: list of (batch, len_i, d_i).
     Output shape: (batch, n * dim) with mean pooling, (batch, sum_i len_i * dim) with flatten.
+
+    Example:
+
+    >>> import numpy as np
+    >>> grid, frames = np.ones((2, 16, 8), "float32"), np.ones((2, 7, 10), "float32")
+    >>> tuple(CrossAttentionFusion(dim=8, num_heads=2)([grid, frames]).shape)
+    (2, 16)
     """
 
     input_rank = 3

@@ -21,6 +21,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from mmgen_lib import validation
+
 __all__ = ["greedy_decode", "beam_search", "sample", "next_token_distribution", "sequence_log_prob",
            "PAD_ID", "START_ID", "END_ID"]
 
@@ -29,9 +31,7 @@ DEFAULT_MAX_LEN = 15  # CAPTION_LEN - 1: every ShapesWorld caption plus <end> fi
 
 
 def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+    return validation.integer(value, name, minimum=minimum)
 
 
 def _prepare(decoder, context, max_len, start_id, end_id):

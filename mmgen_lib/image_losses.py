@@ -15,29 +15,40 @@ shifted circles: a blurred blob. Two fixes, both here:
 
 from __future__ import annotations
 
-import numbers
-
 import keras
+import numpy as np
 from keras import ops
+
+from mmgen_lib import validation
 
 __all__ = ["object_area", "shifted_targets", "shift_tolerant_mse", "ShiftTolerantMSE"]
 
 
 def _check_max_shift(max_shift) -> int:
-    if isinstance(max_shift, bool) or not isinstance(max_shift, numbers.Integral) or not 0 <= max_shift <= 8:
-        raise ValueError(f"max_shift must be an int in [0, 8]. Received: max_shift={max_shift!r}")
-    return int(max_shift)
+    return validation.integer(max_shift, "max_shift", minimum=0, maximum=8)
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < 1:
-        raise ValueError(f"threshold must be a float in (0, 1). Received: threshold={threshold!r}")
-    return float(threshold)
+    return validation.number(threshold, "threshold", minimum=0, maximum=1, include_minimum=False,
+                             include_maximum=False)
 
 
-def _check_images(images, name: str) -> None:
-    if len(images.shape) != 4:
-        raise ValueError(f"{name} must be images (batch, height, width, channels). Received shape {tuple(images.shape)}")
+def _as_images(images, name: str, check_values: bool = True):
+    """Images as a float32 tensor: uint8 scaled to [0, 1]; with ``check_values``, concrete floats outside
+    [0, 1] are refused (the library's image rule, ``validation``). Predictions are not value-checked."""
+    if isinstance(images, (list, tuple, np.ndarray)):
+        array = np.asarray(images)
+        if check_values or array.dtype == np.uint8:
+            images = validation.image_batch(array, name, channels=None)
+        else:
+            validation.image_batch_shape(array.shape, name, channels=None)
+    else:
+        validation.image_batch_shape(images.shape, name, channels=None)
+        images = validation.scale_uint8_images(images)
+        values = validation.concrete_values(images) if check_values else None  # eager tensors too
+        if values is not None:
+            validation.image_batch(values, name, channels=None)
+    return ops.convert_to_tensor(images, "float32")
 
 
 def object_area(images, threshold: float = 0.4):
@@ -54,8 +65,7 @@ def object_area(images, threshold: float = 0.4):
         (batch,) float areas in pixels.
     """
     threshold = _check_threshold(threshold)
-    images = ops.convert_to_tensor(images, "float32")
-    _check_images(images, "images")
+    images = _as_images(images, "images")
     brightest = ops.max(images, axis=-1)  # (batch, height, width)
     return ops.sum(ops.cast(brightest > threshold, "float32"), axis=(1, 2))  # (batch,)
 
@@ -68,8 +78,7 @@ def shifted_targets(images, max_shift: int = 2):
     the unshifted copy is in the middle of the list.
     """
     max_shift = _check_max_shift(max_shift)
-    images = ops.convert_to_tensor(images, "float32")
-    _check_images(images, "images")
+    images = _as_images(images, "images")
     height, width = images.shape[1], images.shape[2]
     s = max_shift
     padded = ops.pad(images, [(0, 0), (s, s), (s, s), (0, 0)], mode="symmetric")  # (batch, h + 2s, w + 2s, c)
@@ -88,7 +97,8 @@ def shift_tolerant_mse(y_true, y_pred, max_shift: int = 2, area_normalize: bool 
     object's area ``max(object_area(x), 1)``. ``max_shift=0, area_normalize=False`` is plain MSE.
 
     Args:
-        y_true: target images (batch, height, width, channels) in [0, 1].
+        y_true: target images (batch, height, width, channels) in [0, 1]; uint8 targets (0-255) are
+            scaled, float targets outside [0, 1] refused (the library's image rule, ``validation``).
         y_pred: generated images, same shape.
         max_shift: largest shift tried, in pixels, in each direction.
         area_normalize: divide by the object's area instead of the image's.
@@ -97,9 +107,8 @@ def shift_tolerant_mse(y_true, y_pred, max_shift: int = 2, area_normalize: bool 
     Returns:
         (batch,) losses.
     """
-    y_true = ops.convert_to_tensor(y_true, "float32")
-    y_pred = ops.convert_to_tensor(y_pred, "float32")
-    _check_images(y_pred, "y_pred")
+    y_true = _as_images(y_true, "y_true")
+    y_pred = _as_images(y_pred, "y_pred", check_values=False)
     if tuple(y_true.shape[1:]) != tuple(y_pred.shape[1:]):
         raise ValueError(f"y_true and y_pred must have the same image shape. "
                          f"Received {tuple(y_true.shape)} and {tuple(y_pred.shape)}")

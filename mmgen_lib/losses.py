@@ -17,6 +17,8 @@ import numbers
 import keras
 from keras import ops
 
+from mmgen_lib import validation
+
 __all__ = ["l2_normalize", "cosine_similarity", "cosine_similarity_loss", "info_nce_loss",
            "masked_sequence_cross_entropy", "weighted_mse", "CosineSimilarityLoss", "InfoNCELoss",
            "MaskedSequenceCrossEntropy", "WeightedMSE", "SimilarityLogits", "MultimodalLoss"]
@@ -25,9 +27,21 @@ EPSILON = 1e-12
 
 
 def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
-    return float(value)
+    return validation.number(value, name, minimum=0, include_minimum=False)
+
+
+def _check_pair(a, b, rank: int | None = None):
+    """``a`` and ``b`` as tensors of one dtype and one shape (rank ``rank`` when given)."""
+    a = ops.convert_to_tensor(a)
+    b = ops.convert_to_tensor(b, dtype=a.dtype)
+    if rank is not None and (len(a.shape) != rank or len(b.shape) != rank):
+        raise ValueError(f"a and b must be embeddings (batch, dim), one row per example. "
+                         f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}")
+    known = all(d is not None for d in (*a.shape, *b.shape))
+    if len(a.shape) != len(b.shape) or (known and tuple(a.shape) != tuple(b.shape)):
+        raise ValueError(f"a and b must have the same shape (row i of a is paired with row i of b). "
+                         f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}")
+    return a, b
 
 
 def l2_normalize(x, axis: int = -1):
@@ -38,9 +52,11 @@ def l2_normalize(x, axis: int = -1):
 
 
 def cosine_similarity(a, b, axis: int = -1):
-    """Row-wise ``cos(a, b) = a.b / (||a|| ||b||)``: (batch, dim), (batch, dim) -> (batch,). Lesson 06."""
-    a = ops.convert_to_tensor(a)
-    b = ops.convert_to_tensor(b, dtype=a.dtype)
+    """Row-wise ``cos(a, b) = a.b / (||a|| ||b||)``: (batch, dim), (batch, dim) -> (batch,). Lesson 06.
+
+    ``a`` and ``b`` must have the same shape (no silent broadcasting).
+    """
+    a, b = _check_pair(a, b)
     return ops.sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis=axis)
 
 
@@ -49,6 +65,12 @@ def cosine_similarity_loss(a, b, axis: int = -1):
 
     0 when the two embeddings point the same way, 1 when orthogonal, 2 when opposite.
     Taught in lessons 06 and 07.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.round(np.asarray(cosine_similarity_loss([[1.0, 0.0], [1.0, 0.0]], [[2.0, 0.0], [0.0, 1.0]])), 3)
+    array([0., 1.], dtype=float32)
     """
     return 1.0 - cosine_similarity(a, b, axis)
 
@@ -68,11 +90,18 @@ def info_nce_loss(a, b, temperature=0.07):
 
     Returns:
         the mean loss, a scalar.
+
+    Example:
+
+    >>> import numpy as np
+    >>> a = np.eye(4, dtype="float32")
+    >>> round(float(info_nce_loss(a, a, temperature=0.1)), 4)  # each row finds its pair
+    0.0001
     """
     if isinstance(temperature, numbers.Real):
         _check_positive(temperature, "temperature")
-    a = l2_normalize(a)
-    b = l2_normalize(ops.convert_to_tensor(b, dtype=a.dtype))
+    a, b = _check_pair(a, b, rank=2)
+    a, b = l2_normalize(a), l2_normalize(b)
     logits = ops.matmul(a, ops.transpose(b)) / temperature  # (batch, batch)
     labels = ops.arange(ops.shape(logits)[0])
     rows = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
@@ -123,6 +152,13 @@ class CosineSimilarityLoss(keras.losses.Loss):
     """``1 - cos(y_true, y_pred)`` as a Keras loss (Keras' own ``CosineSimilarity`` returns ``-cos``).
 
     Taught in lessons 06 and 07. Args: ``axis`` along which the vectors lie.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = CosineSimilarityLoss()
+    >>> round(float(loss(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))), 3)  # orthogonal
+    1.0
     """
 
     def __init__(self, axis: int = -1, name: str = "cosine_similarity_loss", **kwargs):
@@ -144,6 +180,13 @@ class InfoNCELoss(keras.losses.Loss):
     temperature, e.g. the output of :class:`SimilarityLogits`); ``y_true`` (batch,) gives
     each row's positive column, normally ``arange(batch)``. Each example's value is the
     mean of its row's and its positive column's cross-entropy.
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = 10.0 * np.eye(3, dtype="float32")  # every query scores its own pair highest
+    >>> round(float(InfoNCELoss()(np.arange(3), logits)), 4)
+    0.0001
     """
 
     def __init__(self, name: str = "info_nce_loss", **kwargs):
@@ -163,14 +206,20 @@ class MaskedSequenceCrossEntropy(keras.losses.Loss):
 
     ``y_true`` (batch, seq_len) ids, ``y_pred`` (batch, seq_len, vocab) logits; the result is
     the mean over real tokens, as :func:`masked_sequence_cross_entropy`. Lessons 07, 08.
+
+    Example:
+
+    >>> import numpy as np
+    >>> targets = np.array([[3, 4, 0]])  # the 0 is padding and does not count
+    >>> logits = np.zeros((1, 3, 5), "float32")
+    >>> round(float(MaskedSequenceCrossEntropy()(targets, logits)), 4)  # log(5)
+    1.6094
     """
 
     def __init__(self, pad_id: int = 0, name: str = "masked_sequence_cross_entropy",
                  reduction: str = "mean_with_sample_weight", **kwargs):
         super().__init__(name=name, reduction=reduction, **kwargs)
-        if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral) or pad_id < 0:
-            raise ValueError(f"pad_id must be a non-negative int. Received: pad_id={pad_id!r}")
-        self.pad_id = int(pad_id)
+        self.pad_id = validation.integer(pad_id, "pad_id", minimum=0)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), "float32")  # (batch, seq_len)
@@ -195,15 +244,19 @@ class WeightedMSE(keras.losses.Loss):
     The weight map is computed from ``y_true`` itself, so the loss fits ``compile``:
     pixels that differ from the ``background`` value count ``1 + foreground_weight``
     times. ``foreground_weight=0`` gives the plain MSE. Lesson 07.
+
+    Example:
+
+    >>> import numpy as np
+    >>> y = np.full((1, 4, 4, 3), 40 / 255, "float32")
+    >>> round(float(WeightedMSE(foreground_weight=3.0)(y, y + 0.5)), 4)
+    0.25
     """
 
     def __init__(self, foreground_weight: float = 0.0, background: float = 40 / 255, threshold: float = 0.1,
                  name: str = "weighted_mse", **kwargs):
         super().__init__(name=name, **kwargs)
-        if isinstance(foreground_weight, bool) or not isinstance(foreground_weight, numbers.Real) \
-                or foreground_weight < 0:
-            raise ValueError(f"foreground_weight must be >= 0. Received: foreground_weight={foreground_weight!r}")
-        self.foreground_weight = float(foreground_weight)
+        self.foreground_weight = validation.number(foreground_weight, "foreground_weight", minimum=0)
         self.background = float(background)
         self.threshold = _check_positive(threshold, "threshold")
 
@@ -234,6 +287,13 @@ class SimilarityLogits(keras.layers.Layer):
 
     Output shape:
         (n_a, n_b): ``exp(log_scale) * cos(a_i, b_j)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> logits = SimilarityLogits(temperature=0.1)([np.eye(2, dtype="float32"), np.eye(2, dtype="float32")])
+    >>> np.round(logits.numpy(), 3).tolist()
+    [[10.0, 0.0], [0.0, 10.0]]
     """
 
     def __init__(self, temperature: float = 0.07, learnable: bool = True, max_scale: float = 100.0, **kwargs):
@@ -287,6 +347,13 @@ class MultimodalLoss(keras.layers.Layer):
 
     Returns:
         the total loss, a scalar.
+
+    Example:
+
+    >>> import numpy as np
+    >>> total = MultimodalLoss(alpha=1.0, beta=0.5, gamma=10.0)({"ce": 0.7, "cos": 0.2, "mse": 0.01})
+    >>> round(float(total), 4)  # 0.7 + 0.5 * 0.2 + 10 * 0.01
+    0.9
     """
 
     TERMS = ("ce", "cos", "mse")
@@ -295,8 +362,7 @@ class MultimodalLoss(keras.layers.Layer):
                  **kwargs):
         super().__init__(**kwargs)
         for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0. Received: {name}={value!r}")
+            validation.number(value, name, minimum=0)
         if alpha == beta == gamma == 0:
             raise ValueError("at least one of alpha, beta, gamma must be > 0. Received: all zero")
         if weighting not in ("fixed", "uncertainty"):
@@ -316,6 +382,10 @@ class MultimodalLoss(keras.layers.Layer):
             raise TypeError(f"MultimodalLoss takes a dict of term name -> scalar loss, e.g. "
                             f"{{'ce': ..., 'cos': ..., 'mse': ...}}. Received: {type(inputs).__name__}")
         inputs = {name: ops.convert_to_tensor(value, "float32") for name, value in inputs.items()}
+        not_scalar = {name: tuple(value.shape) for name, value in inputs.items() if len(value.shape) != 0}
+        if not_scalar:
+            raise ValueError(f"MultimodalLoss adds scalar losses; reduce per-example losses first "
+                             f"(e.g. ops.mean). Received: shapes {not_scalar}")
         return super().__call__(inputs, **kwargs)
 
     def call(self, inputs):

@@ -13,6 +13,7 @@ from collections import Counter
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, parse_caption
 from mmgen_lib.tokenizer import split_words
 
@@ -97,8 +98,7 @@ def caption_attribute_accuracy(captions, attributes) -> dict:
 # ----------------------------------------------------------------------------- BLEU
 def ngrams(tokens, n: int) -> Counter:
     """Counts of the n-grams (tuples of n consecutive tokens) of a token list."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int. Received: n={n!r}")
+    n = validation.positive_int(n, "n")
     tokens = list(tokens)
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 

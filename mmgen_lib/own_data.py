@@ -12,9 +12,9 @@ Two layouts are accepted:
 - a folder holding ``captions.csv`` in that format, or else pairs of files with the same
   stem: ``cat.png`` + ``cat.txt`` (the caption) + optionally ``cat.wav``.
 
->>> own = load_own_data("tests/fixtures/own_data")
->>> arrays = own.arrays()           # "image", "audio", "spectrogram", "has_audio", "caption_ids"
->>> ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("caption_ids",))
+    own = load_own_data("tests/fixtures/own_data")
+    arrays = own.arrays()           # "image", "audio", "spectrogram", "has_audio", "caption_ids"
+    ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("caption_ids",))
 
 Images are decoded with ``tf.io.decode_image`` (PNG, JPEG, GIF, BMP) and sounds with
 ``tf.audio.decode_wav`` (16-bit PCM WAV): no extra dependency. Every problem (missing
@@ -25,12 +25,13 @@ the file or row.
 from __future__ import annotations
 
 import csv
-import numbers
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.data import AUDIO_SAMPLES, IMAGE_SIZE, SAMPLE_RATE
 from mmgen_lib.tokenizer import Tokenizer
 
@@ -42,13 +43,35 @@ CSV_NAME = "captions.csv"
 
 
 class OwnDataError(ValueError):
-    """A file of your data set is missing, unreadable or empty; the message names it."""
+    """A file of your data set is unreadable, malformed or empty; the message names the file or CSV line."""
 
 
 # ----------------------------------------------------------------------------- one file
 def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+    validation.positive_int(value, name)
+
+
+def _existing_file(path: Path, kind: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{kind} file {path} does not exist")
+    if not path.is_file():
+        raise OwnDataError(f"{kind} file {path} is not a file (a folder?)")
+    return path
+
+
+def _read_bytes(path: Path, kind: str) -> bytes:
+    _existing_file(path, kind)
+    try:
+        return path.read_bytes()
+    except OSError as error:  # permissions, a vanished file...
+        raise OwnDataError(f"cannot read {kind} file {path}: {error.strerror or error}") from None
+
+
+def _read_text(path: Path, kind: str) -> str:
+    try:
+        return _read_bytes(path, kind).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise OwnDataError(f"{kind} file {path} is not UTF-8 text; save it as UTF-8") from None
 
 
 def read_image(path, image_size: int = IMAGE_SIZE) -> np.ndarray:
@@ -62,13 +85,12 @@ def read_image(path, image_size: int = IMAGE_SIZE) -> np.ndarray:
 
     _check_positive_int(image_size, "image_size")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image file {path} does not exist")
+    payload = _read_bytes(path, "image")
     try:
-        image = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
-        raise OwnDataError(f"cannot read image {path}: not a valid PNG/JPEG/GIF/BMP file "
-                           f"({error.message.splitlines()[0] if error.message else type(error).__name__})") from None
+        image = tf.io.decode_image(payload, channels=3, expand_animations=False)
+    except Exception as error:  # noqa: BLE001 - TensorFlow raises several kinds for undecodable bytes
+        detail = str(getattr(error, "message", "") or type(error).__name__).splitlines()[0]
+        raise OwnDataError(f"cannot read image {path}: not a valid PNG/JPEG/GIF/BMP file ({detail})") from None
     image = tf.image.convert_image_dtype(image, tf.float32)  # (height, width, 3) in [0, 1]
     image = tf.image.resize(image, (image_size, image_size), antialias=True)  # (size, size, 3)
     return np.clip(image.numpy(), 0.0, 1.0).astype(np.float32)
@@ -108,12 +130,15 @@ def read_wav(path, sample_rate: int = SAMPLE_RATE, num_samples: int = AUDIO_SAMP
     import tensorflow as tf
 
     _check_positive_int(num_samples, "num_samples")
+    validation.positive_int(sample_rate, "sample_rate")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"audio file {path} does not exist")
+    payload = _read_bytes(path, "audio")
+    if payload[:4] != b"RIFF" or payload[8:12] != b"WAVE":
+        raise OwnDataError(f"cannot read audio {path}: not a WAV file (it does not start with a RIFF/WAVE "
+                           f"header); expected a 16-bit PCM WAV file")
     try:
-        wave, rate = tf.audio.decode_wav(tf.io.read_file(str(path)))  # (samples, channels), ()
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+        wave, rate = tf.audio.decode_wav(payload)  # (samples, channels), ()
+    except Exception:  # noqa: BLE001 - TensorFlow raises several kinds (even UnicodeDecodeError) for bad WAVs
         raise OwnDataError(f"cannot read audio {path}: expected a 16-bit PCM WAV file") from None
     wave = wave.numpy().mean(axis=1)  # (samples,) mono
     if len(wave) == 0:
@@ -169,20 +194,27 @@ class OwnDataset:
 
 
 def _rows_from_csv(csv_path: Path) -> list[dict]:
-    with csv_path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
+    reader = csv.DictReader(io.StringIO(_read_text(csv_path, "CSV"), newline=""))
+    try:
         columns = [c.strip() for c in (reader.fieldnames or [])]
         missing = [c for c in ("image", "caption") if c not in columns]
         if missing:
             raise OwnDataError(f"{csv_path} must have a header row with the columns image, caption "
                                f"(and optionally audio); it lacks {missing}. Found columns: {columns}")
         rows = []
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num
+            if None in row:  # DictReader puts the fields beyond the header under the key None
+                raise OwnDataError(f"{csv_path.name} line {line}: {len(columns) + len(row[None])} fields for "
+                                   f"{len(columns)} columns ({', '.join(columns)}); quote a caption that holds "
+                                   f"a comma")
             row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
             audio = row.get("audio") or None
             rows.append({"image": csv_path.parent / row["image"] if row["image"] else None,
                          "caption": row["caption"], "audio": csv_path.parent / audio if audio else None,
                          "where": f"{csv_path.name} line {line}"})
+    except csv.Error as error:
+        raise OwnDataError(f"{csv_path} is not a valid CSV file (line {reader.line_num}: {error})") from None
     return rows
 
 
@@ -193,11 +225,11 @@ def _rows_from_folder(folder: Path) -> list[dict]:
     rows = []
     for image in images:
         text = image.with_suffix(".txt")
-        if not text.is_file():
+        if not text.exists():
             raise FileNotFoundError(f"caption file {text} does not exist (every image needs a .txt "
                                     f"caption with the same name)")
         wav = image.with_suffix(".wav")
-        rows.append({"image": image, "caption": text.read_text(encoding="utf-8").strip(),
+        rows.append({"image": image, "caption": _read_text(text, "caption").strip(),
                      "audio": wav if wav.is_file() else None, "where": text.name})
     return rows
 

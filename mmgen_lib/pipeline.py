@@ -1,18 +1,18 @@
 """From a loaded split to model inputs: spectrograms, token ids and ``tf.data`` pipelines (lesson 01).
 
->>> train = load_split("train")
->>> arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
->>> ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
->>> inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
+    train = load_split("train")
+    arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
+    ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
+    inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
 """
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import tensorflow as tf
 
+from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES, SAMPLE_RATE
 
 __all__ = ["spectrogram", "log_mel_spectrogram", "split_arrays", "make_dataset",
@@ -104,8 +104,7 @@ def make_dataset(arrays: dict, inputs, targets=(), batch_size: int = 64, shuffle
     lengths = {name: len(arrays[name]) for name in (*inputs, *targets)}
     if len(set(lengths.values())) != 1:
         raise ValueError(f"all arrays must have the same length. Received lengths {lengths}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
+    batch_size = validation.positive_int(batch_size, "batch_size")
     features = {name: arrays[name] for name in inputs}
     if targets:
         ds = tf.data.Dataset.from_tensor_slices((features, {name: arrays[name] for name in targets}))

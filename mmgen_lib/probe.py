@@ -24,16 +24,16 @@ import argparse
 import hashlib
 import io
 import json
-import numbers
 import sys
-import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
+from mmgen_lib import validation
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split, npz_bytes
+from mmgen_lib.encoders import ConvStack
 from mmgen_lib.utils import data_dir as default_data_dir
 
 __all__ = ["PROBE_ATTRIBUTES", "AttributeProbe", "train_probe", "probe_predict", "probe_accuracy",
@@ -71,20 +71,12 @@ class AttributeProbe(keras.Model):
 
     def __init__(self, filters=(16, 32, 32), units=64, color_units=16, colour_blind=True, **kwargs):
         super().__init__(**kwargs)
-        filters = tuple(filters) if isinstance(filters, (list, tuple)) else filters
-        if not isinstance(filters, tuple) or len(filters) != 3 or not all(
-                isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in filters):
-            raise ValueError(f"filters must be three positive ints. Received: filters={filters!r}")
-        for name, value in (("units", units), ("color_units", color_units)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
-        self.filters = tuple(int(f) for f in filters)
-        self.units = int(units)
-        self.color_units = int(color_units)
+        self.filters = validation.positive_int_sequence(filters, "filters", min_len=3, max_len=3)
+        self.units = validation.positive_int(units, "units")
+        self.color_units = validation.positive_int(color_units, "color_units")
         self.colour_blind = bool(colour_blind)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
-                      for k, f in enumerate(self.filters)]
-        self.pools = [layers.MaxPooling2D(2) for _ in self.filters]
+        self._stack = ConvStack(self.filters)  # the course's 32x32 conv stack (lesson 03)
+        self.convs, self.pools = self._stack.convs, self._stack.pools
         self.flatten = layers.Flatten()
         self.hidden = layers.Dense(self.units, activation="relu", name="hidden")
         self.color_pixels = layers.Conv2D(self.color_units, 1, activation="relu", name="color_pixels")
@@ -93,15 +85,22 @@ class AttributeProbe(keras.Model):
                       for name in PROBE_ATTRIBUTES}
 
     def build(self, input_shape):
-        if len(input_shape) != 4 or input_shape[-1] != 3:
-            raise ValueError(f"AttributeProbe expects images (batch, height, width, 3). "
-                             f"Received input shape {tuple(input_shape)}")
-        super().build(input_shape)
+        validation.image_batch_shape(input_shape, "AttributeProbe input")
+        # create every weight now (a Model's default build creates none, and then .save()/load_model
+        # would lose them), in the order the first call used to create them: the shipped weights fit
+        branch = (*input_shape[:3], 1) if self.colour_blind else tuple(input_shape)
+        self._stack.build(branch)
+        grid = self._stack.output_shape(branch)
+        self.hidden.build((input_shape[0], grid[1] * grid[2] * grid[3]))
+        self.color_pixels.build(tuple(input_shape))
+        for name in PROBE_ATTRIBUTES:
+            self.heads[name].build((input_shape[0], self.color_units if name == "color" else self.units))
+        self.built = True
 
     def call(self, inputs, training=False):
+        inputs = validation.scale_uint8_images(inputs)  # uint8 pixels -> [0, 1]
         x = ops.max(inputs, axis=-1, keepdims=True) if self.colour_blind else inputs  # (batch, 32, 32, 1)
-        for conv, pool in zip(self.convs, self.pools):
-            x = pool(conv(x))  # (batch, 16/8/4, 16/8/4, filters)
+        x = self._stack(x)  # (batch, 4, 4, filters[-1])
         features = self.hidden(self.flatten(x))  # (batch, units)
         colour = self.color_pool(self.color_pixels(inputs))  # (batch, color_units)
         return {name: self.heads[name](colour if name == "color" else features) for name in PROBE_ATTRIBUTES}
@@ -112,12 +111,7 @@ class AttributeProbe(keras.Model):
 
 
 def _as_images(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[1:] != (32, 32, 3):
-        raise ValueError(f"images must be (n, 32, 32, 3). Received shape {images.shape}")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
+    return validation.image_batch(images, "images", size=(32, 32))
 
 
 def _as_labels(labels, n: int) -> dict:
@@ -186,17 +180,8 @@ def default_probe_dir() -> Path:
 
 
 def _weights_bytes(weights) -> bytes:
-    """The weights as an .npz with fixed timestamps: same weights, same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for k, array in enumerate(weights):
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-            info = zipfile.ZipInfo(f"w{k:03d}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue(), compresslevel=9)
-    return buffer.getvalue()
+    """The weights as an .npz with fixed timestamps (``data.npz_bytes``): same weights, same bytes."""
+    return npz_bytes({f"w{k:03d}": np.asarray(array, dtype=np.float32) for k, array in enumerate(weights)})
 
 
 def save_probe(probe: AttributeProbe, out_dir, accuracy: dict | None = None, force: bool = False) -> dict:

@@ -20,10 +20,10 @@ read next to what guessing would get.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES
 
 __all__ = ["MODALITY_ATTRIBUTES", "shared_attributes", "attribute_relevance", "cosine_similarity_matrix",
@@ -93,7 +93,7 @@ def _check_pair(similarity, relevance):
 
 
 def _check_k(k, n_gallery):
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n_gallery:
+    if not validation.integer(k, "k", minimum=1) <= n_gallery:
         raise ValueError(f"k must be an int in [1, n_gallery={n_gallery}]. Received: k={k!r}")
     return int(k)
 

@@ -15,12 +15,11 @@ modalities make them *robust* (one modality can stand in for another), and they 
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
 
+from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES, parse_caption
 
 __all__ = ["ModalityDropout", "add_gaussian_noise", "fgsm", "changed_attributes", "MISSING_KINDS"]
@@ -46,7 +45,8 @@ class ModalityDropout(keras.layers.Layer):
 
     Call arguments:
         inputs: list of 2 or 3 tensors (batch, d_i).
-        modality_mask: optional (batch, n) of 0/1, 1 = present (default: all present).
+        modality_mask: optional (batch, n) of 0/1, 1 = present (default: all present); a mask of
+            another width or with other values is refused, as by the fusion layers.
         training: whether random dropping is active.
 
     Input shape: list of (batch, d_i). Output shape: the same list of (batch, d_i).
@@ -54,8 +54,7 @@ class ModalityDropout(keras.layers.Layer):
 
     def __init__(self, rate=0.0, missing="zeros", seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
-            raise ValueError(f"rate must be a float in [0, 1). Received: rate={rate!r}")
+        validation.rate(rate, "rate")
         if missing not in MISSING_KINDS:
             raise ValueError(f"missing must be one of {MISSING_KINDS}. Received: missing={missing!r}")
         self.rate, self.missing, self.seed = float(rate), missing, seed
@@ -76,7 +75,10 @@ class ModalityDropout(keras.layers.Layer):
             raise ValueError(f"ModalityDropout was built for {len(self.dims)} modalities. Received {len(inputs)}")
         n = len(inputs)
         batch = ops.shape(inputs[0])[0]
-        mask = ops.ones((batch, n)) if modality_mask is None else ops.cast(modality_mask, "float32")  # (batch, n)
+        if modality_mask is None:
+            mask = ops.ones((batch, n))  # (batch, n)
+        else:  # checked as the fusion layers check it; an all-missing row gets every stand-in
+            mask = validation.modality_mask(modality_mask, n, inputs[0].shape[0], require_one=False)
         if training and self.rate > 0:
             drop = keras.random.uniform((batch, 1), seed=self.seed_generator) < self.rate  # (batch, 1)
             victim = keras.random.randint((batch,), 0, n, seed=self.seed_generator)  # (batch,)
@@ -94,11 +96,16 @@ class ModalityDropout(keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate, "missing": self.missing, "seed": self.seed}
 
 
+def _as_inputs(x) -> np.ndarray:
+    """float32 inputs; uint8 images are scaled to [0, 1] (the library's image rule, ``validation``)."""
+    array = np.asarray(x)
+    return validation.image_batch(array, "x") if array.dtype == np.uint8 else array.astype(np.float32)
+
+
 def add_gaussian_noise(x, std: float, seed: int = 0, clip=(0.0, 1.0)) -> np.ndarray:
     """``x + N(0, std^2)`` noise (seeded), clipped to ``clip`` (None: no clipping)."""
-    if isinstance(std, bool) or not isinstance(std, numbers.Real) or not 0 <= std < np.inf:
-        raise ValueError(f"std must be a number >= 0. Received: std={std!r}")
-    x = np.asarray(x, np.float32)
+    validation.number(std, "std", minimum=0)
+    x = _as_inputs(x)
     noisy = x + np.random.default_rng(seed).normal(0.0, std, x.shape).astype(np.float32)
     return noisy if clip is None else np.clip(noisy, *clip)
 
@@ -123,9 +130,8 @@ def fgsm(loss_fn, x, epsilon: float, clip=(0.0, 1.0)) -> np.ndarray:
 
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function of x. Received: {type(loss_fn).__name__}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon < np.inf:
-        raise ValueError(f"epsilon must be a number >= 0. Received: epsilon={epsilon!r}")
-    x = tf.convert_to_tensor(np.asarray(x, np.float32))
+    validation.number(epsilon, "epsilon", minimum=0)
+    x = tf.convert_to_tensor(_as_inputs(x))
     with tf.GradientTape() as tape:
         tape.watch(x)
         loss = loss_fn(x)

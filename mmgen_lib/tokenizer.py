@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mmgen_lib import validation
+
 __all__ = ["Tokenizer", "PAD", "START", "END", "UNK", "shapesworld_tokenizer"]
 
 PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
@@ -83,8 +85,7 @@ class Tokenizer:
         """Texts -> (n, max_len) int32 array, right-padded with 0; too-long texts raise."""
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
-        if not isinstance(max_len, int) or max_len < 1:
-            raise ValueError(f"max_len must be a positive int. Received: max_len={max_len!r}")
+        max_len = validation.positive_int(max_len, "max_len")  # any integral number, np.int64 too
         out = np.zeros((len(texts), max_len), np.int32)
         for row, text in enumerate(texts):
             ids = self.encode(text, add_start_end)
@@ -114,9 +115,20 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path) -> "Tokenizer":
-        data = json.loads(Path(path).read_text())
-        if not isinstance(data, dict) or not isinstance(data.get("words"), list):
-            raise ValueError(f"{path} is not a saved Tokenizer (expected a JSON object with a 'words' list)")
+        """Read a vocabulary written by :meth:`save`.
+
+        Raises:
+            DataIntegrityError: the file is missing, not JSON, or not a saved Tokenizer; the
+                message says how to fix it.
+        """
+        from mmgen_lib.data import DataIntegrityError, read_json
+
+        hint = "save the tokenizer again with Tokenizer.save(path, overwrite=True) or rebuild it with Tokenizer.fit"
+        data = read_json(path, hint)
+        if not isinstance(data, dict) or not isinstance(data.get("words"), list) or not all(
+                isinstance(w, str) for w in data["words"]):
+            raise DataIntegrityError(f"{path} is not a saved Tokenizer (expected a JSON object with a 'words' "
+                                     f"list of strings); {hint}")
         return cls(data["words"])
 
     def __repr__(self) -> str:

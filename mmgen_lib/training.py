@@ -3,9 +3,9 @@
 The same three lines train a model on one CPU, on several logical CPUs, on GPUs or on
 a TPU; only the *strategy* changes:
 
->>> configure_cpu_devices(2)                  # first thing in a fresh process (before any TF op)
->>> strategy = make_strategy("mirrored")      # one replica per device, gradients all-reduced
->>> model, history = train_model(build_fn, train_ds, strategy=strategy, epochs=3)
+    configure_cpu_devices(2)                  # first thing in a fresh process (before any TF op)
+    strategy = make_strategy("mirrored")      # one replica per device, gradients all-reduced
+    model, history = train_model(build_fn, train_ds, strategy=strategy, epochs=3)
 
 ``build_fn`` is a function with no arguments that creates *and compiles* the model:
 :func:`train_model` calls it inside ``strategy.scope()``, so that the variables (weights
@@ -15,7 +15,8 @@ dataset's batch size is the *global* batch: each of the N replicas gets 1/N of i
 
 from __future__ import annotations
 
-import numbers
+
+from mmgen_lib import validation as _validation  # train_model has an argument named `validation`
 
 __all__ = ["configure_cpu_devices", "make_strategy", "global_batch_size", "train_model", "STRATEGY_KINDS"]
 
@@ -41,8 +42,7 @@ def configure_cpu_devices(n: int) -> list[str]:
     """
     import tensorflow as tf
 
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int. Received: n={n!r}")
+    _validation.positive_int(n, "n")
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
@@ -93,8 +93,7 @@ def global_batch_size(per_replica: int, strategy=None) -> int:
     """The batch size to give the dataset so that every replica gets ``per_replica`` examples."""
     import tensorflow as tf
 
-    if isinstance(per_replica, bool) or not isinstance(per_replica, numbers.Integral) or per_replica < 1:
-        raise ValueError(f"per_replica must be a positive int. Received: per_replica={per_replica!r}")
+    _validation.positive_int(per_replica, "per_replica")
     strategy = strategy or tf.distribute.get_strategy()
     return int(per_replica) * strategy.num_replicas_in_sync
 
@@ -125,14 +124,11 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
 
     if not callable(build_fn):
         raise TypeError(f"build_fn must be a function that returns a compiled model. Received: {build_fn!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int. Received: epochs={epochs!r}")
+    _validation.positive_int(epochs, "epochs")
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
         raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
                         f"Received: {type(strategy).__name__}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                                   or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int or None. Received: batch_size={batch_size!r}")
+    _validation.positive_int(batch_size, "batch_size", allow_none=True)
     if batch_size is not None and isinstance(train, tf.data.Dataset):
         raise ValueError("batch_size applies to arrays only: a tf.data.Dataset is already batched "
                          "(set the batch size in make_dataset)")

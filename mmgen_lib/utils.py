@@ -22,6 +22,7 @@ __all__ = [
     "set_seed",
     "repo_root",
     "data_dir",
+    "DATA_ENV_VAR",
     "check_environment",
     "report",
     "RESULTS_ENV_VAR",
@@ -58,15 +59,41 @@ def set_seed(seed: int = 0) -> None:
     keras.utils.set_random_seed(int(seed))  # also seeds TensorFlow's global generator
 
 
+DATA_ENV_VAR = "MMGEN_DATA_DIR"
+
+
 def repo_root() -> Path:
-    """The course's top folder (the one holding ``lessons/`` and ``data/``)."""
+    """The course's top folder (the one holding ``lessons/`` and ``data/``).
+
+    Found through the repository layout: right for a clone and for ``pip install -e .``;
+    after a plain ``pip install .`` it is the install folder, which holds no ``data/``
+    (``data_dir`` then says how to point at the data).
+    """
     return Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
-    """Where the canonical ShapesWorld files live (``MMGEN_DATA_DIR`` overrides ``<repo>/data``)."""
-    override = os.environ.get("MMGEN_DATA_DIR")
-    return Path(override) if override else repo_root() / "data"
+    """Where the canonical ShapesWorld files live: ``$MMGEN_DATA_DIR``, else ``<repo>/data`` (lesson 00).
+
+    The data is not shipped inside the installed package (it is 12 MB, and lessons, tests and
+    benchmarks read it from the repository). A clone or an editable install finds it by
+    itself; any other install must set ``MMGEN_DATA_DIR``.
+
+    Raises:
+        FileNotFoundError: the folder does not exist; the message names ``MMGEN_DATA_DIR``
+            and how to fill it.
+    """
+    override = os.environ.get(DATA_ENV_VAR)
+    folder = Path(override) if override else repo_root() / "data"
+    if not folder.is_dir():
+        where = (f"{DATA_ENV_VAR}={override!r} is not a folder" if override else
+                 f"no ShapesWorld data folder at {folder} (mmgen_lib is installed outside its repository)")
+        raise FileNotFoundError(
+            f"{where}. Set the environment variable {DATA_ENV_VAR} to the course's data folder "
+            f"(the `data/` of a clone of the repository), e.g. `export {DATA_ENV_VAR}=/path/to/mmgen/data`, "
+            f"or install the course editable from a clone (`pip install -e .`). The ShapesWorld files can be "
+            f"regenerated with `python -m mmgen_lib.data --out DIR`.")
+    return folder
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -12,13 +12,16 @@ import keras
 import numpy as np
 from keras import ops
 
+from mmgen_lib import validation
+from mmgen_lib.encoders import ConvStack
+
 
 VAE_MODALITIES = ("image", "text", "audio")
 
 
 def _check_seed_arg(seed) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be None or an int >= 0. Received: seed={seed!r}")
+    if seed is not None:
+        validation.integer(seed, "seed", minimum=0)
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -146,9 +149,12 @@ class MultimodalVAE(keras.Model):
         image_shift_tolerance: the image loss is the best over shifts of up to this many pixels
             (:func:`shift_tolerant_squared_error`); 0 = plain squared error.
         seed: seeds the subset draws and the latent noise.
+        image_size: height = width of the images, divisible by 8 (default 32, ShapesWorld); other
+            sizes are refused with a message naming ``image_size``.
 
     Call arguments:
-        inputs: dict with any non-empty subset of ``"image"`` (batch, 32, 32, 3),
+        inputs: dict with any non-empty subset of ``"image"`` (batch, image_size, image_size, 3) in [0, 1]
+            (uint8 pixels are scaled),
             ``"text"`` (batch, seq_len) token ids and ``"audio"`` (batch, frames, mel_bins).
         training: if True, drop modalities at random and sample z; else use all given ones and z = mu.
 
@@ -160,28 +166,26 @@ class MultimodalVAE(keras.Model):
 
     def __init__(self, vocab_size, attribute_sizes=(3, 4, 2, 4, 3), latent_dim=16, hidden_dim=64, beta=0.1,
                  reconstruction_weights=None, cross_reconstruction=True, spectrogram_shape=(28, 40), image_shift_tolerance=2,
-                 seed=None, **kwargs):
+                 seed=None, image_size=32, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("latent_dim", latent_dim), ("hidden_dim", hidden_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
-        sizes = tuple(int(s) for s in attribute_sizes)
-        if not sizes or min(sizes) < 2:
+            validation.positive_int(value, name)
+        sizes = tuple(validation.integer(s, "each entry of attribute_sizes", minimum=2) for s in attribute_sizes)
+        if not sizes:
             raise ValueError(f"attribute_sizes must be a non-empty list of ints >= 2. Received: {attribute_sizes!r}")
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
-            raise ValueError(f"beta must be a number >= 0. Received: beta={beta!r}")
+        validation.number(beta, "beta", minimum=0)
         weights = {"image": 1.0, "text": 1.0, "audio": 1.0, **(reconstruction_weights or {})}
         if set(weights) != set(VAE_MODALITIES):
             raise ValueError(f"reconstruction_weights keys must be among {VAE_MODALITIES}. "
                              f"Received: {sorted(reconstruction_weights)}")
-        frames, bins = (int(v) for v in spectrogram_shape)
+        frames, bins = validation.positive_int_sequence(spectrogram_shape, "spectrogram_shape", 2, 2)
         if frames % 4 or bins % 4:
             raise ValueError(f"spectrogram_shape must be divisible by 4. Received: spectrogram_shape={spectrogram_shape}")
-        if isinstance(image_shift_tolerance, bool) or not isinstance(image_shift_tolerance, (int, np.integer)) \
-                or not 0 <= image_shift_tolerance <= 4:
-            raise ValueError("image_shift_tolerance must be an int in [0, 4]. "
-                             f"Received: image_shift_tolerance={image_shift_tolerance!r}")
+        validation.integer(image_shift_tolerance, "image_shift_tolerance", minimum=0, maximum=4)
+        if validation.positive_int(image_size, "image_size") % 8:
+            raise ValueError(f"image_size must be divisible by 8 (three pooling stages). Received: image_size={image_size}")
         _check_seed_arg(seed)
+        self.image_size = int(image_size)
         self.image_shift_tolerance = int(image_shift_tolerance)
         self.vocab_size, self.attribute_sizes, self.latent_dim = int(vocab_size), sizes, int(latent_dim)
         self.hidden_dim, self.beta, self.seed = int(hidden_dim), float(beta), seed
@@ -207,12 +211,11 @@ class MultimodalVAE(keras.Model):
     def _build_networks(self):
         L, d, h = keras.layers, self.latent_dim, self.hidden_dim
         frames, bins = self.spectrogram_shape
+        size, grid = self.image_size, self.image_size // 8
         encoders = {
             "image": keras.Sequential([
-                keras.Input((32, 32, 3)),
-                L.Conv2D(16, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 16, 16, 16)
-                L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 8, 8, 32)
-                L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),  # (batch, 4, 4, 32)
+                keras.Input((size, size, 3)),
+                *ConvStack((16, 32, 32)).layers(),  # (batch, size / 8, size / 8, 32): lesson 03's conv stack
                 L.Flatten(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="image_encoder"),
             "text": keras.Sequential([  # bag of words: each attribute has its own words
                 keras.Input((None,), dtype="int32"), L.Embedding(self.vocab_size, 32, mask_zero=True),
@@ -225,9 +228,9 @@ class MultimodalVAE(keras.Model):
         }
         decoders = {
             "image": keras.Sequential([
-                keras.Input((d,)), L.Dense(4 * 4 * 32, activation="relu"), L.Reshape((4, 4, 32)),
-                L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),  # (batch, 8, 8, 32)
-                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, 16, 16, 16)
+                keras.Input((d,)), L.Dense(grid * grid * 32, activation="relu"), L.Reshape((grid, grid, 32)),
+                L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),  # (batch, size/4, size/4, 32)
+                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, size/2, size/2, 16)
                 L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="sigmoid")], name="image_decoder"),
             "text": keras.Sequential([
                 keras.Input((d,)), L.Dense(h, activation="relu"), L.Dense(sum(self.attribute_sizes))],
@@ -262,6 +265,14 @@ class MultimodalVAE(keras.Model):
         if unknown:
             raise ValueError(f"unknown modalities {unknown}; expected keys among {VAE_MODALITIES}")
         given = [m for m in VAE_MODALITIES if m in inputs]
+        inputs = dict(inputs)
+        if "image" in inputs:
+            shape = validation.image_batch_shape(inputs["image"].shape, 'inputs["image"]')
+            if tuple(shape[1:3]) != (self.image_size, self.image_size):
+                raise ValueError(f"this MultimodalVAE was built for {self.image_size}x{self.image_size} images; "
+                                 f"build one with image_size={shape[1]} for these (height = width, divisible by 8). "
+                                 f"Received: inputs[\"image\"] with shape {shape}")
+            inputs["image"] = validation.scale_uint8_images(inputs["image"])
         stats = {m: getattr(self, f"{m}_encoder")(inputs[m]) for m in given}  # (batch, 2 * latent_dim) each
         batch = ops.shape(stats[given[0]])[0]
         zeros = ops.zeros((batch, 2 * self.latent_dim))
@@ -329,4 +340,5 @@ class MultimodalVAE(keras.Model):
                 "reconstruction_weights": dict(self.reconstruction_weights),
                 "cross_reconstruction": self.cross_reconstruction,
                 "spectrogram_shape": list(self.spectrogram_shape),
-                "image_shift_tolerance": self.image_shift_tolerance, "seed": self.seed}
+                "image_shift_tolerance": self.image_shift_tolerance, "seed": self.seed,
+                "image_size": self.image_size}

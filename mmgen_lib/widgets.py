@@ -24,11 +24,11 @@ a visible result in a static render (GitHub, nbval) where widgets do not run.
 from __future__ import annotations
 
 import io
-import numbers
 import wave
 
 import numpy as np
 
+from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTES, POSITION_PHRASES, SAMPLE_RATE
 
 __all__ = ["compose_caption", "generate_images", "describe", "images_to_png", "wav_bytes",
@@ -45,9 +45,7 @@ def compose_caption(shape: str, color: str, size: str, position: str, material: 
 
 
 def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+    return validation.integer(value, name, minimum=minimum)
 
 
 def generate_images(text_to_image, caption: str, num_images: int = 4, seed: int = 0) -> np.ndarray:
@@ -77,8 +75,7 @@ def describe(captioner, image, audio, temperature: float = 0.0, beam_width: int 
         raise ValueError(f"image must be (height, width, 3). Received shape {image.shape}")
     if audio.ndim != 1:
         raise ValueError(f"audio must be a 1-D waveform. Received shape {audio.shape}")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not 0 <= temperature < np.inf:
-        raise ValueError(f"temperature must be a number >= 0. Received: temperature={temperature!r}")
+    validation.number(temperature, "temperature", minimum=0)
     text = captioner(image, audio, float(temperature), _check_int(beam_width, "beam_width", 1))
     if not isinstance(text, str):
         raise TypeError(f"captioner must return a str. Received: {type(text).__name__}")

@@ -7,3 +7,7 @@ def pytest_configure(config):
         "student_edition: executes the student edition of one lesson (as slow as the lesson itself); "
         "select with -m student_edition, skip with -m 'not student_edition'",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: takes more than 30 s (for instance a real pip install); runs by default, skip with -m 'not slow'",
+    )

@@ -266,7 +266,7 @@ class _StudentEditionRun:
     def test_only_the_exercise_stubs_and_their_checks_fail(self, tmp_path):
         lesson = _read(self.lesson)
         pairs = course.exercise_pairs(lesson)  # the student copy has no 'solution' tags
-        deliberate = {i for i, cell in enumerate(lesson.cells) if "raises-exception" in course._tags(cell)}
+        deliberate = {i for i, cell in enumerate(lesson.cells) if "raises-exception" in course.cell_tags(cell)}
         notebook = _execute_student_edition(self.lesson, tmp_path)
         stubs, checks = {s for s, _ in pairs}, {c for _, c in pairs if c is not None}
         errors = {index: output for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
@@ -323,3 +323,23 @@ def test_student_only_site_has_no_solutions(tmp_path):
     text = re.sub(r"<[^>]+>", "", page)  # code is syntax-highlighted: compare the text only
     assert "raise NotImplementedError" in text and "x + 1" not in text and "instructors.html" not in page
     assert course.WIDGET_NOTE in text, "a widget output should say it needs a live kernel"
+
+
+def test_math_stats_are_passed_in_not_kept_in_the_module():
+    first, second = course.MathStats(), course.MathStats()
+    course.render_math_in_markdown(r"$x_t$ and $\unknowncommand{y}$", first)
+    course.render_math_in_markdown("$z$", second)
+    assert (first.drawn, first.raw) == (1, [r"\unknowncommand{y}"])
+    assert (second.drawn, second.raw) == (1, [])
+    course.math_html("w")  # without stats: counted nowhere
+    assert (first.drawn, second.drawn) == (1, 1)
+
+
+def test_command_line_is_unchanged():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mmgen_lib.course", "audit", "--lessons", str(LESSONS)],
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.startswith("| lesson | exercises | checks called |")
+    assert len(result.stdout.splitlines()) == 2 + len(LESSON_PATHS)

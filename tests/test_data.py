@@ -224,10 +224,31 @@ def test_mu_law_round_trip_error_is_small_relative_to_the_signal():
     assert np.all(error <= 0.025 * np.abs(wave) + 0.0005)  # mu-law: fine steps near 0, coarse near 1
 
 
-def test_bring_your_own_data_loader_is_reachable_from_data():
-    from mmgen_lib import own_data
+@pytest.mark.parametrize("payload", ['{"seed": 1, "files": {', "", '["not", "a", "manifest"]'])
+def test_a_corrupt_manifest_raises_data_integrity_error_with_the_fix(tmp_path, payload):
+    shutil.copy(data.default_data_dir() / "shapesworld_val.npz", tmp_path)
+    (tmp_path / "manifest.json").write_text(payload)
+    with pytest.raises(data.DataIntegrityError, match=r"manifest.json .*python -m mmgen_lib.data"):
+        data.load_split("val", data_dir=tmp_path)
 
-    assert data.load_own_data is own_data.load_own_data
-    assert issubclass(data.OwnDataError, ValueError)
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        data.nope  # noqa: B018
+
+@pytest.mark.parametrize("keep", [0, 100, 5000])
+def test_a_truncated_split_without_verification_raises_data_integrity_error(tmp_path, keep):
+    shutil.copy(data.default_data_dir() / "manifest.json", tmp_path)
+    payload = (data.default_data_dir() / "shapesworld_val.npz").read_bytes()
+    (tmp_path / "shapesworld_val.npz").write_bytes(payload[:keep])
+    with pytest.raises(data.DataIntegrityError, match=r"truncated or corrupted.*python -m mmgen_lib.data"):
+        data.load_split("val", data_dir=tmp_path, verify=False)
+    with pytest.raises(data.DataIntegrityError, match="sha256"):
+        data.load_split("val", data_dir=tmp_path, verify=True)
+
+
+def test_npz_bytes_is_deterministic_and_round_trips():
+    arrays = {"b": np.arange(5, dtype=np.int16), "a": np.eye(2, dtype=np.float32)}
+    first, second = data.npz_bytes(arrays), data.npz_bytes(dict(reversed(list(arrays.items()))))
+    assert first == second
+    import io
+
+    with np.load(io.BytesIO(first)) as archive:
+        assert sorted(archive.files) == ["a", "b"]
+        np.testing.assert_array_equal(archive["b"], arrays["b"])

@@ -136,3 +136,10 @@ def test_bad_encoder_and_inputs():
         model({"text": make_inputs()["text"]})
     with pytest.raises(ValueError, match="modality"):
         model.encode(make_inputs()["image"], "audio")
+
+
+def test_an_encoder_returning_a_grid_is_refused_with_a_clear_message():
+    model = DualEncoder(TextEncoder(20, units=8), ImageEncoder(filters=(4,), output_dim=8, return_grid=True))
+    inputs = {"text": np.ones((2, 5), "int32"), "image": np.zeros((2, 32, 32, 3), "float32")}
+    with pytest.raises(ValueError, match=r"encoder_b must return one vector per example.*return_grid"):
+        model(inputs)

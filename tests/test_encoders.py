@@ -293,3 +293,14 @@ def test_audio_encoder_rejects_bad_arguments_and_inputs():
         AudioEncoder()(np.zeros((2, 28, 40, 1), "float32"))
     with pytest.raises(ValueError, match="at least 4"):
         AudioEncoder()(np.zeros((2, 2, 40), "float32"))
+
+
+def test_image_encoder_scales_uint8_images():
+    keras.utils.set_random_seed(0)
+    encoder = ImageEncoder(filters=(4, 8), output_dim=8)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    np.testing.assert_allclose(np.asarray(encoder(pixels)), np.asarray(encoder(pixels.astype("float32") / 255.0)),
+                               rtol=1e-6)
+    inputs = keras.Input((32, 32, 3), dtype="uint8")  # in a functional model too
+    model = keras.Model(inputs, encoder(inputs))
+    np.testing.assert_allclose(model.predict(pixels, verbose=0), np.asarray(encoder(pixels)), rtol=1e-5)

@@ -111,3 +111,15 @@ def test_bad_shapes_raise_value_error():
         shift_tolerant_mse(np.zeros((1, 32, 32, 3)), np.zeros((1, 16, 16, 3)))
     with pytest.raises(ValueError, match="batch, height, width"):
         object_area(np.zeros((32, 32, 3)))
+
+
+def test_uint8_targets_are_scaled_and_unscaled_float_targets_refused():
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    prediction = rng.random((2, 32, 32, 3)).astype("float32")
+    scaled = np.asarray(shift_tolerant_mse(pixels.astype("float32") / 255.0, prediction))
+    np.testing.assert_allclose(np.asarray(shift_tolerant_mse(pixels, prediction)), scaled, rtol=1e-6)
+    assert np.all(scaled < 10), "a uint8 target must be compared in [0, 1], not 0-255"
+    with pytest.raises(ValueError, match=r"floats in \[0, 1\] or uint8.*Received: y_true with values in \[0, 255\]"):
+        shift_tolerant_mse(pixels.astype("float32"), prediction)
+    np.testing.assert_allclose(np.asarray(object_area(pixels)), np.asarray(object_area(pixels / 255.0)))

@@ -310,3 +310,22 @@ def test_multimodal_loss_config_round_trip():
 def test_multimodal_loss_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         losses.MultimodalLoss(**kwargs)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((4, 8), (4, 6)), ((4, 8), (3, 8)), ((4, 8), (8,))])
+def test_pair_losses_refuse_mismatched_shapes(a_shape, b_shape):
+    a, b = np.ones(a_shape, "float32"), np.ones(b_shape, "float32")
+    with pytest.raises(ValueError, match=r"same shape.*Received: a with shape"):
+        losses.cosine_similarity_loss(a, b)
+    with pytest.raises(ValueError, match=r"Received: a with shape"):
+        losses.info_nce_loss(a, b)
+
+
+def test_info_nce_needs_embeddings_not_single_vectors():
+    with pytest.raises(ValueError, match=r"embeddings \(batch, dim\)"):
+        losses.info_nce_loss(np.ones(8, "float32"), np.ones(8, "float32"))
+
+
+def test_multimodal_loss_refuses_per_example_vectors():
+    with pytest.raises(ValueError, match=r"scalar losses.*Received: shapes \{'cos': \(4,\)\}"):
+        losses.MultimodalLoss()({"ce": 1.0, "cos": np.ones(4), "mse": 0.5})

@@ -166,3 +166,84 @@ def test_bad_arguments_raise(tmp_path):
         load_own_data(FIXTURE, tokenizer={"a": 1})
     with pytest.raises(ValueError, match="wave must be 1-D"):
         resample(np.zeros((2, 3)), 8000, 4000)
+
+
+# ------------------------------------------------------- malformed data sets (issue 17)
+def _good_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("cat", "dog"):
+        _write_png(folder / f"{name}.png")
+    write_wav(folder / "cat.wav", np.zeros(400, np.float32), 8000)
+    (folder / "captions.csv").write_text("image,caption,audio\ncat.png,a cat,cat.wav\ndog.png,a dog,\n")
+    return folder
+
+
+def test_a_csv_row_with_an_extra_field_names_the_row(tmp_path):
+    folder = _good_folder(tmp_path / "data")
+    (folder / "captions.csv").write_text("image,caption\ncat.png,a cat\ndog.png,a dog, sitting,extra\n")
+    with pytest.raises(OwnDataError, match=r"captions.csv line 3: 4 fields for 2 columns"):
+        load_own_data(folder)
+
+
+def test_a_non_riff_file_given_as_wav_names_the_file(tmp_path):
+    path = tmp_path / "noise.wav"
+    path.write_bytes(bytes(range(256)) * 4)  # not UTF-8 either: once a raw UnicodeDecodeError
+    with pytest.raises(OwnDataError, match=r"noise.wav: not a WAV file"):
+        read_wav(path)
+
+
+_MALFORMED = {  # name -> (how to spoil a good folder, what the message must name)
+    "empty folder": (lambda f: [p.unlink() for p in f.iterdir()], "no captions.csv and no image files"),
+    "empty csv": (lambda f: (f / "captions.csv").write_text(""), "lacks \\['image', 'caption'\\]"),
+    "header only": (lambda f: (f / "captions.csv").write_text("image,caption\n"), "lists no examples"),
+    "missing column": (lambda f: (f / "captions.csv").write_text("image\ncat.png\n"), "lacks \\['caption'\\]"),
+    "short row": (lambda f: (f / "captions.csv").write_text("image,caption\ncat.png\n"), "line 2: the caption"),
+    "extra fields": (lambda f: (f / "captions.csv").write_text("image,caption\ncat.png,a,b\n"), "line 2: 3 fields"),
+    "text as image": (lambda f: (f / "cat.png").write_text("not an image"), "cannot read image .*cat.png"),
+    "image as wav": (lambda f: shutil.copy(f / "dog.png", f / "cat.wav"), "cat.wav: not a WAV file"),
+    "folder as image": (lambda f: ((f / "cat.png").unlink(), (f / "cat.png").mkdir()), "cat.png is not a file"),
+    "csv not utf-8": (lambda f: (f / "captions.csv").write_bytes(b"image,caption\ncat.png,\xff\xfe caf\xe9\n"),
+                      "captions.csv is not UTF-8"),
+    "unreadable caption": (lambda f: ((f / "captions.csv").unlink(), (f / "cat.txt").write_bytes(b"\xff\xfe\x00"),
+                                      (f / "dog.txt").write_text("a dog")), "cat.txt is not UTF-8"),
+    "truncated wav": (lambda f: (f / "cat.wav").write_bytes((f / "cat.wav").read_bytes()[:30]), "cat.wav"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MALFORMED))
+def test_malformed_data_sets_raise_own_data_error_naming_the_place(tmp_path, name):
+    spoil, message = _MALFORMED[name]
+    folder = _good_folder(tmp_path / "data")
+    spoil(folder)
+    with pytest.raises(OwnDataError, match=message):
+        load_own_data(folder)
+
+
+def test_random_garbage_csvs_raise_only_named_errors(tmp_path):
+    """Fuzz: random byte soups and random field mixes as captions.csv never crash with a raw error."""
+    rng = np.random.default_rng(0)
+    pieces = ["image", "caption", "audio", "cat.png", "dog.png", "cat.wav", "a cat", "é", '"', ",", "\n", "\r\n",
+              "\x00", ";", "missing.png", "captions.csv", " "]
+    for trial in range(40):
+        folder = _good_folder(tmp_path / f"fuzz{trial}")
+        if trial % 2:
+            payload = bytes(rng.integers(0, 256, rng.integers(0, 120)).astype(np.uint8))
+        else:
+            payload = ("image,caption,audio\n" + "".join(rng.choice(pieces, rng.integers(1, 30)))).encode()
+        (folder / "captions.csv").write_bytes(payload)
+        try:
+            load_own_data(folder)
+        except (OwnDataError, FileNotFoundError) as error:
+            assert str(error), f"trial {trial}: an empty message"
+        # anything else (AttributeError, UnicodeDecodeError, csv.Error...) fails the test
+
+
+def test_non_ascii_file_names_and_captions_load(tmp_path):
+    folder = tmp_path / "données"
+    folder.mkdir()
+    _write_png(folder / "chat_noir.png")
+    _write_png(folder / "café.png")
+    (folder / "captions.csv").write_text("image,caption\nchat_noir.png,un chat noir\ncafé.png,un café crème\n",
+                                         encoding="utf-8")
+    own = load_own_data(folder)
+    assert own.captions == ["un chat noir", "un café crème"] and own.images.shape == (2, 32, 32, 3)

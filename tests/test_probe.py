@@ -161,3 +161,14 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     (tmp_path / "probe.json").write_text("{}")
     assert probe_module.main(["--out", str(tmp_path)]) == 2
     assert "--force" in capsys.readouterr().err
+
+
+def test_the_shared_npz_writer_reproduces_the_shipped_probe_bytes():
+    """The weights, in the order AttributeProbe creates them, re-written by data.npz_bytes: same sha256."""
+    import hashlib
+    import json
+
+    from mmgen_lib.probe import _weights_bytes, default_probe_dir, load_probe
+
+    meta = json.loads((default_probe_dir() / "probe.json").read_text())
+    assert hashlib.sha256(_weights_bytes(load_probe().get_weights())).hexdigest() == meta["sha256"]

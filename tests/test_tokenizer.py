@@ -101,3 +101,18 @@ def test_bad_vocabularies_are_rejected(tmp_path):
 def test_tokenizer_is_fitted_on_train_only():
     with pytest.raises(ValueError, match="train split only"):
         shapesworld_tokenizer(train=data.load_split("test", noise=False))
+
+
+def test_encode_batch_accepts_any_integral_max_len_and_refuses_bool():
+    tokenizer = Tokenizer.fit(["a red circle"])
+    assert tokenizer.encode_batch(["a red circle"], max_len=np.int64(16)).shape == (1, 16)
+    with pytest.raises(ValueError, match="max_len must be a positive int. Received: max_len=True"):
+        tokenizer.encode_batch(["a red circle"], max_len=True)
+
+
+@pytest.mark.parametrize("payload", ['{"words": ["a", "b"', "", "\xff", '{"words": [1, 2]}', "[]"])
+def test_a_corrupt_tokenizer_file_raises_data_integrity_error_with_the_fix(tmp_path, payload):
+    path = tmp_path / "tokenizer.json"
+    path.write_bytes(payload.encode("latin-1"))
+    with pytest.raises(data.DataIntegrityError, match=r"tokenizer.json .*Tokenizer.save\(path, overwrite=True\)"):
+        Tokenizer.load(path)

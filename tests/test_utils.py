@@ -86,3 +86,15 @@ def test_lazy_submodule_access():
     assert mmgen_lib.utils is utils
     with pytest.raises(AttributeError, match="no attribute"):
         mmgen_lib.not_a_module  # noqa: B018
+
+
+def test_data_dir_names_mmgen_data_dir_when_the_folder_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("MMGEN_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="MMGEN_DATA_DIR='.*nowhere' is not a folder"):
+        utils.data_dir()
+    monkeypatch.setenv("MMGEN_DATA_DIR", str(tmp_path))
+    assert utils.data_dir() == tmp_path
+    monkeypatch.delenv("MMGEN_DATA_DIR")
+    monkeypatch.setattr(utils, "repo_root", lambda: tmp_path / "site-packages")
+    with pytest.raises(FileNotFoundError, match="installed outside its repository.*MMGEN_DATA_DIR"):
+        utils.data_dir()

@@ -257,3 +257,20 @@ def test_vae_rejects_bad_inputs():
         vae.encode({})
     with pytest.raises(ValueError, match="unknown modalities"):
         vae.encode({"video": np.zeros((1, 3))})
+
+
+def test_vae_image_size_comes_from_the_constructor_and_other_sizes_are_refused():
+    inputs = {"image": np.zeros((2, 64, 64, 3), "float32")}
+    with pytest.raises(ValueError, match=r"built for 32x32 images; build one with image_size=64"):
+        MultimodalVAE(vocab_size=20, seed=0)(inputs)
+    big = MultimodalVAE(vocab_size=20, image_size=64, seed=0)
+    assert big(inputs)["image"].shape == (2, 64, 64, 3)
+    with pytest.raises(ValueError, match="image_size must be divisible by 8"):
+        MultimodalVAE(vocab_size=20, image_size=60)
+
+
+def test_vae_scales_uint8_images():
+    vae = MultimodalVAE(vocab_size=20, seed=0)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    np.testing.assert_allclose(np.asarray(vae({"image": pixels})["mu"]),
+                               np.asarray(vae({"image": pixels.astype("float32") / 255.0})["mu"]), rtol=1e-6)
