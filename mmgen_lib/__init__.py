@@ -19,6 +19,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``image_losses``  shift-tolerant, area-normalised reconstruction loss      (lesson 09)
 - ``probe``         the attribute probe that scores generated images         (lesson 09)
 - ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
+- ``tokens``        VQ-VAE image and sound tokenizers, shipped weights       (lesson 15)
 - ``widgets``       the ipywidgets studio                                    (lesson 13)
 - ``own_data``      bring your own images, captions and sounds               (lesson 13)
 - ``training``      training helpers with tf.distribute strategies           (lesson 13)
@@ -37,7 +38,7 @@ __version__ = "0.1.0"
 _MODULES = (
     "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
     "probe", "decoders", "generation", "classifiers", "dual_encoder", "vae", "viz", "widgets", "own_data",
-    "training", "course", "image_losses", "robustness",
+    "training", "course", "image_losses", "robustness", "tokens",
 )
 
 
