@@ -50,7 +50,7 @@ __all__ = ["VectorQuantizer", "ImageTokenizer", "SoundTokenizer", "code_usage", 
 META_FILE = "tokenizers.json"
 WEIGHT_FILES = {"image": "image_tokenizer.npz", "sound": "sound_tokenizer.npz"}
 FRAMES, MEL_BINS = 28, 40
-SHIPPED_EPOCHS = {"image": 12, "sound": 6}  # the recipe of `python -m mmgen_lib.tokens`
+SHIPPED_EPOCHS = {"image": 20, "sound": 6}  # the recipe of `python -m mmgen_lib.tokens`
 
 
 def _positive_int(value, name: str) -> int:
@@ -271,7 +271,7 @@ class ImageTokenizer(_Tokenizer):
 
     input_shape_ = (32, 32, 3)
 
-    def __init__(self, codebook_size=256, code_dim=8, filters=(16, 32, 64), decoder_filters=(32, 32, 16),
+    def __init__(self, codebook_size=256, code_dim=8, filters=(16, 32, 64), decoder_filters=(64, 32, 16),
                  hidden_units=64, beta=0.25, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = _filters(filters)
