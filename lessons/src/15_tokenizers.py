@@ -93,7 +93,7 @@ ids = distances.argmin(axis=1)  # (8,)
 
 quantizer = VectorQuantizer(codebook_size=5, code_dim=2)
 quantizer.build((None, 2))
-quantizer.codebook.assign(codebook)
+_ = quantizer.codebook.assign(codebook)  # the toy codebook
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -208,7 +208,7 @@ print(f"dead codes {int((counts_before == 0).sum())} -> {int((counts_after == 0)
 # section 4 is the shipped one, trained by the same function with the full recipe
 # (`python -m mmgen_lib.tokens --out data/tokenizers --force`, a few minutes).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 live = ImageTokenizer(codebook_size=image_tokenizer.codebook_size, code_dim=image_tokenizer.code_dim, seed=SEED)
 live_history = train_tokenizer(live, tr["image"][:LIVE_EXAMPLES], epochs=LIVE_EPOCHS, seed=SEED)
 print(f"{live.count_params():,} parameters; loss per epoch", np.round(live_history["loss"], 3).tolist())
