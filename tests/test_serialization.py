@@ -94,6 +94,11 @@ EXAMPLES = {
                                                              np.array([[1, 0, 1], [1, 1, 1]], "float32")]),
     "MultimodalVAE": (_layer("vae", "MultimodalVAE", vocab_size=20, latent_dim=4, hidden_dim=8, seed=0),
                       {"image": _floats(2, 32, 32, 3), "text": _ids(2, 6), "audio": _floats(2, 28, 40)}),
+    "VectorQuantizer": (_layer("tokens", "VectorQuantizer", codebook_size=8, code_dim=4, seed=0), _floats(2, 3, 4)),
+    "ImageTokenizer": (_layer("tokens", "ImageTokenizer", codebook_size=16, code_dim=4, filters=(4, 4, 4),
+                              decoder_filters=(4, 4, 4), hidden_units=8, seed=0), _floats(2, 32, 32, 3)),
+    "SoundTokenizer": (_layer("tokens", "SoundTokenizer", codebook_size=8, code_dim=4, filters=(4, 4), seed=0),
+                       _floats(2, 28, 40)),
     "DualEncoder": (_dual_encoder, {"text": _ids(2, 6), "image": _floats(2, 32, 32, 3)}),
     # losses: the input is (y_true, y_pred)
     "ShiftTolerantMSE": (_layer("image_losses", "ShiftTolerantMSE", max_shift=1), (_floats(2, 8, 8, 3),
