@@ -99,7 +99,7 @@ def global_batch_size(per_replica: int, strategy=None) -> int:
 
 
 def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None, batch_size: int | None = None,
-                callbacks=None, verbose: int = 0):
+                callbacks=None, verbose: int = 0, steps_per_epoch: int | None = None):
     """Build, compile and fit a Keras model, optionally under a ``tf.distribute`` strategy (lesson 13).
 
     Args:
@@ -115,6 +115,9 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
             in Keras); a dataset is already batched, so it must be None then.
         callbacks: optional list of Keras callbacks.
         verbose: passed to ``fit`` (the lessons use 0).
+        steps_per_epoch: batches per epoch, for a repeated (infinite) dataset. Keras then keeps one
+            iterator for the whole run instead of making one per epoch, which under a strategy
+            saves a distributed iterator per epoch. None: one pass over ``train`` per epoch.
 
     Returns:
         ``(model, history)``: the trained model and its ``keras.callbacks.History``.
@@ -129,6 +132,7 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
         raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
                         f"Received: {type(strategy).__name__}")
     _validation.positive_int(batch_size, "batch_size", allow_none=True)
+    _validation.positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
     if batch_size is not None and isinstance(train, tf.data.Dataset):
         raise ValueError("batch_size applies to arrays only: a tf.data.Dataset is already batched "
                          "(set the batch size in make_dataset)")
@@ -143,7 +147,8 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
     if isinstance(train, tf.data.Dataset):
         # shuffle=False: a Dataset shuffles itself (make_dataset(..., shuffle=True)).
         history = model.fit(train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
-                            verbose=verbose, shuffle=False)
+                            verbose=verbose, shuffle=False,
+                            steps_per_epoch=None if steps_per_epoch is None else int(steps_per_epoch))
     elif isinstance(train, tuple) and len(train) == 2:
         history = model.fit(*train, validation_data=validation, epochs=int(epochs), batch_size=batch_size,
                             callbacks=callbacks, verbose=verbose)

@@ -53,6 +53,17 @@ def test_batch_size_sets_the_steps_per_epoch_for_arrays():
     assert len(steps) == 2  # 128 examples / 64
 
 
+def test_steps_per_epoch_on_a_repeated_dataset_trains_like_one_pass_per_epoch():
+    x, y = _data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)  # 4 batches
+    _, per_pass = train_model(_build, ds, epochs=3)
+    _, repeated = train_model(_build, ds.repeat(), epochs=3, steps_per_epoch=4)
+    assert len(repeated.history["loss"]) == 3
+    np.testing.assert_allclose(repeated.history["loss"], per_pass.history["loss"], rtol=1e-5)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        train_model(_build, ds, steps_per_epoch=0)
+
+
 def test_same_seed_same_result():
     x, y = _data()
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)

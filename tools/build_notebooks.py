@@ -6,6 +6,17 @@ Each lesson is written as a jupytext "percent" script, ``lessons/src/NN_topic.py
 committed output is real), and strips the noise that would make diffs unreadable:
 timing metadata and per-cell metadata other than tags.
 
+The kernel runs with **default kernel settings** (ipykernel's ``capture_fd_output`` on), as
+a learner's JupyterLab runs it, so the build time is the learner's time. With capture on,
+TensorFlow's C++ runtime lines written to file descriptor 2 (the oneDNN / CUDA / CPU-feature
+start-up banners, absl's "All log messages before absl::InitializeLog()" notice, oneDNN's
+DT_BOOL fallback note, ``MirroredStrategy``'s "GeneratorDatasetOp ... will not be optimized",
+``local_rendezvous`` "End of sequence") arrive in the notebook as ``stderr`` stream
+outputs. They would make the saved outputs machine-dependent and noisy, so ``clean`` removes
+exactly those known lines (``TF_LOG_LINE`` below, one pattern per known message, tested in
+``tests/test_build_notebooks.py``) from ``stderr`` streams, and drops a stream left empty.
+Anything else on stderr (a Python warning, an unknown TF error) stays visible.
+
     python tools/build_notebooks.py                 # every lesson
     python tools/build_notebooks.py 01 05_fusion    # lessons whose stem starts with these
 
@@ -16,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import sys
 import time
@@ -30,9 +42,32 @@ SOURCES = ROOT / "lessons" / "src"
 LESSONS = ROOT / "lessons"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
+# The known TensorFlow C++ log lines (absl format: severity, date, time, thread, file:line]).
+# Only these are removed from saved stderr outputs; any other stderr line is kept.
+_ABSL = r"[IWEF]\d{4} [\d:.]+\s+\d+ "
+TF_LOG_LINE = re.compile("|".join([
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    _ABSL + r"port\.cc:\d+\] oneDNN custom operations are on\..*",
+    _ABSL + r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\.",
+    _ABSL + r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized to use available CPU instructions.*",
+    r"To enable the following instructions: .*, in other operations, rebuild TensorFlow with the appropriate "
+    r"compiler flags\.",
+    _ABSL + r"util\.cc:\d+\] oneDNN supports DT_BOOL only on platforms with AVX-512\. Falling back to the default "
+    r"Eigen-based implementation if present\.",
+    _ABSL + r"cuda_platform\.cc:\d+\] failed call to cuInit: .*",
+    _ABSL + r"dataset\.cc:\d+\] Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset "
+    r"does not implement the AsGraphDefInternal\(\) method needed to apply optimizations\.",
+    _ABSL + r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status: OUT_OF_RANGE: End of sequence",
+]))
+
+
+def strip_tf_log_lines(text: str) -> str:
+    """Remove the known TensorFlow C++ log lines (``TF_LOG_LINE``) from one stderr text; keep the rest."""
+    return "".join(line for line in text.splitlines(keepends=True) if not TF_LOG_LINE.fullmatch(line.rstrip("\n")))
+
 
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop metadata noise; keep tags, outputs and execution counts.
+    """Drop metadata noise and TensorFlow's C++ log lines; keep tags, outputs and execution counts.
 
     Execution counts stay because nbval treats a cell with outputs but no count as
     "unrun"; from a fresh top-to-bottom run they are simply 1, 2, 3, ... so they are
@@ -44,6 +79,16 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = cell.get("metadata", {}).get("tags", [])
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
         cell.id = f"cell-{index:03d}"
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.outputs:
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output.text = strip_tf_log_lines(output.text)
+                if not output.text:
+                    continue
+            outputs.append(output)
+        cell.outputs = outputs
     return notebook
 
 
@@ -61,8 +106,8 @@ def build(source: Path, timeout: int = 600) -> tuple[Path, float, float]:
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3",
         resources={"metadata": {"path": str(LESSONS)}},
-        # Keep TF's C++ start-up lines out of the saved outputs (COURSE_DESIGN §5).
-        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+        # Default kernel settings (output capture on), as a learner's JupyterLab: build time is
+        # learner time. TF's C++ log lines are removed from the saved outputs by clean().
     )
     client.execute()  # shuts the kernel down, so its CPU time is counted below
     seconds = time.perf_counter() - started

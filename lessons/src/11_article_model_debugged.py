@@ -74,6 +74,46 @@ print(f"train {len(train)}, test {len(test)} examples; vocabulary {tokenizer.voc
 # | joint decoder: concat(text, image) | ? | **error**: (batch, 1000) with (batch, 7, 7, 128) |
 #
 # We now run it — first as published, then cell by cell — and read what goes wrong.
+#
+# ### Before the code: the article's environment (§5.1), and why this course does not use it
+#
+# The article installs Python 3.8 in a conda environment, then `pip install tensorflow==2.6`,
+# then `pip install keras` as a separate package. This course runs on the versions printed
+# below (the ones `pip install -e .` gave on the machine that built this notebook):
+
+# %%
+import sys
+
+import tensorflow as tf
+
+print(f"Python {sys.version_info.major}.{sys.version_info.minor}, TensorFlow {tf.__version__}, "
+      f"Keras {keras.__version__} (backend: {keras.config.backend()})")
+
+# %% [markdown]
+# Following §5.1 to the letter breaks before any model is built:
+#
+# - **Python 3.8 is past its end of life** (October 2024: no more security fixes), and
+#   **TensorFlow 2.6** (2021) only ever published wheels for Python 3.6–3.9: on a current
+#   Python, `pip install tensorflow==2.6` finds no matching distribution; on Apple-silicon
+#   Macs it never had one.
+# - **`pip install keras` as a second step fights the first.** TensorFlow 2.6 already installs
+#   its own Keras (2.6) as a dependency. A separate, unpinned `pip install keras` today asks for
+#   Keras 3, which needs Python 3.9+ and TensorFlow 2.16+; on Python 3.8 pip falls back to the
+#   newest Keras 2 it can find, which is not TensorFlow 2.6's — and a Keras that does not match
+#   its TensorFlow fails at import or mid-way with confusing errors.
+# - The unpinned step 5 (`pip install numpy pandas scikit-learn ...`) can move NumPy past
+#   the version TensorFlow 2.6 was built against (it asks for NumPy 1.19), with the same kind
+#   of breakage.
+#
+# Since TensorFlow 2.16, `pip install tensorflow` brings **Keras 3** with it and `import keras`
+# is the API (no separate install, one version for both). Keras 3 is what this course teaches:
+# `keras.ops` inside layers, the `.keras` save format, and preprocessing as layers or `tf.data`
+# (the article's `ImageDataGenerator` is gone from it, as bug 6 below shows). The article's
+# model, written against Keras 2, still fails the same way under Keras 3: its mistakes are in
+# the model, not in the versions, which is what the next sections show. The course asks for
+# Python 3.11 (supported until 2027, with wheels for TensorFlow and Keras 3 on Linux, macOS and
+# Windows) and states its TensorFlow and Keras ranges in `pyproject.toml`; the README says how
+# to install them in one step.
 
 # %% [markdown]
 # ## 2. The article's code, as published
@@ -441,8 +481,8 @@ correct = answer_probs.argmax(axis=-1) == test_arrays["answer_ids"]
 asked = np.array([next(a for a, phrasings in QUESTIONS.items() if q in phrasings) for q in test.questions])
 per_attribute = {a: float(correct[asked == a].mean()) for a in ATTRIBUTES}
 visible = asked != "material"
-text_attr_acc = float(correct.mean())
-text_attr_acc_visible = float(correct[visible].mean())
+qa_acc = float(correct.mean())
+qa_acc_visible = float(correct[visible].mean())
 image_mse = float(np.mean((redrawn - test_arrays["image"]) ** 2))
 image_mse_mean_image = float(np.mean((train_arrays["image"].mean(axis=0) - test_arrays["image"]) ** 2))
 for a, acc in per_attribute.items():
@@ -471,12 +511,12 @@ plt.show()
 # inputs), and an image output at least 3× better than drawing the average image.
 
 # %%
-assert text_attr_acc_visible >= 0.95, f"visible-attribute answer accuracy {text_attr_acc_visible:.3f} < 0.95"
+assert qa_acc_visible >= 0.95, f"visible-attribute answer accuracy {qa_acc_visible:.3f} < 0.95"
 assert per_attribute["material"] < 0.5, f"material answered at {per_attribute['material']:.3f}: leakage?"
 assert image_mse <= image_mse_mean_image / 3, f"image MSE {image_mse:.4f} vs mean image {image_mse_mean_image:.4f}"
 results = report("11_article_model_debugged", {
-    "text_attr_acc": text_attr_acc,
-    "text_attr_acc_visible": text_attr_acc_visible,
+    "qa_acc": qa_acc,
+    "qa_acc_visible": qa_acc_visible,
     "material_answer_acc": per_attribute["material"],
     "image_mse": image_mse,
     "image_mse_mean_image": image_mse_mean_image,
@@ -493,8 +533,8 @@ results = report("11_article_model_debugged", {
 # %%
 rows = [
     ("article §5.4", "CoNLL-2003 NER (text only)", "micro F1", "0.973", "not produced by its code"),
-    ("this lesson", "ShapesWorld test, question → word", "answer accuracy (all)", f"{text_attr_acc:.3f}", "measured"),
-    ("this lesson", "ShapesWorld test, question → word", "visible attributes", f"{text_attr_acc_visible:.3f}", "measured"),
+    ("this lesson", "ShapesWorld test, question → word", "QA accuracy (all)", f"{qa_acc:.3f}", "measured"),
+    ("this lesson", "ShapesWorld test, question → word", "visible attributes", f"{qa_acc_visible:.3f}", "measured"),
     ("this lesson", "ShapesWorld test, question → word", "material (chance 0.333)",
      f"{per_attribute['material']:.3f}", "measured"),
     ("this lesson", "ShapesWorld test, image → image", "pixel MSE (mean image)",
