@@ -289,56 +289,61 @@ for name, array in features["test"].items():
 # a hidden) 64-wide vector, then one linear classifier per attribute. Late fusion is the
 # exception by design: each modality gets its own classifier per attribute and `LateFusion`
 # adds their log-probabilities.
+#
+# The seven heads are trained side by side as **one** Keras model with one output per
+# (method, attribute). Their weights are disjoint and the loss is the sum of their losses, so
+# each weight receives exactly the gradient it would receive if its head were trained alone
+# (and Adam scales every weight on its own): the heads cannot help or hurt each other. Keras
+# then builds and traces one training step instead of seven, which is most of the cost of
+# training heads this small.
 
 # %%
-def build_head(method, feature_shapes, hidden, steps_per_execution=1):
-    """Five attribute classifiers on frozen features; ``method`` says how image and sound meet."""
-    inputs = {name: keras.Input(shape, name=name) for name, shape in feature_shapes.items()}
+def build_head(method, inputs, hidden):
+    """Five attribute classifiers on frozen features, as logits keyed "method.attribute"; ``method`` says how image and sound meet."""
     pair, mask = [inputs["z_v"], inputs["z_a"]], inputs["modality_mask"]
     dense = lambda units, x: keras.layers.Dense(units, activation="relu")(x)  # noqa: E731
     if method == "late":
         h_v, h_a = dense(hidden, inputs["z_v"]), dense(hidden, inputs["z_a"])
-        outputs = {name: LateFusion("product", name=name)(
+        return {f"{method}.{name}": LateFusion("product", name=f"{method}_{name}")(
             [keras.layers.Dense(len(values))(h_v), keras.layers.Dense(len(values))(h_a)], modality_mask=mask)
             for name, values in ATTRIBUTES.items()}
+    if method == "image_only":
+        fused = dense(hidden, inputs["z_v"])
+    elif method == "audio_only":
+        fused = dense(hidden, inputs["z_a"])
+    elif method == "early":
+        fused = EarlyFusion(hidden)(pair, modality_mask=mask)
+    elif method == "gated":
+        fused = GatedFusion(hidden)(pair, modality_mask=mask)
+    elif method == "tensor":
+        fused = TensorFusion(projection_dim=16, units=hidden)(pair, modality_mask=mask)
+    elif method == "cross_attention":
+        fused = CrossAttentionFusion(dim=32, num_heads=2, pooling="flatten")(
+            [inputs["tokens_v"], inputs["frames_a"]], modality_mask=mask)
     else:
-        if method == "image_only":
-            fused = dense(hidden, inputs["z_v"])
-        elif method == "audio_only":
-            fused = dense(hidden, inputs["z_a"])
-        elif method == "early":
-            fused = EarlyFusion(hidden)(pair, modality_mask=mask)
-        elif method == "gated":
-            fused = GatedFusion(hidden)(pair, modality_mask=mask)
-        elif method == "tensor":
-            fused = TensorFusion(projection_dim=16, units=hidden)(pair, modality_mask=mask)
-        elif method == "cross_attention":
-            fused = CrossAttentionFusion(dim=32, num_heads=2, pooling="flatten")(
-                [inputs["tokens_v"], inputs["frames_a"]], modality_mask=mask)
-        else:
-            raise ValueError(f"unknown method {method!r}")
-        outputs = {name: keras.layers.Dense(len(values), name=name)(fused) for name, values in ATTRIBUTES.items()}
-    model = keras.Model(inputs, outputs, name=method)
-    # A head is tiny: per training step, Python's bookkeeping costs more than the maths, so one
-    # call runs a whole epoch of steps (same batches, same updates, a fraction of the overhead).
-    model.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=steps_per_execution)
-    return model
+        raise ValueError(f"unknown method {method!r}")
+    return {f"{method}.{name}": keras.layers.Dense(len(values), name=f"{method}_{name}")(fused)
+            for name, values in ATTRIBUTES.items()}
 
 
-def accuracy_row(model, inputs, labels):
-    """Test accuracy per attribute, in ATTRIBUTE_NAMES order (one direct call: the test split is small)."""
-    accuracy = attribute_accuracy(model(inputs, training=False), labels)
-    return [accuracy[name] for name in ATTRIBUTE_NAMES]
+def accuracy_rows(model, inputs, labels, methods):
+    """Test accuracy per method and attribute (ATTRIBUTE_NAMES order), from one direct call of the model."""
+    logits = model(inputs, training=False)
+    rows = {}
+    for method in methods:
+        accuracy = attribute_accuracy({name: logits[f"{method}.{name}"] for name in ATTRIBUTE_NAMES}, labels)
+        rows[method] = [accuracy[name] for name in ATTRIBUTE_NAMES]
+    return rows
 
 
-feature_shapes = {name: array.shape[1:] for name, array in features["train"].items()}
-steps_per_epoch = -(-len(train["image"]) // HEAD_BATCH_SIZE)  # ceil: batches per epoch
-heads, accuracy = {}, {}
-for method in ("image_only", "audio_only", *METHODS):
-    heads[method] = build_head(method, feature_shapes, HIDDEN, steps_per_execution=steps_per_epoch)
-    heads[method].fit(features["train"], labels_train, epochs=HEAD_EPOCHS, batch_size=HEAD_BATCH_SIZE, verbose=0)
-    accuracy[method] = accuracy_row(heads[method], features["test"], labels_test)
+feature_inputs = {name: keras.Input(array.shape[1:], name=name) for name, array in features["train"].items()}
+head_methods = ("image_only", "audio_only", *METHODS)
+head_outputs = {key: logits for method in head_methods for key, logits in build_head(method, feature_inputs, HIDDEN).items()}
+heads = keras.Model(feature_inputs, head_outputs, name="fusion_heads")
+heads.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+head_targets = {key: labels_train[key.split(".")[1]] for key in head_outputs}  # "early.color" -> color labels
+heads.fit(features["train"], head_targets, epochs=HEAD_EPOCHS, batch_size=HEAD_BATCH_SIZE, verbose=0)
+accuracy = accuracy_rows(heads, features["test"], labels_test, head_methods)
 
 # %%
 print(f"{'test accuracy':<16}" + "".join(f"{name:>10}" for name in ATTRIBUTE_NAMES) + f"{'min':>8}")
@@ -374,9 +379,8 @@ plt.show()
 # %%
 no_sound = {**features["test"], "modality_mask": np.tile(np.array([[1, 0]], "float32"), (len(test["image"]), 1))}
 print(f"{'sound missing':<16}" + "".join(f"{name:>10}" for name in ATTRIBUTE_NAMES))
-missing_sound = {}
+missing_sound = accuracy_rows(heads, no_sound, labels_test, METHODS)
 for method in METHODS:
-    missing_sound[method] = accuracy_row(heads[method], no_sound, labels_test)
     print(f"{method:<16}" + "".join(f"{value:>10.3f}" for value in missing_sound[method]))
 visible = [ATTRIBUTE_NAMES.index(name) for name in ("shape", "color", "position")]
 robust = max(METHODS, key=lambda m: np.mean([missing_sound[m][k] for k in visible]))
