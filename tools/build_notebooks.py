@@ -31,6 +31,7 @@ import re
 import resource
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jupytext
@@ -112,9 +113,22 @@ def build(source: Path, timeout: int = 600) -> tuple[Path, float, float]:
     client.execute()  # shuts the kernel down, so its CPU time is counted below
     seconds = time.perf_counter() - started
     cpu_seconds = _children_cpu_seconds() - cpu_before
+    slowest = slowest_cells(notebook)  # before clean() drops the timing metadata
     target = LESSONS / f"{source.stem}.ipynb"
     nbformat.write(clean(notebook), target)
-    return target, seconds, cpu_seconds
+    return target, seconds, cpu_seconds, slowest
+
+
+def slowest_cells(notebook: nbformat.NotebookNode, count: int = 3) -> str:
+    """The ``count`` slowest code cells as "[index] seconds", from nbclient's timing metadata."""
+    timed = []
+    for index, cell in enumerate(notebook.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start, end = (datetime.fromisoformat(str(timing[key]).replace("Z", "+00:00"))
+                          for key in ("iopub.execute_input", "shell.execute_reply"))
+            timed.append(((end - start).total_seconds(), index))
+    return ", ".join(f"[{index}] {sec:.1f} s" for sec, index in sorted(timed, reverse=True)[:count])
 
 
 def main(argv=None) -> int:
@@ -129,12 +143,13 @@ def main(argv=None) -> int:
         return 2
     os.environ.setdefault("PYTHONHASHSEED", "0")
     for source in sources:
-        target, seconds, cpu_seconds = build(source)
+        target, seconds, cpu_seconds, slowest = build(source)
         size_kb = target.stat().st_size / 1024
         # On a busy machine wall time is inflated; kernel CPU time / 2 cores is a fair
         # estimate of the wall time on an idle 2-core machine.
         print(f"{target.relative_to(ROOT)}: wall {seconds:.1f} s, kernel CPU {cpu_seconds:.1f} s "
-              f"(~{cpu_seconds / 2:.0f} s wall on an idle 2-core machine), {size_kb:.0f} KB")
+              f"(~{cpu_seconds / 2:.0f} s wall on an idle 2-core machine), {size_kb:.0f} KB; "
+              f"slowest cells (wall): {slowest}")
     return 0
 
 

@@ -277,7 +277,7 @@ audio_dual = DualEncoder(AudioEncoder(filters=(16, 32), output_dim=64), ImageEnc
 audio_ds = (tf.data.Dataset.from_tensor_slices({"audio": train["spectrogram"], "image": train["image"]})
             .shuffle(len(train_split), seed=SEED).batch(BATCH_SIZE))
 audio_dual.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
-audio_history = audio_dual.fit(audio_ds, epochs=AUDIO_EPOCHS, shuffle=False, verbose=0)
+audio_dual.fit(audio_ds, epochs=AUDIO_EPOCHS, shuffle=False, verbose=0)
 similarity_a2i = embed(audio_dual, test["spectrogram"], "audio") @ embed(audio_dual, test["image"], "image").T
 
 a2i_by_attribute = {}
