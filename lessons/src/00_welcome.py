@@ -62,19 +62,24 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 # |---|---|---|
 # | 00 | Welcome (this one) | seeding, environment check, results |
 # | 01 | Multimodal data: images, sounds, captions, spectrograms, `tf.data` | `data`, `tokenizer`, `pipeline` |
-# | 02 | Text encoder: embedding, masking, LSTM/GRU, a small Transformer | `encoders` |
+# | 02 | Text encoder: embedding, masking, LSTM/GRU, a small Transformer | `encoders`, `classifiers` |
 # | 03 | Image encoder: convolutions, residual blocks | `encoders` |
 # | 04 | Audio encoder: STFT, log-mel, convolutions over time and frequency | `encoders` |
 # | 05 | Fusion: early, late, gated, tensor, cross-attention; unimodal vs fused | `fusion` |
-# | 06 | Cross-modal matching: cosine similarity, contrastive dual encoder, retrieval | `losses`, `retrieval`, `models` |
+# | 06 | Cross-modal matching: cosine similarity, contrastive dual encoder, retrieval | `losses`, `retrieval`, `dual_encoder` |
 # | 07 | The multimodal loss $\alpha\mathcal{L}_{CE}+\beta\mathcal{L}_{cos}+\gamma\mathcal{L}_{MSE}$ | `losses` |
 # | 08 | Joint decoder → text: captioning and question answering; greedy, beam, sampling | `decoders`, `generation` |
 # | 09 | Joint decoder → image: caption to picture, scored by a probe | `decoders`, `image_losses`, `probe` |
-# | 10 | Multimodal autoencoder: any subset of modalities in, any modality out | `models` |
-# | 11 | The article's model, debugged | `models` |
+# | 10 | Multimodal autoencoder: any subset of modalities in, any modality out | `vae` |
+# | 11 | The article's model, debugged | (none: it uses `data` and `tokenizer`) |
 # | 12 | Evaluation and robustness: missing and noisy modalities, adversarial examples | `robustness` |
 # | 13 | Studio and scale: widgets playground, your own data, `tf.distribute` | `widgets`, `own_data`, `training` |
+| 14 | Flow matching and latent diffusion: caption → image, samples not the mean | `flow`, `scoreboard` |
+| 15 | Tokenizers for images and sound: VQ-VAE, straight-through, codebook usage | `tokens` |
+| 16 | One transformer, any modality to any modality | `unified` |
 #
+# Lessons 00–13 are Part I, the article's concepts; lessons 14–16 are Part II, how multimodal
+# generation is done today (flows in a latent space, tokens for every modality).
 # Each lesson runs in under a minute on a laptop CPU, on its own, in any order.
 
 # %% [markdown]
