@@ -124,6 +124,11 @@ def measure(notebook: Path, results_dir: Path, capture: bool = True) -> dict:
     return row
 
 
+def gather_scoreboard(results_dir: Path) -> list[dict]:
+    """The generator rows the lessons wrote with ``scoreboard.score_generator`` (one JSON file each)."""
+    return [json.loads(path.read_text()) for path in sorted((results_dir / "scoreboard").glob("*.json"))]
+
+
 def format_metrics(metrics: dict) -> str:
     parts = []
     for name, value in metrics.items():
@@ -149,7 +154,7 @@ def markdown(rows: dict, machine: str, capture: bool = True) -> str:
     peak = max(row["peak_mb"] for row in rows.values())
     lines.append(f"| **whole course** | **{total:.0f}** | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
                  f"lesson, {COURSE_BUDGET_S:.0f} s in all, {MEMORY_BUDGET_MB:.0f} MB |")
-    lines += ["", f"Slowest cells per lesson ([cell index] seconds `first code line`):", "",
+    lines += ["", "Slowest cells per lesson ([cell index] seconds `first code line`):", "",
               "| lesson | slowest cells |", "|---|---|"]
     for stem, row in rows.items():
         lines.append(f"| {stem} | {format_slowest(row.get('slowest_cells', []))} |")
@@ -197,12 +202,20 @@ def main(argv=None) -> int:
                   f"{row['peak_mb']:.0f} MB, {row.get('stderr_lines', 0)} stderr lines; slowest: "
                   f"{format_slowest(row.get('slowest_cells', []))}"
                   + (f", FAILED: {row['error']}" if row.get("error") else ""), file=sys.stderr, flush=True)
+        generators = gather_scoreboard(Path(tmp))
     machine = machine_description()
     print(markdown(rows, machine, capture))
+    if generators:
+        from mmgen_lib.scoreboard import scoreboard_markdown
+
+        print("\nGenerators, scored the same way by `mmgen_lib.scoreboard.score_generator` "
+              "(test captions; held-out combinations; diversity on an attribute the caption leaves out):\n")
+        print(scoreboard_markdown(generators))
     if args.json:
         settings = "default kernel settings (capture_fd_output on)" if capture else "capture_fd_output=False"
         args.json.write_text(json.dumps({"date": date.today().isoformat(), "machine": machine,
-                                         "kernel_settings": settings, "lessons": rows}, indent=2) + "\n")
+                                         "kernel_settings": settings, "lessons": rows, "generators": generators},
+                                        indent=2) + "\n")
     failed = any(row.get("error") for row in rows.values())
     return 1 if failed else 0
 
