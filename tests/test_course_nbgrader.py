@@ -103,7 +103,9 @@ def test_export_refuses_to_write_into_the_lessons_folder():
 
 
 def _nbgrader(course_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    # nbgrader runs `alembic` from PATH: put this Python's scripts folder first (a venv not activated).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               PATH=os.pathsep.join(filter(None, [str(Path(sys.executable).parent), os.environ.get("PATH")])))
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
