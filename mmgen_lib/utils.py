@@ -32,9 +32,9 @@ RESULTS_ENV_VAR = "MMGEN_RESULTS_DIR"
 
 # (import name, pip name, minimum version, maximum version exclusive): mirrors pyproject.toml.
 REQUIRED_PACKAGES = (
-    ("tensorflow", "tensorflow", "2.16", "3"),
-    ("keras", "keras", "3.3", "4"),
-    ("numpy", "numpy", "1.26", "3"),
+    ("tensorflow", "tensorflow", "2.21", "3"),
+    ("keras", "keras", "3.15.1", "4"),
+    ("numpy", "numpy", "1.26.4", "3"),
     ("matplotlib", "matplotlib", "3.8", "4"),
     ("ipywidgets", "ipywidgets", "8.1", "9"),
 )
