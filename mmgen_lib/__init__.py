@@ -25,6 +25,8 @@ One module per concept; each lesson's header names the module it builds:
 - ``viz``           plotting helpers returning figures                       (every lesson)
 - ``checks``        friendly self-checks for the exercises                   (every lesson)
 - ``course``        student edition, instructor grading, static site         (classroom)
+- ``flow``          flow matching, guidance, Euler/Heun samplers, DDIM view  (lesson 14)
+- ``scoreboard``    one score for every image generator, silhouette IoU     (lessons 09, 10, 14)
 
 Importing the package has no side effects and does not import TensorFlow;
 modules are imported on first use (``mmgen_lib.data``, ``from mmgen_lib import data``).
@@ -37,7 +39,7 @@ __version__ = "0.1.0"
 _MODULES = (
     "utils", "data", "tokenizer", "pipeline", "checks", "encoders", "fusion", "losses", "retrieval", "metrics",
     "probe", "decoders", "generation", "classifiers", "dual_encoder", "vae", "viz", "widgets", "own_data",
-    "training", "course", "image_losses", "robustness",
+    "training", "course", "image_losses", "robustness", "flow", "scoreboard",
 )
 
 
