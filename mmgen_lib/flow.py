@@ -173,8 +173,9 @@ class ConditionalVelocityNet(keras.layers.Layer):
         expected = 3 if self.condition_dim else 2
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != expected or \
                 not isinstance(input_shape[0], (list, tuple)):
-            raise ValueError(f"ConditionalVelocityNet expects {expected} inputs "
-                             f"{'[x_t, t, c]' if self.condition_dim else '[x_t, t]'}. Received input shape {input_shape}")
+            names = "[x_t, t, c]" if self.condition_dim else "[x_t, t]"
+            raise ValueError(f"ConditionalVelocityNet expects {expected} inputs {names}. "
+                             f"Received input shape {input_shape}")
         if input_shape[0][-1] != self.latent_dim:
             raise ValueError(f"x_t must have {self.latent_dim} features. Received shape {tuple(input_shape[0])}")
         if self.condition_dim and input_shape[2][-1] != self.condition_dim:

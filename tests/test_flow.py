@@ -48,8 +48,9 @@ def test_time_embedding_formula_shape_and_config():
     assert (clone.dim, clone.max_period, clone.scale) == (8, 100.0, 10.0)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"dim": 7}, "even"), ({"dim": 0}, "dim"), ({"dim": True}, "dim"),
-                                           ({"dim": 8, "scale": 0}, "scale"), ({"dim": 8, "max_period": "x"}, "max_period")])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"dim": 7}, "even"), ({"dim": 0}, "dim"), ({"dim": True}, "dim"),
+    ({"dim": 8, "scale": 0}, "scale"), ({"dim": 8, "max_period": "x"}, "max_period")])
 def test_time_embedding_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SinusoidalTimeEmbedding(**kwargs)
