@@ -137,7 +137,7 @@ print("straight_path matches (1 - tau) x0 + tau x1, velocity x1 - x0")
 # Train a small unconditional velocity network on the ring (`FlowMatcher` draws $x_0$ and $\tau$ for
 # every example and regresses $x_1 - x_0$).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 toy = FlowMatcher(2, hidden_units=64, num_layers=2, time_dim=16, seed=SEED)
 toy.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-2, 30 * 16)),
             steps_per_execution=16)
@@ -179,7 +179,7 @@ print("true velocity -> true noise (DDPM's epsilon); a DDIM step equals the Eule
 # %% [markdown]
 # ### 2.2 Trajectories: fewer steps, straighter — or wronger — paths
 
-# %%
+# %% tags=["nbval-ignore-output"]
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
 radius_of = {}
 for ax, steps in zip(axes[:3], (1, 4, 20)):
@@ -233,7 +233,7 @@ for steps, radius in radius_of.items():
 # also reports the **silhouette IoU** — the overlap with the object ShapesWorld's own renderer draws
 # for the same attributes — which no network of ours influences.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 features_train, features_test = probe_features(probe, x_train), probe_features(probe, x_test)  # (n, 80)
 feature_mean, feature_std = features_train.mean(0), features_train.std(0) + 1e-3
 features_in = keras.Input((features_train.shape[1],), name="probe_features")
@@ -252,7 +252,7 @@ ae_history = autoencoder.fit((features_train - feature_mean) / feature_std,
 print(f"autoencoder (dense + decoder + heads): {autoencoder.count_params():,} parameters; final image loss "
       f"{ae_history.history['D_loss'][-1]:.4f}")
 
-# %%
+# %% tags=["nbval-ignore-output"]
 encode = keras.Model(features_in, z)
 latents = {name: encode.predict((f - feature_mean) / feature_std, batch_size=1000, verbose=0)
            for name, f in (("train", features_train), ("test", features_test))}
@@ -308,7 +308,7 @@ variant_ids = tokenizer.encode_batch(variant_captions, 16)  # (3 * 5000, 16)
 variant_z = np.tile((latents["train"] - z_mean) / z_std, (CAPTION_VARIANTS, 1)).astype("float32")  # (15000, 16)
 print(train.captions[3], "->", variant_captions[len(train) + 3])
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ids_in = keras.Input((16,), dtype="int32", name="caption_ids")
 text_encoder = TextEncoder(tokenizer.vocab_size, units=TEXT_UNITS, kind="transformer", pooling="mean", name="E_t")
 c = text_encoder(ids_in)  # (batch, 64)
@@ -332,7 +332,7 @@ print(f"regression to the latent: final MSE {text_history.history['z_hat_loss'][
 # flow-matching loss; the caption vector $c$ is replaced by the learned null condition with
 # probability `P_DROP_CAPTION`, which is what makes guidance possible.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 conditions = caption_vectors.predict(variant_ids, batch_size=1000, verbose=0)  # (15000, 64), frozen E_t
 flow = FlowMatcher(LATENT_DIM, conditions.shape[1], hidden_units=HIDDEN_UNITS, num_layers=NUM_LAYERS,
                    condition_dropout=P_DROP_CAPTION, seed=SEED)
@@ -344,7 +344,7 @@ print(f"velocity network: {flow.velocity.count_params():,} parameters; flow-matc
       f"{flow_history.history['loss'][0]:.3f} -> {flow_history.history['loss'][-1]:.3f}")
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 def generate(captions, guidance=GUIDANCE, steps=STEPS, method=METHOD, seed=SEED):
     """Captions -> images: E_t, then the guided flow from seeded noise, then the decoder."""
     condition = caption_vectors.predict(tokenizer.encode_batch(captions, 16), batch_size=1000, verbose=0)
@@ -378,7 +378,7 @@ plt.show()
 # learned the distribution should spread its objects over the four places and keep everything the
 # caption names; a regression should put one averaged object wherever the mean latent decodes to.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 silent_captions = [omit_attributes(caption, "position") for caption in test.captions]
 flow_silent = generate(silent_captions)
 regression_silent = regress(silent_captions)
@@ -405,7 +405,7 @@ plt.show()
 #
 # ### 3.5 Guidance and steps: what each knob trades
 
-# %%
+# %% tags=["nbval-ignore-output"]
 sweep_captions, sweep_labels = test.captions[:500], test.labels[:500]
 sweep_silent = silent_captions[:500]
 guidance_rows = {}
@@ -422,7 +422,7 @@ for steps in (1, 2, 4, 8, 20):
     steps_rows[steps] = {"probe_acc_min": min(probe_accuracy(probe, images, sweep_labels).values()),
                          "seconds": time.perf_counter() - started}
 
-# %%
+# %% tags=["nbval-ignore-output"]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
 ws = list(guidance_rows)
 left.plot(ws, [guidance_rows[w]["probe_acc_min"] for w in ws], marker="o", label="probe accuracy (min, full captions)")
@@ -464,10 +464,10 @@ for steps, row in steps_rows.items():
 # through it too. Here: the flow, the regression in the same latent, and the autoencoder's
 # reconstructions (the ceiling, not a generator).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 rows = [
-    score_generator(f"14 latent flow (w={GUIDANCE:g}, {STEPS} {METHOD} steps)", flow_images, test.labels, probe, real_images=test.images,
-                    heldout=(flow_heldout, heldout.labels), silent=(flow_silent, test.labels, "position"),
+    score_generator(f"14 latent flow (w={GUIDANCE:g}, {STEPS} {METHOD} steps)", flow_images, test.labels, probe,
+                    real_images=test.images, heldout=(flow_heldout, heldout.labels), silent=(flow_silent, test.labels, "position"),
                     seconds=flow_seconds, parameters=flow.velocity.count_params() + text_encoder.count_params()
                     + decoder.count_params() + to_latent.count_params()),
     score_generator("14 regression in the latent", regress(test.captions), test.labels, probe,
@@ -478,7 +478,7 @@ rows = [
 ]
 print(scoreboard_markdown(rows))
 
-# %%
+# %% tags=["nbval-ignore-output"]
 flow_row, regression_row, ceiling_row = rows
 probe_acc_min = flow_row["probe_acc_min"]
 probe_acc_heldout_combos = flow_row["probe_acc_heldout_combos"]
