@@ -19,6 +19,8 @@ One module per concept; each lesson's header names the module it builds:
 - ``image_losses``  shift-tolerant, area-normalised reconstruction loss      (lesson 09)
 - ``probe``         the attribute probe that scores generated images         (lesson 09)
 - ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
+- ``flow``          flow matching, guidance, Euler/Heun samplers, DDIM view  (lesson 14)
+- ``scoreboard``    one score for every image generator, silhouette IoU     (lessons 09, 10, 14)
 - ``tokens``        VQ-VAE image and sound tokenizers, shipped weights       (lesson 15)
 - ``widgets``       the ipywidgets studio                                    (lesson 13)
 - ``own_data``      bring your own images, captions and sounds               (lesson 13)

@@ -426,6 +426,23 @@ report("09_joint_decoder_image", {
 # was checked on real held-out images first (§2.1), so these figures measure the generator, not
 # the judge.
 
+# %%
+# The course scoreboard (mmgen_lib.scoreboard, lesson 14): the same row for every generator, with the
+# stricter silhouette IoU, and the spread of positions for captions that leave the position out.
+import time  # noqa: E402
+
+from mmgen_lib.scoreboard import omit_attributes, score_generator, scoreboard_markdown  # noqa: E402
+
+started = time.perf_counter()
+timed_images = generate(generator, te)
+seconds = time.perf_counter() - started
+silent_ids = tokenizer.encode_batch([omit_attributes(c, "position") for c in test.captions], 16)
+scoreboard_row = score_generator("09 regression decoder", timed_images, test.labels, probe, real_images=test.images,
+                                 heldout=(generated_heldout, heldout.labels),
+                                 silent=(generate(generator, te, silent_ids), test.labels, "position"),
+                                 seconds=seconds, parameters=generator.count_params())
+print(scoreboard_markdown([scoreboard_row]))
+
 # %% [markdown]
 # ## 4. Exercises
 #

@@ -488,6 +488,26 @@ report("10_multimodal_autoencoder", {
     "vae_visible_acc_drop_no_sound": visible_drop["VAE"],
 })
 
+# %%
+# The course scoreboard (mmgen_lib.scoreboard, lesson 14): text -> image scored like every other generator,
+# with the stricter silhouette IoU and the spread of positions for captions that leave the position out.
+import time  # noqa: E402
+
+from mmgen_lib.scoreboard import omit_attributes, score_generator, scoreboard_markdown  # noqa: E402
+
+heldout_split = load_split("heldout")
+started = time.perf_counter()
+timed_images = generate(("text",))["image"]
+seconds = time.perf_counter() - started
+silent_ids = tokenizer.encode_batch([omit_attributes(c, "position") for c in test.captions], 16)
+scoreboard_row = score_generator(
+    "10 multimodal VAE (text -> image)", timed_images, test.labels, probe, real_images=test.images,
+    heldout=(generate(("text",), {"text": tokenizer.encode_batch(heldout_split.captions, 16)})["image"],
+             heldout_split.labels),
+    silent=(generate(("text",), {"text": silent_ids})["image"], test.labels, "position"),
+    seconds=seconds, parameters=vae.count_params())
+print(scoreboard_markdown([scoreboard_row]))
+
 # %% [markdown]
 # ## 6. Exercises
 #
