@@ -99,6 +99,11 @@ EXAMPLES = {
                               decoder_filters=(4, 4, 4), hidden_units=8, seed=0), _floats(2, 32, 32, 3)),
     "SoundTokenizer": (_layer("tokens", "SoundTokenizer", codebook_size=8, code_dim=4, filters=(4, 4), seed=0),
                        _floats(2, 28, 40)),
+    "SinusoidalTimeEmbedding": (_layer("flow", "SinusoidalTimeEmbedding", dim=8), _floats(2)),
+    "ConditionalVelocityNet": (_layer("flow", "ConditionalVelocityNet", latent_dim=4, condition_dim=3, hidden_units=8,
+                                      num_layers=2, time_dim=8, seed=0), [_floats(2, 4), _floats(2), _floats(2, 3)]),
+    "FlowMatcher": (_layer("flow", "FlowMatcher", latent_dim=4, hidden_units=8, num_layers=2, time_dim=8, seed=0),
+                    _floats(2, 4)),
     "DualEncoder": (_dual_encoder, {"text": _ids(2, 6), "image": _floats(2, 32, 32, 3)}),
     # losses: the input is (y_true, y_pred)
     "ShiftTolerantMSE": (_layer("image_losses", "ShiftTolerantMSE", max_shift=1), (_floats(2, 8, 8, 3),
@@ -132,6 +137,19 @@ def _perturb(obj):
             variable.assign(value + rng.normal(0.0, 0.1, value.shape).astype(value.dtype))
             moved += 1
     return moved
+
+
+def _seed_states(obj) -> list:
+    """The states of an object's random seed generators (a layer that draws noise, e.g. FlowMatcher)."""
+    return [keras.ops.convert_to_numpy(v) for v in obj.variables if "seed_generator" in v.path]
+
+
+def _set_seed_states(obj, states) -> None:
+    """Rewind the seed generators so that two calls draw the same noise."""
+    variables = [v for v in obj.variables if "seed_generator" in v.path]
+    assert len(variables) == len(states), "the restored object has other seed generators"
+    for variable, state in zip(variables, states):
+        variable.assign(state)
 
 
 def _symbolic(example):
@@ -173,6 +191,7 @@ def test_layer_round_trips_standalone_and_wrapped_with_its_weights(name, tmp_pat
     layer(example)  # build
     if layer.weights:
         assert _perturb(layer) > 0 or not layer.trainable_weights, f"{name}: no float weight to perturb"
+    seeds = _seed_states(layer)
     expected = layer(example)
 
     # standalone
@@ -191,16 +210,19 @@ def test_layer_round_trips_standalone_and_wrapped_with_its_weights(name, tmp_pat
             restored(example)
         assert len(restored.weights) == len(layer.weights), f"{name}: the rebuilt layer has other weights"
         restored.set_weights(layer.get_weights())
+    _set_seed_states(restored, seeds)
     _assert_same(expected, restored(example), f"{name} standalone")
 
     # wrapped in a functional model
     inputs = _symbolic(example)
     model = keras.Model(inputs, layer(inputs))
+    _set_seed_states(model, seeds)
     wrapped_expected = model(example)
     _assert_same(expected, wrapped_expected, f"{name} in a functional model")
     path = tmp_path / f"{name}_wrapped.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
+    _set_seed_states(loaded, seeds)
     _assert_same(expected, loaded(example), f"{name} wrapped, after save/load")
 
 
