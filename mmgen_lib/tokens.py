@@ -34,15 +34,16 @@ import io
 import json
 import numbers
 import sys
-import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers, ops
 
+from mmgen_lib.data import npz_bytes
 from mmgen_lib.image_losses import shift_tolerant_mse
 from mmgen_lib.utils import data_dir as default_data_dir
+from mmgen_lib.validation import positive_int
 
 __all__ = ["VectorQuantizer", "ImageTokenizer", "SoundTokenizer", "code_usage", "codebook_perplexity",
            "train_tokenizer", "save_tokenizers", "load_tokenizers", "default_tokenizers_dir", "META_FILE"]
@@ -51,12 +52,6 @@ META_FILE = "tokenizers.json"
 WEIGHT_FILES = {"image": "image_tokenizer.npz", "sound": "sound_tokenizer.npz"}
 FRAMES, MEL_BINS = 28, 40
 SHIPPED_EPOCHS = {"image": 20, "sound": 6}  # the recipe of `python -m mmgen_lib.tokens`
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
-    return int(value)
 
 
 def _filters(value, name: str = "filters") -> tuple:
@@ -91,8 +86,8 @@ class VectorQuantizer(layers.Layer):
 
     def __init__(self, codebook_size=64, code_dim=16, beta=0.25, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.codebook_size = _positive_int(codebook_size, "codebook_size")
-        self.code_dim = _positive_int(code_dim, "code_dim")
+        self.codebook_size = positive_int(codebook_size, "codebook_size")
+        self.code_dim = positive_int(code_dim, "code_dim")
         if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta <= 10:
             raise ValueError(f"beta must be a float in [0, 10]. Received: beta={beta!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
@@ -157,7 +152,7 @@ class VectorQuantizer(layers.Layer):
 
 def code_usage(ids, codebook_size: int) -> np.ndarray:
     """How often each token id occurs: any int array -> (codebook_size,) counts (lesson 15)."""
-    codebook_size = _positive_int(codebook_size, "codebook_size")
+    codebook_size = positive_int(codebook_size, "codebook_size")
     ids = np.asarray(ids)
     if ids.size and not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"ids must be integers. Received dtype {ids.dtype}")
@@ -186,8 +181,8 @@ class _Tokenizer(keras.Model):
     """Shared VQ-VAE plumbing: encode -> quantise -> decode, batched NumPy encode/decode."""
 
     def _init_quantizer(self, codebook_size, code_dim, beta, seed):
-        self.codebook_size = _positive_int(codebook_size, "codebook_size")
-        self.code_dim = _positive_int(code_dim, "code_dim")
+        self.codebook_size = positive_int(codebook_size, "codebook_size")
+        self.code_dim = positive_int(code_dim, "code_dim")
         self.beta, self.seed = beta, seed
         self.quantizer = VectorQuantizer(codebook_size, code_dim, beta=beta, seed=seed, name="quantizer")
 
@@ -280,7 +275,7 @@ class ImageTokenizer(_Tokenizer):
         self.decoder_filters = _filters(decoder_filters, "decoder_filters")
         if len(self.decoder_filters) != 3:
             raise ValueError(f"decoder_filters must be three ints (4 -> 32). Received: decoder_filters={decoder_filters!r}")
-        self.hidden_units = _positive_int(hidden_units, "hidden_units")
+        self.hidden_units = positive_int(hidden_units, "hidden_units")
         self._init_quantizer(codebook_size, code_dim, beta, seed)
         self.n_tokens = 17  # 16 shape tokens (a 4x4 grid) + 1 colour token
         self.convs = [layers.Conv2D(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"down{k}")
@@ -434,7 +429,7 @@ def train_tokenizer(tokenizer, x, epochs: int = 6, batch_size: int = 64, learnin
         epoch), ``perplexity`` and ``dead_codes`` (epochs + 1 values: before each epoch and at
         the end) and ``usage`` ((epochs + 1, codebook_size) counts, likewise).
     """
-    epochs = _positive_int(epochs, "epochs")
+    epochs = positive_int(epochs, "epochs")
     x = tokenizer._check_inputs(x)
     keras.utils.set_random_seed(seed)
     tokenizer._ensure_built()
@@ -470,17 +465,8 @@ def default_tokenizers_dir() -> Path:
 
 
 def _weights_bytes(weights) -> bytes:
-    """The weights as an .npz with fixed timestamps: same weights, same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for k, array in enumerate(weights):
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-            info = zipfile.ZipInfo(f"w{k:03d}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue(), compresslevel=9)
-    return buffer.getvalue()
+    """The weights as an .npz with fixed timestamps (``data.npz_bytes``): same weights, same bytes."""
+    return npz_bytes({f"w{k:03d}": np.asarray(array, dtype=np.float32) for k, array in enumerate(weights)})
 
 
 _CLASSES = {"image": ImageTokenizer, "sound": SoundTokenizer}
