@@ -74,11 +74,10 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 # | 11 | The article's model, debugged | (none: it uses `data` and `tokenizer`) |
 # | 12 | Evaluation and robustness: missing and noisy modalities, adversarial examples | `robustness` |
 # | 13 | Studio and scale: widgets playground, your own data, `tf.distribute` | `widgets`, `own_data`, `training` |
-| 14 | Flow matching and latent diffusion: caption → image, samples not the mean | `flow`, `scoreboard` |
-| 15 | Tokenizers for images and sound: VQ-VAE, straight-through, codebook usage | `tokens` |
-| 16 | One transformer, any modality to any modality | `unified` |
+# | 14 | Flow matching and latent diffusion: caption → image, samples not the mean | `flow`, `scoreboard` |
+# | 15 | Tokenizers for images and sound: VQ-VAE, straight-through, codebook usage | `tokens` |
 #
-# Lessons 00–13 are Part I, the article's concepts; lessons 14–16 are Part II, how multimodal
+# Lessons 00–13 are Part I, the article's concepts; lessons 14–15 are Part II, how multimodal
 # generation is done today (flows in a latent space, tokens for every modality).
 # Each lesson runs in under a minute on a laptop CPU, on its own, in any order.
 

@@ -497,14 +497,14 @@ from mmgen_lib.scoreboard import omit_attributes, score_generator, scoreboard_ma
 
 heldout_split = load_split("heldout")
 started = time.perf_counter()
-timed_images = generate(("text",))["image"]
+timed_images = generate(vae, test_x, ("text",))["image"]
 seconds = time.perf_counter() - started
 silent_ids = tokenizer.encode_batch([omit_attributes(c, "position") for c in test.captions], 16)
 scoreboard_row = score_generator(
     "10 multimodal VAE (text -> image)", timed_images, test.labels, probe, real_images=test.images,
-    heldout=(generate(("text",), {"text": tokenizer.encode_batch(heldout_split.captions, 16)})["image"],
+    heldout=(generate(vae, {"text": tokenizer.encode_batch(heldout_split.captions, 16)}, ("text",))["image"],
              heldout_split.labels),
-    silent=(generate(("text",), {"text": silent_ids})["image"], test.labels, "position"),
+    silent=(generate(vae, {"text": silent_ids}, ("text",))["image"], test.labels, "position"),
     seconds=seconds, parameters=vae.count_params())
 print(scoreboard_markdown([scoreboard_row]))
 
