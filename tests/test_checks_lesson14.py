@@ -2,9 +2,14 @@
 
 import numpy as np
 import pytest
+from test_checks import Answers, answer_cases, judge
 
 from mmgen_lib.checks import ExerciseCheckFailed
-from mmgen_lib.checks.lesson14 import check_euler_sampler, check_guidance, check_w0_prediction
+from mmgen_lib.checks.lesson14 import (
+    check_euler_sampler,
+    check_guidance,
+    check_w0_prediction,
+)
 
 
 def euler_sampler(velocity_fn, x0, steps):
@@ -103,3 +108,55 @@ def test_w0_prediction_rejects_wrong_answers_and_types():
         check_w0_prediction({"shape": "chance", "color": 0.25, "size": 0.5, "position": 0.25}, MEASURED)
     with pytest.raises(ExerciseCheckFailed, match="measured"):
         check_w0_prediction({a: 0.3 for a in MEASURED}, None)
+
+
+def euler_sampler_in_steps(velocity_fn, x0, steps):
+    times = np.linspace(0.0, 1.0, steps + 1)[:-1]
+    x = np.array(x0, dtype=float)
+    for t, t_next in zip(times, np.append(times[1:], 1.0)):
+        x += (t_next - t) * velocity_fn(x, t)
+    return x.tolist()
+
+
+# A realistic guidance row at w = 0, as the sweep of the lesson writes it.
+W0_ROW = {**MEASURED, "probe_acc_min": 0.24, "silent_entropy": 1.97}
+CHANCE = {"shape": 1 / 3, "color": 1 / 4, "size": 1 / 2, "position": 1 / 4}
+
+ANSWERS = {
+    "check_euler_sampler": Answers(
+        run=check_euler_sampler, right=euler_sampler, alternative=euler_sampler_in_steps,
+        constant=lambda velocity_fn, x0, steps: np.zeros((3, 2)),
+        wrong_type=lambda velocity_fn, x0, steps: None,
+        wrong_type_message="returned None",
+        wrong=((lambda velocity_fn, x0, steps: x0, "did not move"),
+               (lambda velocity_fn, x0, steps: (euler_sampler(velocity_fn, x0, steps), None), "pair"),
+               (lambda velocity_fn, x0, steps: euler_sampler(velocity_fn, x0, steps)[:1], "shape"),
+               (lambda velocity_fn, x0, steps: euler_sampler(velocity_fn, x0, 2 * steps), "step"))),
+    "check_guidance": Answers(
+        run=check_guidance, right=lambda v_c, v_u, w: v_u + w * (v_c - v_u),
+        alternative=lambda v_c, v_u, w: (w * np.asarray(v_c) + (1 - w) * np.asarray(v_u)).tolist(),
+        constant=lambda v_c, v_u, w: np.zeros((4, 3)),
+        wrong_type=lambda v_c, v_u, w: None,
+        wrong_type_message="returned None",
+        wrong=((lambda v_c, v_u, w: v_c + w * (v_c - v_u), "1 \\+ w"),
+               (lambda v_c, v_u, w: v_u + w * (v_u - v_c), "wrong way"),
+               (lambda v_c, v_u, w: v_c, "unconditional"),
+               (lambda v_c, v_u, w: v_u + (v_c - v_u), "unconditional"),
+               (lambda v_c, v_u, w: v_u + w ** 2 * (v_c - v_u), "w = 3"))),
+    "check_w0_prediction": Answers(
+        run=lambda prediction: check_w0_prediction(prediction, W0_ROW), right=CHANCE,
+        alternative={"shape": 0.35, "color": 0.3, "size": 0.5, "position": 0.2},
+        constant={"shape": 0.25, "color": 0.25, "size": 0.25, "position": 0.25},
+        wrong_type=0.25,
+        wrong_type_message="should be a dict",
+        wrong=(({a: 0.95 for a in MEASURED}, "still follows the caption"),
+               ({a: 0.0 for a in MEASURED}, "far from"),
+               ({"shape": 0.33}, "no entry"),
+               ({**CHANCE, "size": "chance"}, "between 0 and 1"),
+               ({**CHANCE, "color": 1.25}, "between 0 and 1"))),
+}
+
+
+@pytest.mark.parametrize("name, kind, answer, match", answer_cases(ANSWERS))
+def test_answer_table(name, kind, answer, match, capsys):
+    judge(ANSWERS[name], kind, answer, match, capsys)

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from mmgen_lib.checks import fail, passed
+from mmgen_lib.checks import call_answer, describe, expect_function, fail, passed, show
 
 __all__ = ["check_euler_sampler", "check_guidance", "check_w0_prediction"]
 
@@ -14,28 +14,26 @@ PROBE_ATTRIBUTES = ("shape", "color", "size", "position")
 
 
 def _require_function(fn, name: str, signature: str) -> None:
-    if not callable(fn):
-        fail(f"`{name}` should be a function, but it is a {type(fn).__name__}", f"define it with `def {signature}:`")
+    expect_function(fn, name, signature)
 
 
 def _call(fn, call: str, *args):
-    try:
-        return fn(*args)
-    except Exception as error:  # noqa: BLE001 - the learner's error, reported kindly
-        fail(f"{call} raised {type(error).__name__}: {error}")
+    return call_answer(fn, call, *args)
 
 
 def _as_array(value, call: str, shape) -> np.ndarray:
     if value is None:
-        fail(f"{call} returned None", "did you forget to `return` the result?")
+        fail("{call} returned None", "did you forget to `return` the result?", call=call)
     if isinstance(value, tuple) and len(value) == 2:
-        fail(f"{call} returned a pair (maybe the final point and the path)", "return only the final points x")
+        fail("{call} returned a pair (maybe the final point and the path)", "return only the final points x",
+             call=call)
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        fail(f"{call} should return an array of numbers, got {type(value).__name__}")
+        fail("{call} should return an array of numbers, got {got}", call=call, got=describe(value))
     if array.shape != tuple(shape):
-        fail(f"{call} returned shape {array.shape}, expected {tuple(shape)}", "one row per starting point")
+        fail("{call} returned shape {got}, expected {expected}", "one row per starting point",
+             call=call, got=array.shape, expected=tuple(shape))
     return array
 
 
@@ -51,8 +49,8 @@ def check_euler_sampler(euler_sampler) -> None:
         fail("two steps of the constant velocity 3 moved the points by 6, not 3: each step must be h * v",
              "the step size is h = 1 / steps, so the steps add up to t = 1")
     if not np.allclose(constant, x0 + 3.0):
-        fail(f"two steps of the constant velocity 3 should give x0 + 3, got {constant[0]} for x0 = {x0[0]}",
-             "the step size is h = 1 / steps")
+        fail("two steps of the constant velocity 3 should give x0 + 3, got {got} for x0 = {x0}",
+             "the step size is h = 1 / steps", got=show(constant[0]), x0=show(x0[0]))
     in_time = _as_array(_call(euler_sampler, "euler_sampler(v = t, x0, 4)", lambda x, t: np.full_like(x, float(t)),
                               x0, 4), "euler_sampler(v = t, x0, 4)", x0.shape)
     expected = x0 + sum(k / 4 for k in range(4)) / 4  # t = 0, 1/4, 2/4, 3/4
@@ -63,8 +61,9 @@ def check_euler_sampler(euler_sampler) -> None:
         fail("with v = t the result is exact (x0 + 1/2): that is not Euler's method",
              "take `steps` plain steps x <- x + h * v(x, t), with t = k / steps")
     if not np.allclose(in_time, expected):
-        fail(f"with v(x, t) = t and 4 steps, Euler gives x0 + {expected[0, 0] - x0[0, 0]:.4f}, "
-             f"got x0 + {in_time[0, 0] - x0[0, 0]:.4f}", "t = k / steps and h = 1 / steps, for k = 0 .. steps - 1")
+        fail("with v(x, t) = t and 4 steps, Euler gives x0 + {expected}, got x0 + {got}",
+             "t = k / steps and h = 1 / steps, for k = 0 .. steps - 1",
+             expected=show(expected[0, 0] - x0[0, 0]), got=show(in_time[0, 0] - x0[0, 0]))
     linear = _as_array(_call(euler_sampler, "euler_sampler(v = -x, x0, 2)", lambda x, t: -np.asarray(x), x0, 2),
                        "euler_sampler(v = -x, x0, 2)", x0.shape)
     if not np.allclose(linear, x0 * 0.25):
@@ -99,22 +98,23 @@ def check_guidance(guide) -> None:
 def check_w0_prediction(prediction, measured) -> None:
     """Exercise 3: predicted probe accuracy per attribute at w = 0, compared with the measured sweep value."""
     if not isinstance(prediction, dict):
-        fail(f"`prediction` should be a dict attribute -> accuracy, got {type(prediction).__name__}",
-             "e.g. {'shape': ..., 'color': ..., 'size': ..., 'position': ...}")
+        fail("`prediction` should be a dict attribute -> accuracy, got {got}",
+             "e.g. {{'shape': ..., 'color': ..., 'size': ..., 'position': ...}}", got=describe(prediction))
     if not isinstance(measured, dict) or set(measured) < set(PROBE_ATTRIBUTES):
         fail("`measured` should be the sweep's probe accuracies at w = 0 (a dict with the four attributes)")
     missing = [a for a in PROBE_ATTRIBUTES if a not in prediction]
     if missing:
-        fail(f"`prediction` has no entry for {missing}", f"give a number for each of {PROBE_ATTRIBUTES}")
+        fail("`prediction` has no entry for {missing}", "give a number for each of {attributes}",
+             missing=missing, attributes=PROBE_ATTRIBUTES)
     for name in PROBE_ATTRIBUTES:
         value = prediction[name]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-            fail(f"prediction[{name!r}] should be an accuracy between 0 and 1, got {value!r}")
+            fail("prediction[{name!r}] should be an accuracy between 0 and 1, got {got}", name=name, got=show(value))
     if all(prediction[a] >= 0.85 for a in PROBE_ATTRIBUTES):
         fail("you predict that w = 0 still follows the caption",
              "w = 0 keeps only v_u, the velocity trained with the caption dropped: what does it know of the caption?")
     wrong = [a for a in PROBE_ATTRIBUTES if abs(prediction[a] - measured[a]) > 0.12]
     if wrong:
-        fail(f"far from what the sweep measured for {wrong}",
-             "without the caption each attribute is right only by chance: 1 / (number of values)")
+        fail("far from what the sweep measured for {wrong}",
+             "without the caption each attribute is right only by chance: 1 / (number of values)", wrong=wrong)
     passed("w = 0 samples ignore the caption: each attribute right only by chance")

@@ -4,51 +4,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmgen_lib.checks import fail, passed
+from mmgen_lib.checks import (
+    as_array,
+    call_answer,
+    describe,
+    expect_function,
+    fail,
+    passed,
+    show,
+)
 
 __all__ = ["check_nearest_code", "check_straight_through", "check_perplexity"]
 
 
-def _require_function(fn, name: str, signature: str) -> None:
-    if not callable(fn):
-        fail(f"`{name}` should be a function, but it is a {type(fn).__name__}", f"define it with `def {signature}:`")
-
-
-def _call(fn, name: str, *args):
-    """Call the learner's function; an exception becomes a friendly failure, not a crash."""
-    try:
-        return fn(*args)
-    except Exception as error:  # noqa: BLE001 - the learner's error is the message
-        fail(f"`{name}(...)` raised {type(error).__name__}: {error}")
-
-
-def _as_array(value, call: str) -> np.ndarray:
-    if value is None:
-        fail(f"{call} returned None", "return the result")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        fail(f"{call} should return numbers, got a {type(value).__name__}")
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        fail(f"{call} should return numbers, got an array of dtype {array.dtype}")
-    return array
-
-
 def check_nearest_code(nearest_code) -> None:
     """Exercise 1: ``nearest_code(z, codebook)`` -> the index of the nearest codebook row for each z."""
-    _require_function(nearest_code, "nearest_code", "nearest_code(z, codebook)")
+    expect_function(nearest_code, "nearest_code", "nearest_code(z, codebook)")
     rng = np.random.default_rng(15)
     codebook = rng.normal(size=(6, 3)) * rng.uniform(0.3, 3.0, size=(6, 1))  # rows of very different lengths
     z = rng.normal(size=(10, 3))
     expected = ((z[:, None, :] - codebook[None]) ** 2).sum(-1).argmin(-1)
-    got = _as_array(_call(nearest_code, "nearest_code", z, codebook), "nearest_code(z, codebook)")
+    got = as_array(call_answer(nearest_code, "nearest_code(z, codebook)", z, codebook), "nearest_code(z, codebook)")
     if got.shape == (10, 6):
         fail("the result has one value per (vector, code) pair, shape (10, 6); expected one index per vector, (10,)",
              "take the argmin over the codes (the last axis) of the distances")
     if got.shape != (10,):
-        fail(f"the result has shape {got.shape}; expected (10,): one code index per row of z")
+        fail("the result has shape {shape}; expected (10,): one code index per row of z", shape=tuple(got.shape))
     if not np.issubdtype(got.dtype, np.integer):
-        fail(f"the result should hold integer indices, its dtype is {got.dtype}", "argmin returns integers")
+        fail("the result should hold integer indices, its dtype is {dtype}", "argmin returns integers", dtype=got.dtype)
     distances = ((z[:, None, :] - codebook[None]) ** 2).sum(-1)
     if np.array_equal(got, distances.argmax(-1)):
         fail("you picked the *farthest* code", "argmin, not argmax")
@@ -57,9 +40,11 @@ def check_nearest_code(nearest_code) -> None:
              "the distance is ||z||^2 - 2 z.e + ||e||^2; the ||e||^2 term matters")
     if not np.array_equal(got, expected):
         wrong = int(np.flatnonzero(got != expected)[0])
-        fail(f"row {wrong} of z is nearest to code {expected[wrong]}, your answer says {got[wrong]}",
-             "compute the squared Euclidean distance from every z to every codebook row, then argmin over codes")
-    own = _as_array(_call(nearest_code, "nearest_code", codebook[[4, 0, 2]], codebook), "nearest_code(codebook, codebook)")
+        fail("row {row} of z is nearest to code {code}, your answer says {got}",
+             "compute the squared Euclidean distance from every z to every codebook row, then argmin over codes",
+             row=wrong, code=show(expected[wrong]), got=show(got[wrong]))
+    own = as_array(call_answer(nearest_code, "nearest_code(codebook, codebook)", codebook[[4, 0, 2]], codebook),
+                   "nearest_code(codebook, codebook)")
     if own.shape != (3,) or not np.array_equal(own, [4, 0, 2]):
         fail("a codebook entry should be its own nearest code")
     passed("nearest-code lookup matches the squared-distance argmin (also for codes of different lengths)")
@@ -67,7 +52,7 @@ def check_nearest_code(nearest_code) -> None:
 
 def check_straight_through(straight_through) -> None:
     """Exercise 2: ``straight_through(z, codes)`` -> forward the codes, backward the identity to z."""
-    _require_function(straight_through, "straight_through", "straight_through(z, codes)")
+    expect_function(straight_through, "straight_through", "straight_through(z, codes)")
     import tensorflow as tf
 
     rng = np.random.default_rng(16)
@@ -75,17 +60,15 @@ def check_straight_through(straight_through) -> None:
     codes = tf.constant(rng.normal(size=(4, 3)).astype("float32"))
     weights = rng.normal(size=(4, 3)).astype("float32")
     with tf.GradientTape() as tape:
-        out = _call(straight_through, "straight_through", z, codes)
-        if out is None:
-            fail("straight_through(z, codes) returned None", "return the output tensor")
+        out = call_answer(straight_through, "straight_through(z, codes)", z, codes)
         try:
             loss = tf.reduce_sum(tf.convert_to_tensor(out, tf.float32) * weights)
         except Exception as error:  # noqa: BLE001 - wrong type or shape: say what was expected
-            fail(f"straight_through(z, codes) should return a tensor like z, shape (4, 3); got "
-                 f"{type(out).__name__} of shape {getattr(out, 'shape', None)} ({type(error).__name__})")
+            fail("straight_through(z, codes) should return a tensor like z, shape (4, 3); got {got} ({error})",
+                 got=describe(out), error=type(error).__name__)
     values = np.asarray(out)
     if values.shape != (4, 3):
-        fail(f"the output has shape {values.shape}; expected (4, 3), the shape of z")
+        fail("the output has shape {shape}; expected (4, 3), the shape of z", shape=tuple(values.shape))
     gradient = tape.gradient(loss, z)
     if np.allclose(values, z.numpy(), atol=1e-6) and not np.allclose(z.numpy(), codes.numpy()):
         fail("the forward value is z itself: the decoder would never see the codes",
@@ -103,28 +86,29 @@ def check_straight_through(straight_through) -> None:
 
 def check_perplexity(perplexity) -> None:
     """Exercise 3: ``perplexity(counts)`` -> exp of the entropy of the code-usage distribution."""
-    _require_function(perplexity, "perplexity", "perplexity(counts)")
+    expect_function(perplexity, "perplexity", "perplexity(counts)")
     counts = np.array([10, 0, 30, 0, 60, 0, 0, 0])
     p = counts[counts > 0] / counts.sum()
     expected = float(np.exp(-np.sum(p * np.log(p))))
-    got = _as_array(_call(perplexity, "perplexity", counts), "perplexity(counts)")
+    got = as_array(call_answer(perplexity, "perplexity(counts)", counts), "perplexity(counts)")
     if got.size != 1:
-        fail(f"the result has {got.size} values; expected one number", "sum over the codes before taking exp")
+        fail("the result has {n} values; expected one number", "sum over the codes before taking exp", n=got.size)
     value = float(got.reshape(()))
     if not np.isfinite(value):
         fail("the result is NaN or infinite: the unused codes (count 0) give 0 * log(0)",
              "keep only the codes with a count above 0 before taking logs")
     entropy = -np.sum(p * np.log(p))
     if np.isclose(value, entropy, rtol=1e-4):
-        fail(f"{value:.4f} is the entropy; the perplexity is exp(entropy)")
+        fail("{got} is the entropy; the perplexity is exp(entropy)", got=show(value))
     mixed = (2 ** entropy, np.exp(-np.sum(p * np.log2(p))))  # natural-log entropy with 2**, log2 entropy with exp
     if any(np.isclose(value, m, rtol=1e-4) for m in mixed):
         fail("the result mixes log base 2 and exp", "use natural logs with exp (or log2 with 2**)")
     if not np.isclose(value, expected, rtol=1e-4):
-        fail(f"for counts {counts.tolist()} the perplexity is {expected:.4f}, got {value:.4f}",
-             "p = counts / counts.sum(); perplexity = exp(-sum p log p) over the used codes")
-    uniform = _as_array(_call(perplexity, "perplexity", np.full(16, 5)), "perplexity(counts)")
+        fail("for counts {counts} the perplexity is {expected}, got {got}",
+             "p = counts / counts.sum(); perplexity = exp(-sum p log p) over the used codes",
+             counts=show(counts.tolist()), expected=show(expected), got=show(value))
+    uniform = as_array(call_answer(perplexity, "perplexity(np.full(16, 5))", np.full(16, 5)), "perplexity(np.full(16, 5))")
     uniform = float(uniform.reshape(-1)[0]) if uniform.size == 1 else float("nan")
     if not np.isclose(uniform, 16.0, rtol=1e-4):
-        fail(f"16 equally used codes should give perplexity 16, got {uniform:.4f}")
+        fail("16 equally used codes should give perplexity 16, got {got}", got=show(uniform))
     passed("perplexity = exp(entropy): 16 for 16 equally used codes, fewer when usage is uneven")
