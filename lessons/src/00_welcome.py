@@ -79,7 +79,8 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 #
 # Lessons 00–13 are Part I, the article's concepts; lessons 14–15 are Part II, how multimodal
 # generation is done today (flows in a latent space, tokens for every modality).
-# Each lesson runs in under a minute on a laptop CPU, on its own, in any order.
+# Each lesson runs on its own, in any order, in a minute or two on a laptop CPU (its header gives
+# the measured time; a few are still over the one-minute goal and being cut down).
 
 # %% [markdown]
 # ## 3. How a lesson works

@@ -13,7 +13,7 @@
 #
 # **Prerequisites**: lessons 02 (text encoder), 04 (audio encoder), 07 (multimodal loss), 08 (joint decoder → text).
 #
-# **Expected run time**: about 50 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: about 100 s on a 2-core laptop CPU, kernel start included (over the course's one-minute budget: being cut down).
 #
 # **Builds**: `mmgen_lib.decoders` (`ImageDecoder`), `mmgen_lib.image_losses` (`shift_tolerant_mse`,
 # `ShiftTolerantMSE`, `object_area`), `mmgen_lib.probe` (`AttributeProbe`, `load_probe`, `probe_accuracy`).

@@ -14,7 +14,7 @@
 #
 # **Prerequisites**: lessons 03–04 (image and audio encoders), 07 (losses), 09 (the attribute probe).
 #
-# **Expected run time**: about 55 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: about 95 s on a 2-core laptop CPU, kernel start included (over the course's one-minute budget: being cut down).
 #
 # **Builds**: `mmgen_lib.vae` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
 
