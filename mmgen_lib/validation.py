@@ -27,6 +27,17 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def _bounds_text(minimum, maximum, include_minimum: bool = True, include_maximum: bool = True) -> str:
+    """" in [0, 1]", " >= 1", " < 5" or "": the allowed range as the error messages say it."""
+    if minimum is not None and maximum is not None:
+        return f" in {'[' if include_minimum else '('}{minimum}, {maximum}{']' if include_maximum else ')'}"
+    if minimum is not None:
+        return f" {'>=' if include_minimum else '>'} {minimum}"
+    if maximum is not None:
+        return f" {'<=' if include_maximum else '<'} {maximum}"
+    return ""
+
+
 def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
@@ -41,14 +52,7 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     ...
     ValueError: max_len must be an int. Received: max_len=True
     """
-    if minimum is not None and maximum is not None:
-        bounds = f" in [{minimum}, {maximum}]"
-    elif minimum is not None:
-        bounds = f" >= {minimum}"
-    elif maximum is not None:
-        bounds = f" <= {maximum}"
-    else:
-        bounds = ""
+    bounds = _bounds_text(minimum, maximum)
     if (not _is_int(value) or (minimum is not None and value < minimum)
             or (maximum is not None and value > maximum)):
         raise ValueError(f"{name} must be an int{bounds}. Received: {name}={value!r}")
@@ -97,14 +101,7 @@ def number(value, name: str, minimum: float | None = None, maximum: float | None
     low_ok = minimum is None or (value >= minimum if include_minimum else value > minimum) if _is_real(value) else False
     high_ok = maximum is None or (value <= maximum if include_maximum else value < maximum) if _is_real(value) else False
     if not _is_real(value) or not np.isfinite(value) or not low_ok or not high_ok:
-        if minimum is not None and maximum is not None:
-            bounds = f" in {'[' if include_minimum else '('}{minimum}, {maximum}{']' if include_maximum else ')'}"
-        elif minimum is not None:
-            bounds = f" {'>=' if include_minimum else '>'} {minimum}"
-        elif maximum is not None:
-            bounds = f" {'<=' if include_maximum else '<'} {maximum}"
-        else:
-            bounds = ""
+        bounds = _bounds_text(minimum, maximum, include_minimum, include_maximum)
         raise ValueError(f"{name} must be a number{bounds}. Received: {name}={value!r}")
     return float(value)
 
