@@ -21,9 +21,6 @@ A trained probe ships in ``data/probe/`` (``load_probe()``), produced by
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
-import json
 import sys
 from pathlib import Path
 
@@ -31,8 +28,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from mmgen_lib import validation
-from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split, npz_bytes
+from mmgen_lib import shipped, validation
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
 from mmgen_lib.encoders import ConvStack
 from mmgen_lib.utils import data_dir as default_data_dir
 
@@ -179,23 +176,13 @@ def default_probe_dir() -> Path:
     return default_data_dir() / "probe"
 
 
-def _weights_bytes(weights) -> bytes:
-    """The weights as an .npz with fixed timestamps (``data.npz_bytes``): same weights, same bytes."""
-    return npz_bytes({f"w{k:03d}": np.asarray(array, dtype=np.float32) for k, array in enumerate(weights)})
-
-
 def save_probe(probe: AttributeProbe, out_dir, accuracy: dict | None = None, force: bool = False) -> dict:
     """Write ``probe_weights.npz`` and ``probe.json`` (config, sha256, measured accuracy)."""
-    out = Path(out_dir)
-    existing = [name for name in (WEIGHTS_FILE, META_FILE) if (out / name).exists()]
-    if existing and not force:
-        raise FileExistsError(f"{out} already holds {existing}; pass force=True (--force) to overwrite them")
-    out.mkdir(parents=True, exist_ok=True)
-    payload = _weights_bytes(probe.get_weights())
-    (out / WEIGHTS_FILE).write_bytes(payload)
+    shipped.refuse_overwrite(out_dir, (WEIGHTS_FILE, META_FILE), force)
+    payload = shipped.weights_bytes(probe.get_weights())
     config = {k: v for k, v in probe.get_config().items() if k in ("filters", "units", "color_units", "colour_blind")}
-    meta = {"config": config, "sha256": hashlib.sha256(payload).hexdigest(), "accuracy": accuracy or {}}
-    (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    meta = {"config": config, "sha256": shipped.sha256(payload), "accuracy": accuracy or {}}
+    shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=True)
     return meta
 
 
@@ -208,14 +195,8 @@ def load_probe(path=None, verify: bool = True) -> AttributeProbe:
     """
     folder = Path(path) if path is not None else default_probe_dir()
     hint = f"recreate it with `python -m mmgen_lib.probe --out {folder} --force` (or use train_probe())"
-    if not (folder / META_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
-        raise FileNotFoundError(f"no probe in {folder}; {hint}")
-    meta = json.loads((folder / META_FILE).read_text())
-    payload = (folder / WEIGHTS_FILE).read_bytes()
-    if verify and hashlib.sha256(payload).hexdigest() != meta["sha256"]:
-        raise ValueError(f"{folder / WEIGHTS_FILE} does not match the sha256 in {META_FILE}; {hint}")
-    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-        weights = [archive[name] for name in sorted(archive.files)]
+    meta = shipped.read_meta(folder, META_FILE, hint)
+    weights = shipped.read_weights(folder / WEIGHTS_FILE, meta["sha256"], hint, verify=verify)
     probe = AttributeProbe(**meta["config"])
     probe(np.zeros((1, 32, 32, 3), np.float32))  # build the weights
     probe.set_weights(weights)
@@ -229,9 +210,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="overwrite an existing probe in --out")
     args = parser.parse_args(argv)
-    existing = [name for name in (WEIGHTS_FILE, META_FILE) if (Path(args.out) / name).exists()]
-    if existing and not args.force:
-        print(f"error: {args.out} already holds {existing}; pass --force to overwrite them", file=sys.stderr)
+    try:
+        shipped.refuse_overwrite(args.out, (WEIGHTS_FILE, META_FILE), args.force)
+    except FileExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     import tensorflow as tf
 

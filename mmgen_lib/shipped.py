@@ -1,0 +1,71 @@
+"""Shipped weights: folders of sha256-checked weight files (probe, tokenizers, pretrained encoders).
+
+The course ships a few trained models in ``data/`` so that a lesson can start from them
+instead of training them again: the attribute probe (lesson 09), the image and sound
+tokenizers (lesson 15) and the image and audio encoders of lessons 03-04 (``pretrained``).
+Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
+fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each
+file's sha256, so that a damaged or stale file is refused with the command that rebuilds it.
+Nothing is ever overwritten without ``force``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mmgen_lib.data import npz_bytes
+
+__all__ = ["weights_bytes", "sha256", "refuse_overwrite", "write_folder", "read_meta", "read_weights"]
+
+
+def weights_bytes(weights) -> bytes:
+    """A list of weight arrays as ``.npz`` bytes (float32, keys ``w000``, ``w001``, ... in order)."""
+    return npz_bytes({f"w{k:03d}": np.asarray(array, dtype=np.float32) for k, array in enumerate(weights)})
+
+
+def sha256(payload: bytes) -> str:
+    """Hex sha256 of ``payload``."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+def refuse_overwrite(out_dir, names, force: bool) -> None:
+    """Raise ``FileExistsError`` if any of ``names`` exists in ``out_dir`` and ``force`` is False."""
+    out = Path(out_dir)
+    existing = [name for name in names if (out / name).exists()]
+    if existing and not force:
+        raise FileExistsError(f"{out} already holds {existing}; pass force=True (--force) to overwrite them")
+
+
+def write_folder(out_dir, payloads: dict, meta_file: str, meta: dict, force: bool = False) -> None:
+    """Write ``payloads`` (file name -> bytes) and ``meta`` (as sorted, indented JSON) into ``out_dir``."""
+    refuse_overwrite(out_dir, [*payloads, meta_file], force)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, payload in payloads.items():
+        (out / name).write_bytes(payload)
+    (out / meta_file).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def read_meta(folder, meta_file: str, hint: str) -> dict:
+    """The folder's JSON description; ``FileNotFoundError`` naming ``hint`` (how to rebuild) if absent."""
+    path = Path(folder) / meta_file
+    if not path.exists():
+        raise FileNotFoundError(f"no {meta_file} in {Path(folder)}; {hint}")
+    return json.loads(path.read_text())
+
+
+def read_weights(path, expected_sha256: str, hint: str, verify: bool = True) -> list:
+    """The weight arrays of one ``.npz``, after checking its sha256 (``ValueError`` on a mismatch)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; {hint}")
+    payload = path.read_bytes()
+    if verify and sha256(payload) != expected_sha256:
+        raise ValueError(f"{path} does not match its recorded sha256; {hint}")
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        return [archive[name] for name in sorted(archive.files)]

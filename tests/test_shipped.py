@@ -1,0 +1,50 @@
+"""Tests of mmgen_lib.shipped: sha256-checked folders of weights (probe, tokenizers, pretrained encoders)."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from mmgen_lib.shipped import read_meta, read_weights, refuse_overwrite, weights_bytes, write_folder
+
+WEIGHTS = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(4, np.float64)]
+
+
+def test_weights_bytes_are_deterministic_float32_in_order():
+    first, second = weights_bytes(WEIGHTS), weights_bytes([w.copy() for w in WEIGHTS])
+    assert first == second  # same weights, same bytes (fixed timestamps)
+    assert weights_bytes(WEIGHTS[::-1]) != first
+
+
+def test_write_then_read_round_trip_with_checksum(tmp_path):
+    payload = weights_bytes(WEIGHTS)
+    write_folder(tmp_path, {"w.npz": payload}, "meta.json", {"sha256": hashlib.sha256(payload).hexdigest()})
+    meta = read_meta(tmp_path, "meta.json", hint="rebuild it")
+    loaded = read_weights(tmp_path / "w.npz", meta["sha256"], hint="rebuild it")
+    assert [w.dtype for w in loaded] == [np.float32, np.float32]
+    for got, want in zip(loaded, WEIGHTS):
+        np.testing.assert_array_equal(got, want)
+    assert json.loads((tmp_path / "meta.json").read_text()) == meta
+
+
+def test_nothing_is_overwritten_without_force(tmp_path):
+    write_folder(tmp_path, {"w.npz": b"first"}, "meta.json", {})
+    with pytest.raises(FileExistsError, match=r"\['w.npz', 'meta.json'\].*force"):
+        write_folder(tmp_path, {"w.npz": b"second"}, "meta.json", {})
+    assert (tmp_path / "w.npz").read_bytes() == b"first"
+    write_folder(tmp_path, {"w.npz": b"second"}, "meta.json", {}, force=True)
+    assert (tmp_path / "w.npz").read_bytes() == b"second"
+    refuse_overwrite(tmp_path / "empty", ["w.npz"], force=False)  # nothing there: no error
+
+
+def test_missing_or_corrupted_files_name_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no meta.json in .*; run the fix"):
+        read_meta(tmp_path, "meta.json", hint="run the fix")
+    payload = weights_bytes(WEIGHTS)
+    (tmp_path / "w.npz").write_bytes(payload)
+    with pytest.raises(FileNotFoundError, match="missing.*run the fix"):
+        read_weights(tmp_path / "other.npz", "0" * 64, hint="run the fix")
+    with pytest.raises(ValueError, match="sha256.*run the fix"):
+        read_weights(tmp_path / "w.npz", "0" * 64, hint="run the fix")
+    assert len(read_weights(tmp_path / "w.npz", "0" * 64, hint="", verify=False)) == 2
