@@ -5,7 +5,8 @@
 # - write five fusion methods from their formulas: early (concatenate), late (combine
 #   predictions), gated, tensor fusion and cross-attention;
 # - check each one against the tested version in `mmgen_lib.fusion`;
-# - train the image and audio encoders *once*, then compare fusion heads on their frozen features;
+# - load the image and audio encoders of lessons 03–04 (trained once, shipped with the course), then
+#   compare fusion heads on their frozen features;
 # - see, attribute by attribute, why material needs the sound and color needs the image;
 # - handle a missing modality explicitly with a modality mask.
 #
@@ -22,18 +23,15 @@ import numpy as np
 import keras
 import matplotlib.pyplot as plt
 
-from mmgen_lib import viz
-from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
+from mmgen_lib import pretrained, viz
+from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
 from mmgen_lib.data import ATTRIBUTES, ATTRIBUTE_NAMES, load_split
-from mmgen_lib.encoders import AudioEncoder, ImageEncoder
 from mmgen_lib.fusion import CrossAttentionFusion, EarlyFusion, GatedFusion, LateFusion, TensorFusion
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-ENCODER_EPOCHS = 3        # the unimodal encoders are trained once, on all five attributes
 HEAD_EPOCHS = 6           # each fusion head trains on frozen features (a second or two)
-BATCH_SIZE = 64
 HEAD_BATCH_SIZE = 128
 HIDDEN = 64               # width of every head's fused / hidden vector
 METHODS = ("early", "late", "gated", "tensor", "cross_attention")
@@ -250,27 +248,33 @@ print(f"inside: EarlyFusion's Dense reads the {64 + 64}-d concatenation; TensorF
 print(f"raw tensor fusion of three 64-d vectors: {65 ** 3:,} numbers per example")
 
 # %% [markdown]
-# ## 3. Train the encoders once, compare fusion heads on their features
+# ## 3. Encoders trained once, fusion heads compared on their features
 #
 # Training seven image+audio models from pixels would take minutes. Instead:
 #
-# 1. train $E_v$ (image → five attribute heads) and $E_a$ (sound → five heads) **once**;
+# 1. take the encoders of lessons 03 and 04, trained **once**: $E_v$ (image → heads for the
+#    four visible attributes) and $E_a$ (sound → heads for size and material). The course
+#    trained them as those lessons do (a classifier with one linear head per attribute) and
+#    ships their weights (`mmgen_lib.pretrained`; `python -m mmgen_lib.pretrained` retrains them);
 # 2. freeze them and compute their features for the train and test splits: vectors for
 #    early, late, gated and tensor fusion, visual tokens and audio frames for cross-attention;
 # 3. train a small head per method on those features: image only, audio only, and each fusion.
 #
 # Every head is judged on the same frozen features, so differences come from the fusion
-# alone. Both encoders are asked for all five attributes, material from pixels included:
-# they learn what their modality can tell and nothing more.
+# alone. Each encoder was trained only on what its modality shows: whatever its features
+# say about the other attributes (material in the pixels, colour in the sound) is what the
+# heads below can find there.
 
 # %%
-# Lesson 02's attribute_classifier: encoder -> one linear head per attribute (it heads the
-# vector, the first of the encoder's two outputs).
-image_encoder, audio_encoder = ImageEncoder(return_grid=True), AudioEncoder(return_sequences=True)
-image_classifier = attribute_classifier(image_encoder, (32, 32, 3), input_name="image", metrics=False)
-audio_classifier = attribute_classifier(audio_encoder, (28, 40), input_name="spectrogram", metrics=False)
-image_classifier.fit(train["image"], labels_train, epochs=ENCODER_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
-audio_classifier.fit(train["spectrogram"], labels_train, epochs=ENCODER_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+# Lesson 02's attribute_classifier, with the shipped weights: encoder -> one linear head per attribute.
+image_classifier = pretrained.load_image_classifier(return_grid=True)  # E_v returns (vector, visual tokens)
+audio_classifier = pretrained.load_audio_classifier(return_sequences=True)  # E_a returns (vector, audio frames)
+image_encoder, audio_encoder = image_classifier.get_layer("E_v"), audio_classifier.get_layer("E_a")
+print("E_v's own heads, test accuracy:",
+      {k: round(v, 3) for k, v in attribute_accuracy(predict_in_batches(image_classifier, test["image"]), test).items()})
+print("E_a's own heads, test accuracy:",
+      {k: round(v, 3) for k, v in attribute_accuracy(predict_in_batches(audio_classifier, test["spectrogram"]),
+                                                      test).items()})
 
 features = {}
 for split_name, arrays in (("train", train), ("test", test)):

@@ -28,11 +28,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from mmgen_lib import data, viz
+from mmgen_lib import data, pretrained, viz
 from mmgen_lib.classifiers import predict_in_batches
 from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES
 from mmgen_lib.decoders import TextDecoder, TransformerTextDecoder
-from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
+from mmgen_lib.encoders import TextEncoder
 from mmgen_lib.generation import (END_ID, START_ID, beam_search, greedy_decode, next_token_distribution, sample,
                                   sequence_log_prob)
 from mmgen_lib.metrics import bleu4, caption_attribute_accuracy, modified_precision
@@ -43,9 +43,9 @@ from mmgen_lib.utils import report, set_seed
 SEED = 0
 EMBED_DIM = 32  # word embedding size in the decoder
 UNITS = 128  # decoder GRU state size
-FEATURE_DIM = 64  # size of z_v and of z_a
-EPOCHS = 5  # the image-only captioner (it also trains the image encoder)
-FUSED_EPOCHS = 3  # the image+audio captioner, on the frozen image encoder
+FEATURE_DIM = 64  # size of z_v and of z_a (the shipped encoders' output)
+EPOCHS = 5  # the image-only captioner's decoder
+FUSED_EPOCHS = 3  # the image+audio captioner's decoder
 QA_EPOCHS = 3
 QA_BATCH_SIZE = 128  # two-token answers: larger batches, fewer steps
 TRANSFORMER_EPOCHS = 2
@@ -254,9 +254,13 @@ print("beam k=2:", [names[i] for i in beam_ids[0]], "p =", round(float(np.exp(be
 #
 # ### 3.1 An image-only captioner: $D(E_v(x_v))$
 #
-# First a captioner that can only *see*: an `ImageEncoder` $E_v$ and a `TextDecoder`, trained
-# end to end with teacher forcing (cross-entropy that ignores padding targets). Its encoder is
-# reused below, so we train it once.
+# First a captioner that can only *see*. Its $E_v$ is the image encoder of lesson 03, trained
+# once on the four visible attributes and shipped with the course (`mmgen_lib.pretrained`);
+# it stays frozen, so its features $z_v$ are computed once, for every split, and standardised
+# feature by feature (the raw features' spread is printed below; far from 1, it would slow the
+# decoder's training down). A
+# `TextDecoder` learns to write the caption from $z_v$ with teacher forcing (cross-entropy
+# that ignores padding targets).
 
 # %%
 def compile_captioner(model, learning_rate):
@@ -266,18 +270,24 @@ def compile_captioner(model, learning_rate):
     return model
 
 
-set_seed(SEED)
-image_in = keras.Input((32, 32, 3), name="image")
-ids_in = keras.Input((MAX_LEN,), dtype="int32", name="input_ids")
-E_v = ImageEncoder(output_dim=FEATURE_DIM, name="E_v")
-D_v = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D_v")
-image_captioner = compile_captioner(keras.Model([image_in, ids_in], D_v([E_v(image_in), ids_in])), LEARNING_RATE)
-history_v = image_captioner.fit([tr["image"], decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=EPOCHS,
-                                verbose=0)
+def standardised_features(encoder, train_inputs, test_inputs):
+    """A frozen encoder's features for train and test, standardised with the train mean and std."""
+    z_train, z_test = predict_in_batches(encoder, train_inputs), predict_in_batches(encoder, test_inputs)
+    mean, std = z_train.mean(axis=0), z_train.std(axis=0) + 1e-6
+    print(f"{encoder.name} features: raw standard deviation {std.mean():.1f} on average -> 1 after standardising")
+    return (z_train - mean) / std, (z_test - mean) / std
 
-see = keras.Model(image_in, E_v(image_in), name="see")  # the trained E_v alone
-z_v_train = predict_in_batches(see, tr["image"])  # direct calls: no predict() tracing for one pass
-z_v_test = predict_in_batches(see, te["image"])
+
+E_v = pretrained.load_image_classifier().get_layer("E_v")  # frozen: (n, 32, 32, 3) -> (n, 64)
+z_v_train, z_v_test = standardised_features(E_v, tr["image"], te["image"])
+
+set_seed(SEED)
+z_v_in = keras.Input((FEATURE_DIM,), name="z_v")
+ids_in = keras.Input((MAX_LEN,), dtype="int32", name="input_ids")
+D_v = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D_v")
+image_captioner = compile_captioner(keras.Model([z_v_in, ids_in], D_v([z_v_in, ids_in])), LEARNING_RATE)
+history_v = image_captioner.fit([z_v_train, decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=EPOCHS,
+                                verbose=0)
 image_only_captions = [tokenizer.decode(ids) for ids in greedy_decode(D_v, z_v_test, MAX_LEN)]
 image_only_acc = caption_attribute_accuracy(image_only_captions, test.labels)
 print({name: round(acc, 3) for name, acc in image_only_acc.items()})
@@ -285,24 +295,21 @@ print({name: round(acc, 3) for name, acc in image_only_acc.items()})
 # %% [markdown]
 # ### 3.2 Image + sound: $D(E_v(x_v), E_a(x_a))$
 #
-# Now the joint captioner. The trained $E_v$ is kept frozen (we feed its features $z_v$), an
-# `AudioEncoder` $E_a$ is trained from scratch, $z = [z_v; z_a]$ (early fusion, lesson 05) and
-# a fresh decoder $D$ writes the caption.
+# Now the joint captioner. Its $E_a$ is lesson 04's audio encoder (shipped, frozen, trained on
+# size and material), its features standardised like $z_v$; $z = [z_v; z_a]$ (early fusion,
+# lesson 05) and a fresh decoder $D$ writes the caption.
 
 # %%
-set_seed(SEED)
-z_v_in = keras.Input((FEATURE_DIM,), name="z_v")
-spectrogram_in = keras.Input((28, 40), name="spectrogram")
-E_a = AudioEncoder(output_dim=FEATURE_DIM, name="E_a")
-z = keras.layers.Concatenate(name="z")([z_v_in, E_a(spectrogram_in)])  # (batch, 128)
-D = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D")
-captioner = compile_captioner(keras.Model([z_v_in, spectrogram_in, ids_in], D([z, ids_in])), LEARNING_RATE)
-history = captioner.fit([z_v_train, tr["spectrogram"], decoder_inputs], targets, batch_size=BATCH_SIZE,
-                        epochs=FUSED_EPOCHS, verbose=0)
+E_a = pretrained.load_audio_classifier().get_layer("E_a")  # frozen: (n, 28, 40) log-mel -> (n, 64)
+z_a_train, z_a_test = standardised_features(E_a, tr["spectrogram"], te["spectrogram"])
+z_train = np.concatenate([z_v_train, z_a_train], axis=1)  # z = [z_v; z_a]: (5000, 128)
+z_test = np.concatenate([z_v_test, z_a_test], axis=1)
 
-fuse = keras.Model([z_v_in, spectrogram_in], z, name="fuse")  # image features + sound -> z
-z_train = predict_in_batches(fuse, [z_v_train, tr["spectrogram"]])
-z_test = predict_in_batches(fuse, [z_v_test, te["spectrogram"]])
+set_seed(SEED)
+z_in = keras.Input((2 * FEATURE_DIM,), name="z")
+D = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D")
+captioner = compile_captioner(keras.Model([z_in, ids_in], D([z_in, ids_in])), LEARNING_RATE)
+history = captioner.fit([z_train, decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=FUSED_EPOCHS, verbose=0)
 joint_captions = [tokenizer.decode(ids) for ids in greedy_decode(D, z_test, MAX_LEN)]
 joint_acc = caption_attribute_accuracy(joint_captions, test.labels)
 print({name: round(acc, 3) for name, acc in joint_acc.items()})

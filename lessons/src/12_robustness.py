@@ -26,14 +26,13 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from mmgen_lib import data, viz
+from mmgen_lib import data, pretrained, viz
 from mmgen_lib.decoders import TextDecoder
 from mmgen_lib.data import parse_caption
-from mmgen_lib.encoders import AudioEncoder, ImageEncoder
 from mmgen_lib.fusion import EarlyFusion
 from mmgen_lib.generation import greedy_decode
 from mmgen_lib.losses import masked_sequence_cross_entropy
-from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
+from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
 from mmgen_lib.metrics import caption_attribute_accuracy
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
@@ -42,7 +41,6 @@ from mmgen_lib.utils import report, set_seed
 
 SEED = 0
 BATCH_SIZE = 125  # divides the 5,000 training examples: no smaller last batch, so each fit traces once
-IMAGE_EPOCHS, AUDIO_EPOCHS = 4, 2  # the frozen unimodal encoders
 HEAD_EPOCHS = 6  # fusion heads on frozen features (cheap)
 CAPTION_EPOCHS = 4
 DROPOUT_RATE = 0.5  # modality dropout: half the training examples lose one modality
@@ -147,22 +145,16 @@ print("FGSM step:", np.round(by_hand - x, 3))
 # %% [markdown]
 # ## 3. Frozen encoders, one per modality
 #
-# As in lesson 05, we train each encoder once on its own modality (image → the four visible
-# attributes; sound → size and material) and then compare small fusion heads on their
-# frozen features. Training the encoders *separately* matters here: trained jointly, an
-# image encoder can leave size to the sound (it is easier to hear), and then no fusion trick
-# can recover size when the sound is missing.
+# As in lesson 05, each encoder was trained once on its own modality (image → the four visible
+# attributes; sound → size and material; the course ships them, `mmgen_lib.pretrained`), and
+# we compare small fusion heads on their frozen features. Training the encoders *separately*
+# matters here: trained jointly, an image encoder can leave size to the sound (it is easier to
+# hear), and then no fusion trick can recover size when the sound is missing.
 
 # %%
-E_v = ImageEncoder(filters=(16, 32, 32), output_dim=64, name="E_v")
-E_a = AudioEncoder(filters=(16, 32), output_dim=64, name="E_a")
-# one linear head per attribute (lesson 02); accuracy is measured on the test split below, not during training
-image_model = attribute_classifier(E_v, (32, 32, 3), VISIBLE, metrics=False)
-audio_model = attribute_classifier(E_a, (28, 40), data.AUDIBLE_ATTRIBUTES, metrics=False)
-image_model.fit(train["image"], {n: train[n] for n in VISIBLE}, epochs=IMAGE_EPOCHS, batch_size=BATCH_SIZE,
-                verbose=0)
-audio_model.fit(train["spectrogram"], {n: train[n] for n in data.AUDIBLE_ATTRIBUTES}, epochs=AUDIO_EPOCHS,
-                batch_size=BATCH_SIZE, verbose=0)
+# lessons 03-04's encoders with one linear head per attribute (lesson 02), trained once and shipped
+image_model, audio_model = pretrained.load_image_classifier(), pretrained.load_audio_classifier()
+E_v, E_a = image_model.get_layer("E_v"), audio_model.get_layer("E_a")  # ImageEncoder (16, 32, 32), AudioEncoder (16, 32)
 
 z_train = {"v": predict_in_batches(E_v, train["image"]), "a": predict_in_batches(E_a, train["spectrogram"])}
 z_test = {"v": predict_in_batches(E_v, test["image"]), "a": predict_in_batches(E_a, test["spectrogram"])}
@@ -245,7 +237,7 @@ plt.show()
 # %% [markdown]
 # Read the bars attribute by attribute. **Material** falls to chance whenever the sound is
 # gone: no trick can invent what only the sound carries. The **visible** attributes should not
-# suffer, yet the baseline loses much of its color and shape accuracy when fed zeros: its
+# suffer, yet the baseline loses much of its color and size accuracy when fed zeros: its
 # fusion layer never saw $z_a = 0$ (the real features are far from zero) and its activations
 # land where it was never trained. A learned stand-in repairs part of that without retraining
 # the head; modality dropout repairs all of it.
@@ -300,8 +292,8 @@ print(f"size accuracy at sigma = {NOISE_STDS[-1]}:", {name: round(v, 3) for name
 # ## 6. A captioner, and an adversarial image that changes its caption
 #
 # The captioner of lesson 08 in miniature: a `TextDecoder` conditioned on
-# $[E_v(x_v); E_a(x_a)]$ (the frozen encoders), standardised feature by feature (the raw
-# features have a standard deviation near 9, which slows the decoder's training down),
+# $[E_v(x_v); E_a(x_a)]$ (the frozen encoders), standardised feature by feature (raw, their
+# scales are far from 1, which slows the decoder's training down),
 # trained with teacher forcing. To test the article's claim that *multimodal* models are the
 # fragile ones, we train a second, **unimodal** captioner the same way on $E_v(x_v)$ alone,
 # and attack both.
@@ -426,14 +418,21 @@ print("FGSM, fused, any attribute  :", [round(v, 3) for v in success_any])
 print("FGSM, fused, visible        :", [round(v, 3) for v in success["fused"]])
 print("FGSM, image only, visible   :", [round(v, 3) for v in success["image only"]])
 print("random signs, fused, any    :", [round(v, 3) for v in control])
+fusion_gap = success["fused"][at_eps] - success["image only"][at_eps]  # > 0: the fused captioner is more fragile
+attack_effect = success["image only"][at_eps] - control[at_eps]
+print(f"at {FGSM_EPS * 255:g}/255: fused minus image-only success {fusion_gap:+.3f}; "
+      f"image-only FGSM minus random signs {attack_effect:+.3f}")
 
 # %% [markdown]
-# **Are multimodal models more fragile?** Not here. The article (§3.3) says they are; on the
-# same attack the fused captioner changes its caption about as often as the image-only one at
-# every $\epsilon$, and less often at the largest ones (compare the two "visible" rows). Both
-# are fragile for the same reason: in both, every visible fact comes from the image, and the
-# image is what FGSM moves. The fused captioner also hears the size and the material, which
-# this attack cannot touch. What *is* true is that a multimodal model offers an attacker more
+# **Are multimodal models more fragile?** The article (§3.3) says they are. Compare the two
+# "visible" rows and the last line: adding the sound changes how often the attack succeeds
+# (the sign of the first difference says in which direction), but by far less than the attack
+# itself does compared with random noise (the second difference). A gap this small can change
+# sign with the encoder's training or the decoder's seed (try another `SEED`), so this
+# experiment cannot confirm the article's general claim; what it does show is that both are
+# fragile for the same reason: in both, every visible fact comes from the image,
+# and the image is what FGSM moves. The fused captioner also hears the size and the material,
+# which this attack cannot touch. What *is* true is that a multimodal model offers an attacker more
 # inputs to choose from; an attack on the sound, or on both at once, is a separate experiment
 # (the same `fgsm`, with a loss written as a function of the audio features).
 #
@@ -460,8 +459,9 @@ plt.show()
 # - at $\epsilon$ = 8/255 FGSM changes the caption far more often than random noise of the
 #   same size does: the model is fragile in specific *directions*, not to noise in general;
 # - both captioners name what they see on clean images (each visible attribute ≥ 0.9), so the
-#   FGSM comparison of section 6 compares two working models; at 8/255 the fused captioner is
-#   not more fragile than the image-only one (at most 0.05 more attacks succeed).
+#   FGSM comparison of section 6 compares two working models; at 8/255 the sound changes the
+#   attack's success rate by less than half as much as the attack itself changes it compared
+#   with random noise (|fused − image only| < 0.5 × (image only − random)).
 
 # %%
 assert audio_missing_drop_dropout <= 0.05, f"modality dropout should keep the drop <= 0.05, got {audio_missing_drop_dropout:.3f}"
@@ -475,8 +475,8 @@ assert noisy_size["fused, trained with noise"] >= noisy_size["image only"] + 0.2
     f"fusion should compensate for the noisy image: {noisy_size}")
 assert fgsm_success_at_eps >= random_success_at_eps + 0.2, (
     f"FGSM should beat random noise: {fgsm_success_at_eps:.3f} vs {random_success_at_eps:.3f}")
-assert success["fused"][at_eps] <= success["image only"][at_eps] + 0.05, (
-    f"the fused captioner should not be more fragile than the image-only one: {success}")
+assert abs(fusion_gap) < 0.5 * attack_effect, (
+    f"fusion should matter less than the attack itself: gap {fusion_gap:+.3f}, attack effect {attack_effect:+.3f}")
 report("12_robustness", {
     "audio_missing_drop_baseline": audio_missing_drop_baseline,
     "audio_missing_drop_learned_embedding": audio_missing_drop_learned,
@@ -566,8 +566,9 @@ check_visible_drop(visible_drop)
 #   carry (size); facts only the noisy modality carries (shape) degrade for everyone.
 # - **FGSM** finds, with one gradient, a perturbation of a few grey levels that changes
 #   what the captioner says, while random noise of the same size does almost nothing.
-# - Measured, the article's "multimodal models are more fragile" does not hold for this attack:
-#   the fused captioner is no easier to fool through its image than an image-only one.
+# - Measured, the article's "multimodal models are more fragile" is not what decides this
+#   attack's success: adding the sound moves it far less than the attack itself does, and in a
+#   direction that depends on the run. Both captioners are fragile through the image they share.
 #
 # **Next**: lesson 13 puts the models in an interactive studio, loads your own data, and
 # trains with `tf.distribute`.
