@@ -245,7 +245,7 @@ autoencoder = keras.Model(features_in, [decoder(z), *heads], name="autoencoder")
 steps_per_epoch = int(np.ceil(len(train) / AE_BATCH))
 autoencoder.compile(
     optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(AE_LR, AE_EPOCHS * steps_per_epoch)),
-    loss=[ShiftTolerantMSE(2), *["sparse_categorical_crossentropy"] * 4], loss_weights=[1.0, *[AUX_WEIGHT] * 4],
+    loss=[ShiftTolerantMSE(1), *["sparse_categorical_crossentropy"] * 4], loss_weights=[1.0, *[AUX_WEIGHT] * 4],
     steps_per_execution=10)
 ae_history = autoencoder.fit((features_train - feature_mean) / feature_std,
                              [x_train, *[train.label(a) for a in PROBE_ATTRIBUTES]],
