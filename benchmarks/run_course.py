@@ -11,8 +11,11 @@ written at the file-descriptor level by TensorFlow's C++ runtime is captured and
 the notebook). The time runs from before the kernel starts to after the last cell, so
 kernel start and ``import tensorflow`` are included. Peak memory is the kernel's peak
 resident set, read from ``getrusage(RUSAGE_CHILDREN)`` once it has exited; kernel CPU is
-the kernel's user+system CPU seconds (on a busy machine, CPU / 2 cores estimates the wall
-time on an idle 2-core machine better than the wall time does). Per lesson the five
+the kernel's user+system CPU seconds (training keeps about one core busy, so on an idle 2-core
+machine the wall time is 0.8-1.0 x the kernel CPU; on a busy machine the CPU figure is the better
+estimate of a learner's time). The host can also take CPU time from this machine ("steal", as
+virtual machines do): the table reports the share stolen while each lesson ran, since a
+noisy neighbour can slow a lesson by half without anything in the lesson changing. Per lesson the five
 slowest cells are reported (cell index in the notebook, seconds from ``execute_input`` to
 ``execute_reply`` as recorded by nbclient, first code line), so it is obvious where a
 lesson spends its time. The metrics are those the lesson passes to
@@ -111,14 +114,40 @@ def run_one(notebook_path: str, capture: bool = True) -> dict:
             "stderr_lines": stderr_lines(notebook), "slowest_cells": slowest, "error": error}
 
 
+def cpu_jiffies(stat_text: str | None = None) -> tuple[int, int] | None:
+    """(steal, total) CPU time in jiffies from ``/proc/stat``'s first line; None where there is none.
+
+    The fields are user, nice, system, idle, iowait, irq, softirq, steal (then guest times, which
+    are already counted in user and nice).
+    """
+    if stat_text is None:
+        try:
+            stat_text = Path("/proc/stat").read_text()
+        except OSError:
+            return None
+    fields = [int(value) for value in stat_text.splitlines()[0].split()[1:9]]
+    fields += [0] * (8 - len(fields))
+    return fields[7], sum(fields)
+
+
+def steal_share(before, after) -> float:
+    """Share of the machine's CPU time taken by the host (steal) between two :func:`cpu_jiffies` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return float("nan")
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def measure(notebook: Path, results_dir: Path, capture: bool = True) -> dict:
     env = {**os.environ, "MMGEN_RESULTS_DIR": str(results_dir), "PYTHONHASHSEED": "0"}
     command = [sys.executable, __file__, "--one", str(notebook)] + ([] if capture else ["--no-capture"])
+    before = cpu_jiffies()
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    stolen = steal_share(before, cpu_jiffies())
     if proc.returncode != 0:
-        return {"seconds": float("nan"), "kernel_cpu_s": float("nan"), "peak_mb": float("nan"),
+        return {"seconds": float("nan"), "kernel_cpu_s": float("nan"), "peak_mb": float("nan"), "steal": stolen,
                 "slowest_cells": [], "error": proc.stderr.strip()[-300:]}
     row = json.loads(proc.stdout.strip().splitlines()[-1])
+    row["steal"] = stolen
     metrics_file = results_dir / f"{notebook.stem}.json"
     row["metrics"] = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     return row
@@ -144,15 +173,16 @@ def markdown(rows: dict, machine: str, capture: bool = True) -> str:
     settings = ("default kernel settings (output capture on, as in JupyterLab)" if capture
                 else "kernel output capture OFF (--IPKernelApp.capture_fd_output=False; not what a learner gets)")
     lines = [f"Measured {date.today().isoformat()} on {machine}; {settings}; time includes kernel start.", "",
-             "| lesson | time (s) | kernel CPU (s) | peak memory (MB) | reported results |", "|---|---:|---:|---:|---|"]
+             "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | peak memory (MB) | reported results |",
+             "|---|---:|---:|---:|---:|---|"]
     for stem, row in rows.items():
         flag = " ⚠" if row.get("error") or row["seconds"] > LESSON_BUDGET_S or row["peak_mb"] > MEMORY_BUDGET_MB else ""
         result = f"**failed**: {row['error']}" if row.get("error") else format_metrics(row.get("metrics", {}))
         lines.append(f"| {stem}{flag} | {row['seconds']:.1f} | {row.get('kernel_cpu_s', float('nan')):.1f} | "
-                     f"{row['peak_mb']:.0f} | {result} |")
+                     f"{row.get('steal', float('nan')):.0%} | {row['peak_mb']:.0f} | {result} |")
     total = sum(row["seconds"] for row in rows.values())
     peak = max(row["peak_mb"] for row in rows.values())
-    lines.append(f"| **whole course** | **{total:.0f}** | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
+    lines.append(f"| **whole course** | **{total:.0f}** | | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
                  f"lesson, {COURSE_BUDGET_S:.0f} s in all, {MEMORY_BUDGET_MB:.0f} MB |")
     lines += ["", "Slowest cells per lesson ([cell index] seconds `first code line`):", "",
               "| lesson | slowest cells |", "|---|---|"]

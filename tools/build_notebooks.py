@@ -145,10 +145,11 @@ def main(argv=None) -> int:
     for source in sources:
         target, seconds, cpu_seconds, slowest = build(source)
         size_kb = target.stat().st_size / 1024
-        # On a busy machine wall time is inflated; kernel CPU time / 2 cores is a fair
-        # estimate of the wall time on an idle 2-core machine.
+        # On a busy machine wall time is inflated. Training keeps about one core busy (TensorFlow's
+        # small ops barely use the second), so on an idle 2-core machine the wall time is close to
+        # the kernel's CPU time (benchmarks/run_course.py, 2026-12-02: wall = 0.8-1.0 x kernel CPU).
         print(f"{target.relative_to(ROOT)}: wall {seconds:.1f} s, kernel CPU {cpu_seconds:.1f} s "
-              f"(~{cpu_seconds / 2:.0f} s wall on an idle 2-core machine), {size_kb:.0f} KB; "
+              f"(about as many seconds of wall time on an idle 2-core machine), {size_kb:.0f} KB; "
               f"slowest cells (wall): {slowest}")
     return 0
 
