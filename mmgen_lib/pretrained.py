@@ -18,7 +18,6 @@ accuracy of every head.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -142,23 +141,14 @@ def load_audio_classifier(path=None, return_sequences: bool = False, verify: boo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mmgen_lib.pretrained",
-                                     description="Train the course's image and audio encoders and save them.")
-    parser.add_argument("--out", required=True, help="folder to write the weights and pretrained.json into")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--force", action="store_true", help="overwrite existing weights in --out")
-    args = parser.parse_args(argv)
-    try:
-        shipped.refuse_overwrite(args.out, (*WEIGHT_FILES.values(), META_FILE), args.force)
-    except FileExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    import tensorflow as tf
-
+    args = shipped.training_parser("python -m mmgen_lib.pretrained",
+                                   "Train the course's image and audio encoders and save them.",
+                                   "the weights and pretrained.json").parse_args(argv)
+    if (refused := shipped.start_training(args, (*WEIGHT_FILES.values(), META_FILE))) is not None:
+        return refused
     from mmgen_lib.data import load_split
     from mmgen_lib.pipeline import split_arrays
 
-    tf.config.experimental.enable_op_determinism()
     train, test = split_arrays(load_split("train")), split_arrays(load_split("test"))
     models, accuracy = {}, {}
     for modality in ("image", "audio"):

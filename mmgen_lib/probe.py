@@ -20,7 +20,6 @@ A trained probe ships in ``data/probe/`` (``load_probe()``), produced by
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -204,20 +203,10 @@ def load_probe(path=None, verify: bool = True) -> AttributeProbe:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mmgen_lib.probe",
-                                     description="Train the attribute probe on the train split and save it.")
-    parser.add_argument("--out", required=True, help="folder to write probe_weights.npz and probe.json into")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--force", action="store_true", help="overwrite an existing probe in --out")
-    args = parser.parse_args(argv)
-    try:
-        shipped.refuse_overwrite(args.out, (WEIGHTS_FILE, META_FILE), args.force)
-    except FileExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
+    args = shipped.training_parser("python -m mmgen_lib.probe", "Train the attribute probe on the train split and save it.",
+                                   "probe_weights.npz and probe.json").parse_args(argv)
+    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
+        return refused
     probe = train_probe(seed=args.seed)
     accuracy = {}
     for split_name in ("test", "heldout"):

@@ -11,16 +11,19 @@ Nothing is ever overwritten without ``force``.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from mmgen_lib.data import npz_bytes
 
-__all__ = ["weights_bytes", "sha256", "refuse_overwrite", "write_folder", "read_meta", "read_weights"]
+__all__ = ["weights_bytes", "sha256", "refuse_overwrite", "write_folder", "read_meta", "read_weights",
+           "training_parser", "start_training"]
 
 
 def weights_bytes(weights) -> bytes:
@@ -69,3 +72,32 @@ def read_weights(path, expected_sha256: str, hint: str, verify: bool = True) -> 
         raise ValueError(f"{path} does not match its recorded sha256; {hint}")
     with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
         return [archive[name] for name in sorted(archive.files)]
+
+
+def training_parser(prog: str, description: str, what: str) -> argparse.ArgumentParser:
+    """The command line every ``python -m mmgen_lib.<module>`` that trains shipped weights shares.
+
+    ``--out`` (the folder, required), ``--seed`` and ``--force``; the caller adds its own options.
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--out", required=True, help=f"folder to write {what} into")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--force", action="store_true", help=f"overwrite existing {what} in --out")
+    return parser
+
+
+def start_training(args, names) -> int | None:
+    """Before a training command runs: refuse to overwrite ``names`` in ``args.out`` without ``--force``.
+
+    Returns 2 (the exit code, after printing the reason) when it refuses; otherwise turns on
+    TensorFlow's op determinism (same seed, same weights, same bytes) and returns None.
+    """
+    try:
+        refuse_overwrite(args.out, names, args.force)
+    except FileExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    return None

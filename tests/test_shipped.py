@@ -48,3 +48,19 @@ def test_missing_or_corrupted_files_name_the_fix(tmp_path):
     with pytest.raises(ValueError, match="sha256.*run the fix"):
         read_weights(tmp_path / "w.npz", "0" * 64, hint="run the fix")
     assert len(read_weights(tmp_path / "w.npz", "0" * 64, hint="", verify=False)) == 2
+
+
+def test_training_commands_share_out_seed_force_and_refuse_to_overwrite(tmp_path, capsys):
+    from mmgen_lib.shipped import start_training, training_parser
+
+    parser = training_parser("python -m mmgen_lib.x", "Train x.", "x.npz")
+    args = parser.parse_args(["--out", str(tmp_path)])
+    assert (args.seed, args.force) == (0, False)
+    assert start_training(args, ["x.npz"]) is None  # nothing there yet
+    (tmp_path / "x.npz").write_bytes(b"a learner's file")
+    assert start_training(args, ["x.npz"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "x.npz").read_bytes() == b"a learner's file"
+    assert start_training(parser.parse_args(["--out", str(tmp_path), "--force"]), ["x.npz"]) is None
+    with pytest.raises(SystemExit):
+        parser.parse_args([])  # --out is required
