@@ -177,11 +177,10 @@ def default_probe_dir() -> Path:
 
 def save_probe(probe: AttributeProbe, out_dir, accuracy: dict | None = None, force: bool = False) -> dict:
     """Write ``probe_weights.npz`` and ``probe.json`` (config, sha256, measured accuracy)."""
-    shipped.refuse_overwrite(out_dir, (WEIGHTS_FILE, META_FILE), force)
     payload = shipped.weights_bytes(probe.get_weights())
     config = {k: v for k, v in probe.get_config().items() if k in ("filters", "units", "color_units", "colour_blind")}
     meta = {"config": config, "sha256": shipped.sha256(payload), "accuracy": accuracy or {}}
-    shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=True)
+    shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=force)
     return meta
 
 

@@ -468,7 +468,6 @@ _CONFIG_KEYS = {"image": ("codebook_size", "code_dim", "filters", "decoder_filte
 def save_tokenizers(image_tokenizer, sound_tokenizer, out_dir, metrics: dict | None = None,
                     force: bool = False) -> dict:
     """Write both tokenizers' weights (``.npz``) and ``tokenizers.json`` (configs, sha256, metrics)."""
-    shipped.refuse_overwrite(out_dir, (*WEIGHT_FILES.values(), META_FILE), force)
     meta, payloads = {"metrics": metrics or {}, "tokenizers": {}}, {}
     for kind, model in (("image", image_tokenizer), ("sound", sound_tokenizer)):
         if not isinstance(model, _CLASSES[kind]):
@@ -477,7 +476,7 @@ def save_tokenizers(image_tokenizer, sound_tokenizer, out_dir, metrics: dict | N
         payloads[WEIGHT_FILES[kind]] = payload = shipped.weights_bytes(model.get_weights())
         config = {k: v for k, v in model.get_config().items() if k in _CONFIG_KEYS[kind]}
         meta["tokenizers"][kind] = {"file": WEIGHT_FILES[kind], "config": config, "sha256": shipped.sha256(payload)}
-    shipped.write_folder(out_dir, payloads, META_FILE, meta, force=True)
+    shipped.write_folder(out_dir, payloads, META_FILE, meta, force=force)
     return meta
 
 
