@@ -18,7 +18,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``vae``           MultimodalVAE, product of experts, Gaussian sampling     (lesson 10)
 - ``image_losses``  shift-tolerant, area-normalised reconstruction loss      (lesson 09)
 - ``probe``         the attribute probe that scores generated images         (lesson 09)
-- ``pretrained``    lessons 03-04's encoders, trained once and shipped       (lessons 05, 12, 13)
+- ``pretrained``    lessons 03-04's encoders, trained once and shipped   (lessons 05, 08, 12, 13)
 - ``shipped``       sha256-checked folders of shipped weights               (probe, tokens, pretrained)
 - ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
 - ``flow``          flow matching, guidance, Euler/Heun samplers, DDIM view  (lesson 14)

@@ -1,8 +1,8 @@
-"""The course's trained image and audio encoders, shipped in ``data/pretrained/`` (lessons 05, 12, 13).
+"""The course's trained image and audio encoders, shipped in ``data/pretrained/`` (lessons 05, 08, 12, 13).
 
 Lessons 03 and 04 teach how an image encoder ``E_v`` and an audio encoder ``E_a`` are trained:
-as attribute classifiers, one linear head per attribute their modality shows. Lessons 05, 12
-and 13 need those encoders as *frozen* feature extractors. Training them again in each of
+as attribute classifiers, one linear head per attribute their modality shows. Lessons 05, 08,
+12 and 13 need those encoders as *frozen* feature extractors. Training them again in each of
 those lessons would spend most of its minute on lesson 03's topic, so the course trains them
 once, by the recipe below and from the training split alone, and ships the weights:
 
@@ -119,7 +119,7 @@ def _load(modality: str, path, verify: bool, **encoder_options) -> keras.Model:
 
 
 def load_image_classifier(path=None, return_grid: bool = False, verify: bool = True) -> keras.Model:
-    """The shipped image classifier (lessons 05, 12, 13): ``E_v`` + shape, color, size, position heads.
+    """The shipped image classifier (lessons 05, 08, 12, 13): ``E_v`` + shape, color, size, position heads.
 
     Args:
         path: folder holding ``pretrained.json`` (default ``data/pretrained/``).
@@ -130,7 +130,7 @@ def load_image_classifier(path=None, return_grid: bool = False, verify: bool = T
 
 
 def load_audio_classifier(path=None, return_sequences: bool = False, verify: bool = True) -> keras.Model:
-    """The shipped audio classifier (lessons 05, 12, 13): ``E_a`` + size and material heads.
+    """The shipped audio classifier (lessons 05, 08, 12, 13): ``E_a`` + size and material heads.
 
     Args:
         path: folder holding ``pretrained.json`` (default ``data/pretrained/``).
