@@ -2,7 +2,8 @@
 
 The course ships a few trained models in ``data/`` so that a lesson can start from them
 instead of training them again: the attribute probe (lesson 09), the image and sound
-tokenizers (lesson 15) and the image and audio encoders of lessons 03-04 (``pretrained``).
+tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``) and
+lesson 14's latent autoencoder (``latent``).
 Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
 fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each
 file's sha256, so that a damaged or stale file is refused with the command that rebuilds it.

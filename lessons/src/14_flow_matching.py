@@ -27,23 +27,20 @@ import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.data import ATTRIBUTES
-from mmgen_lib.decoders import ImageDecoder
 from mmgen_lib.encoders import TextEncoder
 from mmgen_lib.flow import (FlowMatcher, ddim_step, euler_sample, heun_sample, sample_latents, straight_path,
                             velocity_function, velocity_to_noise)
-from mmgen_lib.image_losses import ShiftTolerantMSE
+from mmgen_lib.latent import RECIPE as AUTOENCODER_RECIPE
+from mmgen_lib.latent import load_latent_autoencoder
 from mmgen_lib.probe import PROBE_ATTRIBUTES, load_probe, probe_accuracy, probe_predict
-from mmgen_lib.scoreboard import (normalised_entropy, omit_attributes, probe_features, score_generator,
-                                  scoreboard_markdown, silhouette_iou)
+from mmgen_lib.scoreboard import (normalised_entropy, omit_attributes, score_generator, scoreboard_markdown,
+                                  silhouette_iou)
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-LATENT_DIM = 16  # the autoencoder's latent: what the flow generates
-AE_EPOCHS, AE_BATCH, AE_LR = 5, 64, 4e-3  # lesson 10's recipe: compositing decoder + shift-tolerant loss
-AUX_WEIGHT = 0.1  # attribute heads on the latent (lesson 09's multimodal loss)
 CAPTION_VARIANTS, P_OMIT = 3, 0.3  # copies of the train captions; chance that a variant omits an attribute
-TEXT_EPOCHS, TEXT_UNITS = 2, 64
+TEXT_EPOCHS, TEXT_UNITS, SAID_WEIGHT = 2, 64, 0.3  # SAID_WEIGHT: the heads that say what the caption names
 FLOW_EPOCHS, FLOW_BATCH, FLOW_LR = 30, 256, 2e-3
 HIDDEN_UNITS, NUM_LAYERS, P_DROP_CAPTION = 256, 3, 0.1  # velocity MLP; condition dropout for guidance
 GUIDANCE, STEPS, METHOD = 2.0, 10, "heun"  # the sampler's defaults for ShapesWorld (Heun: 2 calls per step)
@@ -54,7 +51,7 @@ viz.use_course_style()
 train, test, heldout = data.load_split("train"), data.load_split("test"), data.load_split("heldout")
 tokenizer = shapesworld_tokenizer(train)
 probe = load_probe()
-x_train, x_test = train.images / np.float32(255), test.images / np.float32(255)
+x_test = test.images / np.float32(255)
 print(f"{len(train)} train / {len(test)} test / {len(heldout)} heldout; vocabulary {tokenizer.vocab_size}")
 
 # %% [markdown]
@@ -221,50 +218,31 @@ for steps, radius in radius_of.items():
 # ### 3.1 The autoencoder — the ceiling of the whole pipeline
 #
 # Whatever the flow generates is drawn by the decoder, so the generator can never beat the
-# autoencoder's reconstructions. A plain MSE autoencoder draws ShapesWorld's shapes poorly (corners
-# are what it averages away first); we reuse lesson 10's recipe: `ImageDecoder`'s
-# alpha compositing and the shift-tolerant, area-normalised loss. The encoder is pretrained and
-# frozen, as in latent diffusion where the autoencoder is trained apart from the generator: the
-# probe's convolutional trunk (trained on real images only) gives 80 features, and a trainable
-# dense layer maps them to the 16-d latent; four attribute heads on the latent (lesson 09's
-# multimodal loss) keep shape, colour, size and position legible in it.
+# autoencoder's reconstructions. As in latent diffusion, the autoencoder is trained apart from the
+# generator, once, and then frozen: the course ships it (`mmgen_lib.latent`, trained on the training
+# split by lesson 10's recipe; `python -m mmgen_lib.latent --out my_latent` retrains it in about a
+# minute). The encoder is the probe's convolutional trunk (trained on real images only; 80
+# features) and a dense layer to the 16-d latent; the decoder is `ImageDecoder`'s alpha compositing,
+# trained with the shift-tolerant, area-normalised loss (a plain MSE autoencoder draws ShapesWorld's
+# shapes poorly: corners are what it averages away first); four attribute heads on the latent
+# (lesson 09's multimodal loss) keep shape, colour, size and position legible in it.
 #
 # Honest caveat: the encoder shares its trunk with the probe that scores the images, so the section
 # also reports the **silhouette IoU** — the overlap with the object ShapesWorld's own renderer draws
 # for the same attributes — which no network of ours influences.
 
 # %% tags=["nbval-ignore-output"]
-features_train, features_test = probe_features(probe, x_train), probe_features(probe, x_test)  # (n, 80)
-feature_mean, feature_std = features_train.mean(0), features_train.std(0) + 1e-3
-features_in = keras.Input((features_train.shape[1],), name="probe_features")
-to_latent = keras.layers.Dense(LATENT_DIM, name="to_latent")
-decoder = ImageDecoder(name="D")
-z = to_latent(features_in)  # (batch, 16)
-heads = [keras.layers.Dense(len(ATTRIBUTES[a]), activation="softmax", name=a)(z) for a in PROBE_ATTRIBUTES]
-autoencoder = keras.Model(features_in, [decoder(z), *heads], name="autoencoder")
-steps_per_epoch = int(np.ceil(len(train) / AE_BATCH))
-autoencoder.compile(
-    optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(AE_LR, AE_EPOCHS * steps_per_epoch)),
-    loss=[ShiftTolerantMSE(1), *["sparse_categorical_crossentropy"] * 4], loss_weights=[1.0, *[AUX_WEIGHT] * 4],
-    steps_per_execution=10)
-ae_history = autoencoder.fit((features_train - feature_mean) / feature_std,
-                             [x_train, *[train.label(a) for a in PROBE_ATTRIBUTES]],
-                             epochs=AE_EPOCHS, batch_size=AE_BATCH, shuffle=True, verbose=0)
-print(f"autoencoder (dense + decoder + heads): {autoencoder.count_params():,} parameters; final image loss "
-      f"{ae_history.history['D_loss'][-1]:.4f}")
-
-# %% tags=["nbval-ignore-output"]
-encode = keras.Model(features_in, z)
-latents = {name: encode.predict((f - feature_mean) / feature_std, batch_size=1000, verbose=0)
-           for name, f in (("train", features_train), ("test", features_test))}
+autoencoder = load_latent_autoencoder(probe=probe)  # frozen: images <-> (n, 16)
+LATENT_DIM = autoencoder.latent_dim  # what the flow generates
+print("recipe:", AUTOENCODER_RECIPE)
+print(f"autoencoder (dense to the latent + decoder): {autoencoder.count_params():,} trained parameters")
+latents = {"train": autoencoder.encode(train.images), "test": autoencoder.encode(test.images)}  # (n, 16) each
 z_mean, z_std = latents["train"].mean(0), latents["train"].std(0) + 1e-6  # the flow works on standardised z
 
 
-def decode(z_standardised, batch_size=500):
-    """Standardised latents (n, 16) -> images (n, 32, 32, 3), in batches."""
-    z_raw = np.asarray(z_standardised, "float32") * z_std + z_mean
-    return np.concatenate([keras.ops.convert_to_numpy(decoder(z_raw[i:i + batch_size]))
-                           for i in range(0, len(z_raw), batch_size)])
+def decode(z_standardised):
+    """Standardised latents (n, 16) -> images (n, 32, 32, 3)."""
+    return autoencoder.decode(np.asarray(z_standardised, "float32") * z_std + z_mean)
 
 
 reconstructions = decode((latents["test"] - z_mean) / z_std)
@@ -319,7 +297,7 @@ regression = keras.Model(ids_in, z_hat, name="regression")
 text_trainer = keras.Model(ids_in, [z_hat, *said], name="text_trainer")
 text_trainer.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
     4e-3, TEXT_EPOCHS * int(np.ceil(len(variant_ids) / 256)))), loss=["mse", *["sparse_categorical_crossentropy"] * 4],
-    loss_weights=[1.0, *[3 * AUX_WEIGHT] * 4], steps_per_execution=10)
+    loss_weights=[1.0, *[SAID_WEIGHT] * 4], steps_per_execution=10)
 text_history = text_trainer.fit(variant_ids, [variant_z, *[np.array(variant_labels[a]) for a in PROBE_ATTRIBUTES]],
                                 epochs=TEXT_EPOCHS, batch_size=256, shuffle=True, verbose=0)
 caption_vectors = keras.Model(ids_in, c, name="E_t_model")
@@ -400,7 +378,7 @@ plt.show()
 
 # %% [markdown]
 # The regression answers the same picture every time — the conditional mean of the latent, decoded
-# — and the probe reads it at one or two places; averaging over positions also blurs what the caption
+# — and the probe reads it mostly at one or two places; averaging over positions also blurs what the caption
 # *did* name (read its named-attribute accuracies). The flow gives a different object for each noise
 # draw, spread over the four positions, and keeps the named attributes.
 #
@@ -470,11 +448,11 @@ rows = [
     score_generator(f"14 latent flow (w={GUIDANCE:g}, {STEPS} {METHOD} steps)", flow_images, test.labels, probe,
                     real_images=test.images, heldout=(flow_heldout, heldout.labels), silent=(flow_silent, test.labels, "position"),
                     seconds=flow_seconds, parameters=flow.velocity.count_params() + text_encoder.count_params()
-                    + decoder.count_params() + to_latent.count_params()),
+                    + autoencoder.count_params()),
     score_generator("14 regression in the latent", regress(test.captions), test.labels, probe,
                     real_images=test.images, heldout=(regress(heldout.captions), heldout.labels),
                     silent=(regression_silent, test.labels, "position"), parameters=regression.count_params()
-                    + decoder.count_params()),
+                    + autoencoder.decoder.count_params()),
     score_generator("14 autoencoder ceiling", reconstructions, test.labels, probe, real_images=test.images),
 ]
 print(scoreboard_markdown(rows))
@@ -512,11 +490,12 @@ results = report("14_flow_matching", {
 # reconstructions — better images now need a better autoencoder, not a better flow. (The probe reads
 # the flow's samples at least as well as the reconstructions: those must copy every real test image,
 # hard ones included, while samples may draw typical objects.) The regression row follows the full
-# captions just as well — a caption that names everything leaves almost nothing to average — but it
-# has no spread where the caption is silent. Its Fréchet distance is the lower one here: on full
-# captions the real images vary little beyond the jitter, and a distribution score rewards the
-# regression's safe averages more than it punishes their missing variety; the silent-caption columns
-# are where the two generators differ.
+# captions almost as well — a caption that names everything leaves little to average — and scores
+# higher on the held-out combinations: its one answer per caption is the safest one, while some of
+# the flow's samples stray for a combination it never saw. But it has no spread where the caption is
+# silent, and its Fréchet distance is the higher one: the distribution of its averaged objects is
+# further from the real images' than the flow's samples are. The silent-caption columns are where the
+# two generators differ most.
 #
 # ## 5. Exercises
 #
