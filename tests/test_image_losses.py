@@ -97,6 +97,27 @@ def test_gradients_flow_to_the_prediction():
     assert float(tf.reduce_sum(tf.abs(tape.gradient(value, y_pred)))) > 0
 
 
+def test_gradient_is_the_squared_error_to_the_best_shift_only():
+    """The gradient of min over shifts: 2 (y_pred - best shifted target) / (C * area), as NumPy computes it."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    y_true = np.stack([scene(row=10 + k, col=8 + 2 * k) for k in range(3)])
+    y_pred_values = np.clip(y_true + 0.2 * rng.standard_normal(y_true.shape), 0, 1).astype("float32")
+    y_pred_values = np.roll(y_pred_values, 1, axis=2)  # the best shift is not the identity
+    y_pred = tf.Variable(y_pred_values)
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(shift_tolerant_mse(y_true, y_pred, max_shift=2))
+    padded = np.pad(y_true, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="symmetric")
+    shifts = [padded[:, 2 + dy:34 + dy, 2 + dx:34 + dx] for dy in range(-2, 3) for dx in range(-2, 3)]
+    errors = np.stack([((y_pred_values - t) ** 2).sum(axis=(1, 2, 3)) for t in shifts])  # (25, 3)
+    best = np.stack([shifts[k][b] for b, k in enumerate(errors.argmin(0))])
+    area = np.maximum((y_true.max(-1) > 0.4).sum(axis=(1, 2)), 1)[:, None, None, None]
+    np.testing.assert_allclose(tape.gradient(value, y_pred).numpy(), 2 * (y_pred_values - best) / (3 * area),
+                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(float(value), (errors.min(0) / (3 * area[:, 0, 0, 0])).sum(), rtol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"max_shift": -1}, "max_shift"), ({"max_shift": 9}, "max_shift"), ({"max_shift": 1.5}, "max_shift"),
     ({"threshold": 0.0}, "threshold"), ({"threshold": 1.5}, "threshold"),
