@@ -9,7 +9,7 @@
 #
 # **Prerequisites**: Python and NumPy; some Keras helps. No GPU, no account, no download.
 #
-# **Expected run time**: about 10 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 5–10 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.utils` (seeding, environment check, results reporting).
 

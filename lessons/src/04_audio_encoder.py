@@ -10,7 +10,7 @@
 #
 # **Prerequisites**: lessons 01 and 03 (spectrograms, convolutions).
 #
-# **Expected run time**: about 25 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 20–25 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.encoders` (`AudioEncoder`); uses `mmgen_lib.pipeline.log_mel_spectrogram`.
 
