@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from mmgen_lib import shipped, validation
+from mmgen_lib.classifiers import predict_in_batches
 from mmgen_lib.data import ATTRIBUTES
 from mmgen_lib.decoders import ImageDecoder
 from mmgen_lib.image_losses import ShiftTolerantMSE
@@ -84,17 +85,17 @@ class LatentAutoencoder:
 
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         """Images (n, 32, 32, 3), uint8 or floats in [0, 1] -> latents (n, latent_dim) float32."""
-        return self._encoder.predict(self.standardised_features(images, batch_size), batch_size=batch_size,
-                                     verbose=0).astype(np.float32)
+        return predict_in_batches(self._encoder, self.standardised_features(images, batch_size),
+                                  batch_size).astype(np.float32)
 
     def decode(self, z, batch_size: int = 500) -> np.ndarray:
         """Latents (n, latent_dim) -> images (n, 32, 32, 3) float32 in [0, 1], in batches."""
         z = np.asarray(z, np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be latents of shape (n, {self.latent_dim}). Received: z with shape {z.shape}")
-        batch_size = validation.positive_int(batch_size, "batch_size")
-        return np.concatenate([keras.ops.convert_to_numpy(self.decoder(z[i:i + batch_size]))
-                               for i in range(0, len(z), batch_size)]) if len(z) else np.zeros((0, 32, 32, 3), "f4")
+        if not len(z):
+            return np.zeros((0, 32, 32, 3), np.float32)
+        return predict_in_batches(self.decoder, z, batch_size)
 
     def count_params(self) -> int:
         """Trainable parameters of the encoder's dense layer and the decoder (the heads are training aids)."""

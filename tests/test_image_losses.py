@@ -17,14 +17,14 @@ def as_numpy(value):
     return keras.ops.convert_to_numpy(value)
 
 
-def numpy_reference(y_true, y_pred, max_shift, area_normalize, threshold=0.4):
-    s = max_shift
+def numpy_shifts(y_true, s):
+    """Every (dy, dx) shift of ``y_true`` with mirrored borders, row by row, as the library orders them."""
     padded = np.pad(y_true, [(0, 0), (s, s), (s, s), (0, 0)], mode="symmetric")
-    errors = []
-    for dy in range(-s, s + 1):
-        for dx in range(-s, s + 1):
-            target = padded[:, s + dy:s + dy + 32, s + dx:s + dx + 32]
-            errors.append(((y_pred - target) ** 2).sum(axis=(1, 2, 3)))
+    return [padded[:, s + dy:s + dy + 32, s + dx:s + dx + 32] for dy in range(-s, s + 1) for dx in range(-s, s + 1)]
+
+
+def numpy_reference(y_true, y_pred, max_shift, area_normalize, threshold=0.4):
+    errors = [((y_pred - target) ** 2).sum(axis=(1, 2, 3)) for target in numpy_shifts(y_true, max_shift)]
     best = np.min(errors, axis=0)
     pixels = np.maximum((y_true.max(-1) > threshold).sum(axis=(1, 2)), 1) if area_normalize else 32 * 32
     return best / (3 * pixels)
@@ -108,8 +108,7 @@ def test_gradient_is_the_squared_error_to_the_best_shift_only():
     y_pred = tf.Variable(y_pred_values)
     with tf.GradientTape() as tape:
         value = tf.reduce_sum(shift_tolerant_mse(y_true, y_pred, max_shift=2))
-    padded = np.pad(y_true, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="symmetric")
-    shifts = [padded[:, 2 + dy:34 + dy, 2 + dx:34 + dx] for dy in range(-2, 3) for dx in range(-2, 3)]
+    shifts = numpy_shifts(y_true, 2)
     errors = np.stack([((y_pred_values - t) ** 2).sum(axis=(1, 2, 3)) for t in shifts])  # (25, 3)
     best = np.stack([shifts[k][b] for b, k in enumerate(errors.argmin(0))])
     area = np.maximum((y_true.max(-1) > 0.4).sum(axis=(1, 2)), 1)[:, None, None, None]
