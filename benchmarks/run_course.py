@@ -74,7 +74,9 @@ def cell_seconds(notebook) -> list[dict]:
         timing = cell.get("metadata", {}).get("execution", {})
         if cell.cell_type != "code" or "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
             continue
-        seconds = (_as_datetime(timing["shell.execute_reply"]) - _as_datetime(timing["iopub.execute_input"])).total_seconds()
+        seconds = (
+            _as_datetime(timing["shell.execute_reply"]) - _as_datetime(timing["iopub.execute_input"])
+        ).total_seconds()
         lines = [line.strip() for line in cell.source.splitlines()]
         code = [line for line in lines if line and not line.startswith("#")]
         cells.append({"cell": index, "seconds": round(seconds, 2), "first_line": (code[0] if code else "")[:80]})
@@ -83,10 +85,13 @@ def cell_seconds(notebook) -> list[dict]:
 
 def stderr_lines(notebook) -> int:
     """Number of lines the kernel sent to the notebook's stderr (TF C++ logs arrive here with capture on)."""
-    return sum(output.get("text", "").count("\n")
-               for cell in notebook.cells if cell.cell_type == "code"
-               for output in cell.get("outputs", [])
-               if output.get("output_type") == "stream" and output.get("name") == "stderr")
+    return sum(
+        output.get("text", "").count("\n")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )
 
 
 def run_one(notebook_path: str, capture: bool = True) -> dict:
@@ -96,9 +101,14 @@ def run_one(notebook_path: str, capture: bool = True) -> dict:
 
     notebook = nbformat.read(notebook_path, as_version=4)
     started = time.perf_counter()
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=True,
-                            resources={"metadata": {"path": str(LESSONS)}},
-                            extra_arguments=[] if capture else ["--IPKernelApp.capture_fd_output=False"])
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        record_timing=True,
+        resources={"metadata": {"path": str(LESSONS)}},
+        extra_arguments=[] if capture else ["--IPKernelApp.capture_fd_output=False"],
+    )
     error = None
     try:
         client.execute()
@@ -108,10 +118,15 @@ def run_one(notebook_path: str, capture: bool = True) -> dict:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cells = cell_seconds(notebook)
     slowest = sorted(cells, key=lambda c: -c["seconds"])[:SLOWEST]
-    return {"seconds": seconds, "kernel_cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_mb": usage.ru_maxrss / 1024,  # Linux: kB
-            "cells_s": round(sum(c["seconds"] for c in cells), 2),
-            "stderr_lines": stderr_lines(notebook), "slowest_cells": slowest, "error": error}
+    return {
+        "seconds": seconds,
+        "kernel_cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,  # Linux: kB
+        "cells_s": round(sum(c["seconds"] for c in cells), 2),
+        "stderr_lines": stderr_lines(notebook),
+        "slowest_cells": slowest,
+        "error": error,
+    }
 
 
 def cpu_jiffies(stat_text: str | None = None) -> tuple[int, int] | None:
@@ -144,8 +159,14 @@ def measure(notebook: Path, results_dir: Path, capture: bool = True) -> dict:
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     stolen = steal_share(before, cpu_jiffies())
     if proc.returncode != 0:
-        return {"seconds": float("nan"), "kernel_cpu_s": float("nan"), "peak_mb": float("nan"), "steal": stolen,
-                "slowest_cells": [], "error": proc.stderr.strip()[-300:]}
+        return {
+            "seconds": float("nan"),
+            "kernel_cpu_s": float("nan"),
+            "peak_mb": float("nan"),
+            "steal": stolen,
+            "slowest_cells": [],
+            "error": proc.stderr.strip()[-300:],
+        }
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     row["steal"] = stolen
     metrics_file = results_dir / f"{notebook.stem}.json"
@@ -170,22 +191,37 @@ def format_slowest(cells: list[dict]) -> str:
 
 
 def markdown(rows: dict, machine: str, capture: bool = True) -> str:
-    settings = ("default kernel settings (output capture on, as in JupyterLab)" if capture
-                else "kernel output capture OFF (--IPKernelApp.capture_fd_output=False; not what a learner gets)")
-    lines = [f"Measured {date.today().isoformat()} on {machine}; {settings}; time includes kernel start.", "",
-             "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | peak memory (MB) | reported results |",
-             "|---|---:|---:|---:|---:|---|"]
+    settings = (
+        "default kernel settings (output capture on, as in JupyterLab)"
+        if capture
+        else "kernel output capture OFF (--IPKernelApp.capture_fd_output=False; not what a learner gets)"
+    )
+    lines = [
+        f"Measured {date.today().isoformat()} on {machine}; {settings}; time includes kernel start.",
+        "",
+        "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | peak memory (MB) | reported results |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for stem, row in rows.items():
         flag = " ⚠" if row.get("error") or row["seconds"] > LESSON_BUDGET_S or row["peak_mb"] > MEMORY_BUDGET_MB else ""
         result = f"**failed**: {row['error']}" if row.get("error") else format_metrics(row.get("metrics", {}))
-        lines.append(f"| {stem}{flag} | {row['seconds']:.1f} | {row.get('kernel_cpu_s', float('nan')):.1f} | "
-                     f"{row.get('steal', float('nan')):.0%} | {row['peak_mb']:.0f} | {result} |")
+        lines.append(
+            f"| {stem}{flag} | {row['seconds']:.1f} | {row.get('kernel_cpu_s', float('nan')):.1f} | "
+            f"{row.get('steal', float('nan')):.0%} | {row['peak_mb']:.0f} | {result} |"
+        )
     total = sum(row["seconds"] for row in rows.values())
     peak = max(row["peak_mb"] for row in rows.values())
-    lines.append(f"| **whole course** | **{total:.0f}** | | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
-                 f"lesson, {COURSE_BUDGET_S:.0f} s in all, {MEMORY_BUDGET_MB:.0f} MB |")
-    lines += ["", "Slowest cells per lesson ([cell index] seconds `first code line`):", "",
-              "| lesson | slowest cells |", "|---|---|"]
+    lines.append(
+        f"| **whole course** | **{total:.0f}** | | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
+        f"lesson, {COURSE_BUDGET_S:.0f} s in all, {MEMORY_BUDGET_MB:.0f} MB |"
+    )
+    lines += [
+        "",
+        "Slowest cells per lesson ([cell index] seconds `first code line`):",
+        "",
+        "| lesson | slowest cells |",
+        "|---|---|",
+    ]
     for stem, row in rows.items():
         lines.append(f"| {stem} | {format_slowest(row.get('slowest_cells', []))} |")
     return "\n".join(lines)
@@ -198,19 +234,24 @@ def machine_description() -> str:
         memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     except ImportError:
         memory = ""
-    import tensorflow as tf  # noqa: F401 - version only
     import keras
+    import tensorflow as tf  # noqa: F401 - version only
 
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores{memory}, no GPU; "
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores{memory}, no GPU; "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", help="stems or prefixes (default: all)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument("--no-capture", action="store_true",
-                        help="start kernels with capture_fd_output=False (for comparison only; not a learner's setting)")
+    parser.add_argument(
+        "--no-capture",
+        action="store_true",
+        help="start kernels with capture_fd_output=False (for comparison only; not a learner's setting)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     capture = not args.no_capture
@@ -228,24 +269,40 @@ def main(argv=None) -> int:
         for notebook in notebooks:
             rows[notebook.stem] = measure(notebook, Path(tmp), capture=capture)
             row = rows[notebook.stem]
-            print(f"{notebook.stem}: {row['seconds']:.1f} s, kernel CPU {row.get('kernel_cpu_s', float('nan')):.1f} s, "
-                  f"{row['peak_mb']:.0f} MB, {row.get('stderr_lines', 0)} stderr lines; slowest: "
-                  f"{format_slowest(row.get('slowest_cells', []))}"
-                  + (f", FAILED: {row['error']}" if row.get("error") else ""), file=sys.stderr, flush=True)
+            print(
+                f"{notebook.stem}: {row['seconds']:.1f} s, kernel CPU {row.get('kernel_cpu_s', float('nan')):.1f} s, "
+                f"{row['peak_mb']:.0f} MB, {row.get('stderr_lines', 0)} stderr lines; slowest: "
+                f"{format_slowest(row.get('slowest_cells', []))}"
+                + (f", FAILED: {row['error']}" if row.get("error") else ""),
+                file=sys.stderr,
+                flush=True,
+            )
         generators = gather_scoreboard(Path(tmp))
     machine = machine_description()
     print(markdown(rows, machine, capture))
     if generators:
         from mmgen_lib.scoreboard import scoreboard_markdown
 
-        print("\nGenerators, scored the same way by `mmgen_lib.scoreboard.score_generator` "
-              "(test captions; held-out combinations; diversity on an attribute the caption leaves out):\n")
+        print(
+            "\nGenerators, scored the same way by `mmgen_lib.scoreboard.score_generator` "
+            "(test captions; held-out combinations; diversity on an attribute the caption leaves out):\n"
+        )
         print(scoreboard_markdown(generators))
     if args.json:
         settings = "default kernel settings (capture_fd_output on)" if capture else "capture_fd_output=False"
-        args.json.write_text(json.dumps({"date": date.today().isoformat(), "machine": machine,
-                                         "kernel_settings": settings, "lessons": rows, "generators": generators},
-                                        indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "date": date.today().isoformat(),
+                    "machine": machine,
+                    "kernel_settings": settings,
+                    "lessons": rows,
+                    "generators": generators,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     failed = any(row.get("error") for row in rows.values())
     return 1 if failed else 0
 

@@ -12,8 +12,15 @@ import keras
 import numpy as np
 
 
-def attribute_classifier(encoder, input_shape, attributes=None, input_dtype="float32", input_name=None,
-                         learning_rate: float = 2e-3, metrics: bool = True) -> keras.Model:
+def attribute_classifier(
+    encoder,
+    input_shape,
+    attributes=None,
+    input_dtype="float32",
+    input_name=None,
+    learning_rate: float = 2e-3,
+    metrics: bool = True,
+) -> keras.Model:
     """An encoder followed by one linear head (logits) per attribute, compiled (lessons 02-04).
 
     The standard way the course asks "what does this representation know?": train the
@@ -46,9 +53,11 @@ def attribute_classifier(encoder, input_shape, attributes=None, input_dtype="flo
         features = features[0]  # (batch, d): the vector, not the sequence
     outputs = {name: keras.layers.Dense(len(ATTRIBUTES[name]), name=name)(features) for name in attributes}
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in attributes},
-                  metrics={name: ["accuracy"] for name in attributes} if metrics else None)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in attributes},
+        metrics={name: ["accuracy"] for name in attributes} if metrics else None,
+    )
     return model
 
 
@@ -81,7 +90,7 @@ def predict_in_batches(model, inputs, batch_size: int = 500):
         raise ValueError(f"every input must have the same number of examples. Received: lengths {sorted(lengths)}")
     parts = []
     for start in range(0, lengths.pop(), int(batch_size)):
-        chunk = [x[start:start + int(batch_size)] for x in arrays]
+        chunk = [x[start : start + int(batch_size)] for x in arrays]
         outputs = model(chunk if several else chunk[0], training=False)
         parts.append(keras.tree.map_structure(keras.ops.convert_to_numpy, outputs))
     return keras.tree.map_structure(lambda *pieces: np.concatenate(pieces), *parts)
@@ -103,7 +112,9 @@ def attribute_accuracy(logits: dict, labels) -> dict:
         try:
             truth = np.asarray(labels[name])
         except (KeyError, AttributeError, TypeError):
-            raise ValueError(f"no labels for {name!r}. Received: labels for {sorted(labels) if isinstance(labels, dict) else type(labels).__name__}") from None
+            raise ValueError(
+                f"no labels for {name!r}. Received: labels for {sorted(labels) if isinstance(labels, dict) else type(labels).__name__}"
+            ) from None
         predicted = np.asarray(values).argmax(-1)
         if len(predicted) != len(truth):
             raise ValueError(f"{name}: {len(predicted)} predictions but {len(truth)} labels")

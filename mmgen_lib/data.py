@@ -35,9 +35,25 @@ from mmgen_lib import validation
 from mmgen_lib.utils import data_dir as default_data_dir
 
 __all__ = [
-    "ATTRIBUTES", "ATTRIBUTE_NAMES", "SPLITS", "HELDOUT_COMBOS", "IMAGE_SIZE", "SAMPLE_RATE",
-    "AUDIO_SAMPLES", "SEED", "render_image", "synthesize_audio", "mu_law_encode", "mu_law_decode", "make_caption", "make_question",
-    "parse_caption", "generate_split", "write_dataset", "load_split", "ShapesWorldSplit",
+    "ATTRIBUTES",
+    "ATTRIBUTE_NAMES",
+    "SPLITS",
+    "HELDOUT_COMBOS",
+    "IMAGE_SIZE",
+    "SAMPLE_RATE",
+    "AUDIO_SAMPLES",
+    "SEED",
+    "render_image",
+    "synthesize_audio",
+    "mu_law_encode",
+    "mu_law_decode",
+    "make_caption",
+    "make_question",
+    "parse_caption",
+    "generate_split",
+    "write_dataset",
+    "load_split",
+    "ShapesWorldSplit",
     "DataIntegrityError",
 ]
 
@@ -202,8 +218,11 @@ def make_caption(attrs: dict, rng: np.random.Generator) -> str:
     template = CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))]
     pick = lambda value: SYNONYMS.get(value, (value,))[rng.integers(len(SYNONYMS.get(value, (value,))))]  # noqa: E731
     return template.format(
-        size=pick(attrs["size"]), color=attrs["color"], shape=attrs["shape"],
-        material=attrs["material"], material_adj=pick(attrs["material"]),
+        size=pick(attrs["size"]),
+        color=attrs["color"],
+        shape=attrs["shape"],
+        material=attrs["material"],
+        material_adj=pick(attrs["material"]),
         position=POSITION_PHRASES[attrs["position"]],
     )
 
@@ -268,8 +287,13 @@ def _check_seed(seed) -> None:
 
 def _combos(split: str) -> list[tuple]:
     heldout = set(HELDOUT_COMBOS)
-    visible = [(s, c, z, p) for s in ATTRIBUTES["shape"] for c in ATTRIBUTES["color"]
-               for z in ATTRIBUTES["size"] for p in ATTRIBUTES["position"]]
+    visible = [
+        (s, c, z, p)
+        for s in ATTRIBUTES["shape"]
+        for c in ATTRIBUTES["color"]
+        for z in ATTRIBUTES["size"]
+        for p in ATTRIBUTES["position"]
+    ]
     return [combo for combo in visible if (combo in heldout) == (split == "heldout")]
 
 
@@ -302,8 +326,14 @@ def generate_split(split: str, n: int | None = None, seed: int = SEED) -> dict:
         question, answer = make_question(attrs, rng)
         questions.append(question)
         answers.append(answer)
-    return {"images": images, "audio": audio, "labels": labels, "captions": np.array(captions),
-            "questions": np.array(questions), "answers": np.array(answers)}
+    return {
+        "images": images,
+        "audio": audio,
+        "labels": labels,
+        "captions": np.array(captions),
+        "questions": np.array(questions),
+        "answers": np.array(answers),
+    }
 
 
 def npz_bytes(arrays: dict) -> bytes:
@@ -396,8 +426,9 @@ def read_json(path, hint: str):
     except FileNotFoundError as error:
         raise DataIntegrityError(f"{path} is missing; {hint}") from error
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataIntegrityError(f"{path} is not valid JSON ({type(error).__name__}: {error}); it is "
-                                 f"corrupted: {hint}") from error
+        raise DataIntegrityError(
+            f"{path} is not valid JSON ({type(error).__name__}: {error}); it is corrupted: {hint}"
+        ) from error
 
 
 def _verify(path: Path, manifest: dict) -> None:
@@ -409,8 +440,10 @@ def _verify(path: Path, manifest: dict) -> None:
         raise DataIntegrityError(f"{name} is not listed in {path.parent / 'manifest.json'}; {REGENERATE_HINT}")
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != expected:
-        raise DataIntegrityError(f"ShapesWorld file {path} is corrupted (sha256 {actual[:12]}... "
-                                 f"does not match the manifest's {expected[:12]}...); {REGENERATE_HINT}")
+        raise DataIntegrityError(
+            f"ShapesWorld file {path} is corrupted (sha256 {actual[:12]}... "
+            f"does not match the manifest's {expected[:12]}...); {REGENERATE_HINT}"
+        )
 
 
 def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = True) -> ShapesWorldSplit:
@@ -430,8 +463,9 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
         raise DataIntegrityError(f"{manifest_path} is missing; {REGENERATE_HINT}")
     manifest = read_json(manifest_path, REGENERATE_HINT)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict) or "seed" not in manifest:
-        raise DataIntegrityError(f"{manifest_path} is not a ShapesWorld manifest (no 'seed' and 'files'); "
-                                 f"{REGENERATE_HINT}")
+        raise DataIntegrityError(
+            f"{manifest_path} is not a ShapesWorld manifest (no 'seed' and 'files'); {REGENERATE_HINT}"
+        )
     if verify:
         _verify(path, manifest)
     elif not path.exists():
@@ -440,9 +474,11 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in SPLIT_ARRAYS}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        raise DataIntegrityError(f"ShapesWorld file {path} cannot be read ({type(error).__name__}: {error}); "
-                                 f"it is truncated or corrupted: {REGENERATE_HINT} "
-                                 f"(load_split(verify=True) checks the sha256 first)") from error
+        raise DataIntegrityError(
+            f"ShapesWorld file {path} cannot be read ({type(error).__name__}: {error}); "
+            f"it is truncated or corrupted: {REGENERATE_HINT} "
+            f"(load_split(verify=True) checks the sha256 first)"
+        ) from error
     images, audio = arrays["images"], mu_law_decode(arrays["audio"])
     if noise:
         rng = np.random.default_rng([manifest["seed"], list(SPLITS).index(split), 1])
@@ -451,13 +487,21 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
         images = np.clip(np.round(images + image_noise), 0, 255).astype(np.uint8)
         audio_noise = rng.standard_normal(audio.shape, dtype=np.float32) * AUDIO_NOISE_STD
         audio = np.clip(audio + audio_noise, -1, 1).astype(np.float32)
-    return ShapesWorldSplit(split, images, audio, arrays["labels"].astype(np.int64), arrays["captions"].tolist(),
-                            arrays["questions"].tolist(), arrays["answers"].tolist())
+    return ShapesWorldSplit(
+        split,
+        images,
+        audio,
+        arrays["labels"].astype(np.int64),
+        arrays["captions"].tolist(),
+        arrays["questions"].tolist(),
+        arrays["answers"].tolist(),
+    )
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mmgen_lib.data",
-                                     description="Regenerate the canonical ShapesWorld files byte for byte.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mmgen_lib.data", description="Regenerate the canonical ShapesWorld files byte for byte."
+    )
     parser.add_argument("--out", required=True, help="folder to write into (created if needed)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"generator seed (canonical: {SEED})")
     parser.add_argument("--force", action="store_true", help="overwrite existing ShapesWorld files in --out")

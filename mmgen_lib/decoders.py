@@ -80,19 +80,24 @@ class TextDecoder(keras.layers.Layer):
     def build(self, input_shape):
         if self.built:
             return
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(
-                input_shape[0], (list, tuple)):
-            raise ValueError("TextDecoder expects inputs [context, input_ids]. "
-                             f"Received input shape {input_shape!r}")
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != 2
+            or not isinstance(input_shape[0], (list, tuple))
+        ):
+            raise ValueError(f"TextDecoder expects inputs [context, input_ids]. Received input shape {input_shape!r}")
         context_shape, ids_shape = tuple(input_shape[0]), tuple(input_shape[1])
         if len(context_shape) != 2 or len(ids_shape) != 2:
-            raise ValueError("TextDecoder expects context (batch, context_dim) and input_ids (batch, seq_len). "
-                             f"Received shapes {context_shape} and {ids_shape}")
+            raise ValueError(
+                "TextDecoder expects context (batch, context_dim) and input_ids (batch, seq_len). "
+                f"Received shapes {context_shape} and {ids_shape}"
+            )
         if self.context_dim is None:
             self.context_dim = int(context_shape[-1])
         elif context_shape[-1] is not None and context_shape[-1] != self.context_dim:
-            raise ValueError(f"context has {context_shape[-1]} features but the decoder was built for "
-                             f"context_dim={self.context_dim}")
+            raise ValueError(
+                f"context has {context_shape[-1]} features but the decoder was built for context_dim={self.context_dim}"
+            )
         self.embedding.build((None, None))
         self.init_state.build((None, self.context_dim))
         self.gru.build((None, None, self.embed_dim + self.context_dim))
@@ -147,8 +152,14 @@ class TextDecoder(keras.layers.Layer):
         return (*tuple(input_shape[1]), self.vocab_size)
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
-                "units": self.units, "context_dim": self.context_dim, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embed_dim": self.embed_dim,
+            "units": self.units,
+            "context_dim": self.context_dim,
+            "dropout": self.dropout,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -193,40 +204,61 @@ class TransformerTextDecoder(keras.layers.Layer):
     (2, 3, 20)
     """
 
-    def __init__(self, vocab_size, embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, max_len=16, dropout=0.0,
-                 **kwargs):
+    def __init__(
+        self, vocab_size, embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, max_len=16, dropout=0.0, **kwargs
+    ):
         super().__init__(**kwargs)
-        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("num_heads", num_heads),
-                            ("ff_dim", ff_dim), ("num_layers", num_layers), ("max_len", max_len)):
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("embed_dim", embed_dim),
+            ("num_heads", num_heads),
+            ("ff_dim", ff_dim),
+            ("num_layers", num_layers),
+            ("max_len", max_len),
+        ):
             validation.positive_int(value, name)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2 (padding + one word). Received: vocab_size={vocab_size}")
         if embed_dim % num_heads:
-            raise ValueError(f"embed_dim must be divisible by num_heads. Received: embed_dim={embed_dim}, "
-                             f"num_heads={num_heads}")
+            raise ValueError(
+                f"embed_dim must be divisible by num_heads. Received: embed_dim={embed_dim}, num_heads={num_heads}"
+            )
         validation.rate(dropout)
         self.vocab_size, self.embed_dim, self.num_heads = int(vocab_size), int(embed_dim), int(num_heads)
-        self.ff_dim, self.num_layers, self.max_len, self.dropout = int(ff_dim), int(num_layers), int(max_len), float(
-            dropout)
+        self.ff_dim, self.num_layers, self.max_len, self.dropout = (
+            int(ff_dim),
+            int(num_layers),
+            int(max_len),
+            float(dropout),
+        )
         key_dim = self.embed_dim // self.num_heads
         self.token_embedding = keras.layers.Embedding(self.vocab_size, self.embed_dim, name="token_embedding")
         self.position_embedding = keras.layers.Embedding(self.max_len, self.embed_dim, name="position_embedding")
         self.memory_projection = keras.layers.Dense(self.embed_dim, name="memory_projection")
-        self.self_attention = [keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout,
-                                                               name=f"self_attention_{i}") for i in range(num_layers)]
-        self.cross_attention = [keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout,
-                                                                name=f"cross_attention_{i}") for i in range(num_layers)]
-        self.feed_forward = [keras.Sequential([keras.layers.Dense(self.ff_dim, activation="relu"),
-                                               keras.layers.Dense(self.embed_dim)], name=f"feed_forward_{i}")
-                             for i in range(num_layers)]
+        self.self_attention = [
+            keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout, name=f"self_attention_{i}")
+            for i in range(num_layers)
+        ]
+        self.cross_attention = [
+            keras.layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout, name=f"cross_attention_{i}")
+            for i in range(num_layers)
+        ]
+        self.feed_forward = [
+            keras.Sequential(
+                [keras.layers.Dense(self.ff_dim, activation="relu"), keras.layers.Dense(self.embed_dim)],
+                name=f"feed_forward_{i}",
+            )
+            for i in range(num_layers)
+        ]
         self.norms = [keras.layers.LayerNormalization(name=f"norm_{i}") for i in range(3 * num_layers + 1)]
         self.to_logits = keras.layers.Dense(self.vocab_size, name="to_logits")
 
     def build(self, input_shape):
         context_shape = tuple(input_shape[0])
         if len(context_shape) not in (2, 3):
-            raise ValueError("context must be (batch, context_dim) or (batch, n_ctx, context_dim). "
-                             f"Received shape {context_shape}")
+            raise ValueError(
+                f"context must be (batch, context_dim) or (batch, n_ctx, context_dim). Received shape {context_shape}"
+            )
         d, sequence = self.embed_dim, (None, None, self.embed_dim)
         self.token_embedding.build((None, None))
         self.position_embedding.build((None, None))
@@ -242,14 +274,17 @@ class TransformerTextDecoder(keras.layers.Layer):
 
     def call(self, inputs, training=False, mask=None, return_attention=False):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError(f"TransformerTextDecoder expects inputs [context, input_ids]. "
-                             f"Received: {type(inputs).__name__}")
+            raise ValueError(
+                f"TransformerTextDecoder expects inputs [context, input_ids]. Received: {type(inputs).__name__}"
+            )
         context, input_ids = inputs
         if len(context.shape) == 2:
             context = ops.expand_dims(context, 1)  # one memory vector: (batch, 1, context_dim)
         if len(context.shape) != 3 or len(input_ids.shape) != 2:
-            raise ValueError("expected context (batch, [n_ctx,] context_dim) and input_ids (batch, seq_len). "
-                             f"Received shapes {tuple(context.shape)} and {tuple(input_ids.shape)}")
+            raise ValueError(
+                "expected context (batch, [n_ctx,] context_dim) and input_ids (batch, seq_len). "
+                f"Received shapes {tuple(context.shape)} and {tuple(input_ids.shape)}"
+            )
         if input_ids.shape[1] is not None and input_ids.shape[1] > self.max_len:
             raise ValueError(f"input_ids has {input_ids.shape[1]} positions, more than max_len={self.max_len}")
         memory = self.memory_projection(context)  # (batch, n_ctx, d)
@@ -261,8 +296,7 @@ class TransformerTextDecoder(keras.layers.Layer):
             h = self.norms[3 * i + 1](x)
             with warnings.catch_warnings():  # one memory vector: its softmax weight is 1, as intended
                 warnings.filterwarnings("ignore", message="You are using a softmax over axis")
-                attended, scores = self.cross_attention[i](h, memory, return_attention_scores=True,
-                                                           training=training)
+                attended, scores = self.cross_attention[i](h, memory, return_attention_scores=True, training=training)
             x = x + attended
             x = x + self.feed_forward[i](self.norms[3 * i + 2](x), training=training)
         logits = self.to_logits(self.norms[-1](x))  # (batch, seq_len, vocab_size)
@@ -282,9 +316,16 @@ class TransformerTextDecoder(keras.layers.Layer):
         return (*tuple(input_shape[1]), self.vocab_size)
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
-                "num_heads": self.num_heads, "ff_dim": self.ff_dim, "num_layers": self.num_layers,
-                "max_len": self.max_len, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embed_dim": self.embed_dim,
+            "num_heads": self.num_heads,
+            "ff_dim": self.ff_dim,
+            "num_layers": self.num_layers,
+            "max_len": self.max_len,
+            "dropout": self.dropout,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -345,13 +386,21 @@ class ImageDecoder(keras.layers.Layer):
         self.hidden = keras.layers.Dense(self.hidden_units, activation="leaky_relu", name="hidden")
         self.to_grid = keras.layers.Dense(self.start_size**2 * self.filters[0], activation="leaky_relu", name="to_grid")
         self.reshape = keras.layers.Reshape((self.start_size, self.start_size, self.filters[0]))
-        self.upsample = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu",
-                                                      name=f"up{k}") for k, f in enumerate(self.filters)]
+        self.upsample = [
+            keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"up{k}")
+            for k, f in enumerate(self.filters)
+        ]
         if compositing:
             # The mask starts mostly "off" (sigmoid(-2) ~ 0.12): the background is learned first and the
             # mask then marks the object, never the reverse (which fits equally well but reads badly).
-            self.to_mask = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask",
-                                               bias_initializer=keras.initializers.Constant(-2.0))
+            self.to_mask = keras.layers.Conv2D(
+                1,
+                3,
+                padding="same",
+                activation="sigmoid",
+                name="mask",
+                bias_initializer=keras.initializers.Constant(-2.0),
+            )
             self.to_colour = keras.layers.Dense(3, activation="sigmoid", name="colour")
             self.to_background = keras.layers.Dense(3, activation="sigmoid", name="background")
         else:
@@ -359,7 +408,9 @@ class ImageDecoder(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(f"ImageDecoder expects vectors (batch, latent_dim). Received input shape {tuple(input_shape)}")
+            raise ValueError(
+                f"ImageDecoder expects vectors (batch, latent_dim). Received input shape {tuple(input_shape)}"
+            )
         self.hidden.build(input_shape)
         hidden_shape = (input_shape[0], self.hidden_units)
         self.to_grid.build(hidden_shape)
@@ -406,5 +457,9 @@ class ImageDecoder(keras.layers.Layer):
         return (input_shape[0], 32, 32, 3)
 
     def get_config(self):
-        return {**super().get_config(), "hidden_units": self.hidden_units, "filters": list(self.filters),
-                "compositing": self.compositing}
+        return {
+            **super().get_config(),
+            "hidden_units": self.hidden_units,
+            "filters": list(self.filters),
+            "compositing": self.compositing,
+        }

@@ -42,14 +42,26 @@ class DualEncoder(keras.Model):
         dict ``{modalities[0]: (batch, embed_dim), modalities[1]: (batch, embed_dim)}``, unit rows.
     """
 
-    def __init__(self, encoder_a, encoder_b, modalities=("text", "image"), embed_dim=32, temperature=0.07,
-                 learn_temperature=True, **kwargs):
+    def __init__(
+        self,
+        encoder_a,
+        encoder_b,
+        modalities=("text", "image"),
+        embed_dim=32,
+        temperature=0.07,
+        learn_temperature=True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         for name, encoder in (("encoder_a", encoder_a), ("encoder_b", encoder_b)):
             if not isinstance(encoder, keras.layers.Layer):
                 raise TypeError(f"{name} must be a Keras layer. Received: {type(encoder).__name__}")
-        if (isinstance(modalities, str) or len(modalities) != 2 or len(set(modalities)) != 2
-                or not all(isinstance(m, str) and m for m in modalities)):
+        if (
+            isinstance(modalities, str)
+            or len(modalities) != 2
+            or len(set(modalities)) != 2
+            or not all(isinstance(m, str) and m for m in modalities)
+        ):
             raise ValueError(f"modalities must be two different names. Received: modalities={modalities!r}")
         validation.positive_int(embed_dim, "embed_dim")
         self.encoder_a, self.encoder_b = encoder_a, encoder_b
@@ -72,8 +84,10 @@ class DualEncoder(keras.Model):
 
     def build(self, input_shape):
         shape_a, shape_b = self._split(input_shape)
-        for name, encoder, projection, shape in (("encoder_a", self.encoder_a, self.projection_a, shape_a),
-                                                 ("encoder_b", self.encoder_b, self.projection_b, shape_b)):
+        for name, encoder, projection, shape in (
+            ("encoder_a", self.encoder_a, self.projection_a, shape_a),
+            ("encoder_b", self.encoder_b, self.projection_b, shape_b),
+        ):
             if not encoder.built:  # an encoder loaded from a config may already be built
                 encoder.build(tuple(shape))
             output_shape = encoder.compute_output_shape(tuple(shape))
@@ -86,12 +100,15 @@ class DualEncoder(keras.Model):
     @staticmethod
     def _check_vector(name, encoder, output_shape):
         is_shape = isinstance(output_shape, (list, tuple)) and all(
-            d is None or isinstance(d, int) for d in output_shape)
+            d is None or isinstance(d, int) for d in output_shape
+        )
         if not is_shape or len(output_shape) != 2:
-            raise ValueError(f"{name} must return one vector per example, (batch, dim); an encoder that also "
-                             f"returns a grid or sequence (return_grid=True / return_sequences=True) needs it "
-                             f"switched off. Received: {name}={type(encoder).__name__} with output shape "
-                             f"{output_shape}")
+            raise ValueError(
+                f"{name} must return one vector per example, (batch, dim); an encoder that also "
+                f"returns a grid or sequence (return_grid=True / return_sequences=True) needs it "
+                f"switched off. Received: {name}={type(encoder).__name__} with output shape "
+                f"{output_shape}"
+            )
 
     def get_build_config(self):
         return {"input_shape": self._input_shapes} if self.built else None
@@ -104,8 +121,11 @@ class DualEncoder(keras.Model):
         """Unit embeddings of one modality only: (batch, ...) -> (batch, embed_dim)."""
         if modality not in self.modalities:
             raise ValueError(f"modality must be one of {self.modalities}. Received: modality={modality!r}")
-        encoder, projection = ((self.encoder_a, self.projection_a) if modality == self.modalities[0]
-                               else (self.encoder_b, self.projection_b))
+        encoder, projection = (
+            (self.encoder_a, self.projection_a)
+            if modality == self.modalities[0]
+            else (self.encoder_b, self.projection_b)
+        )
         features = encoder(x, training=training)
         if isinstance(features, (list, tuple, dict)) or len(features.shape) != 2:
             shape = features.shape if hasattr(features, "shape") else type(features).__name__
@@ -114,8 +134,10 @@ class DualEncoder(keras.Model):
 
     def call(self, inputs, training=False):
         x_a, x_b = self._split(inputs)
-        return {self.modalities[0]: self.encode(x_a, self.modalities[0], training),
-                self.modalities[1]: self.encode(x_b, self.modalities[1], training)}
+        return {
+            self.modalities[0]: self.encode(x_a, self.modalities[0], training),
+            self.modalities[1]: self.encode(x_b, self.modalities[1], training),
+        }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         z_a, z_b = y_pred[self.modalities[0]], y_pred[self.modalities[1]]
@@ -128,11 +150,15 @@ class DualEncoder(keras.Model):
         return float(1.0 / ops.convert_to_numpy(self.similarity.scale))
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder_a": keras.saving.serialize_keras_object(self.encoder_a),
-                "encoder_b": keras.saving.serialize_keras_object(self.encoder_b),
-                "modalities": list(self.modalities), "embed_dim": self.embed_dim,
-                "temperature": self.temperature, "learn_temperature": self.learn_temperature}
+        return {
+            **super().get_config(),
+            "encoder_a": keras.saving.serialize_keras_object(self.encoder_a),
+            "encoder_b": keras.saving.serialize_keras_object(self.encoder_b),
+            "modalities": list(self.modalities),
+            "embed_dim": self.embed_dim,
+            "temperature": self.temperature,
+            "learn_temperature": self.learn_temperature,
+        }
 
     @classmethod
     def from_config(cls, config):

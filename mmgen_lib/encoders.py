@@ -21,8 +21,16 @@ from keras import layers, ops
 
 from mmgen_lib import validation
 
-__all__ = ["masked_mean", "MaskedMeanPooling", "AttentionPooling", "TextEncoder", "ResidualBlock", "ConvStack",
-           "ImageEncoder", "AudioEncoder"]
+__all__ = [
+    "masked_mean",
+    "MaskedMeanPooling",
+    "AttentionPooling",
+    "TextEncoder",
+    "ResidualBlock",
+    "ConvStack",
+    "ImageEncoder",
+    "AudioEncoder",
+]
 
 TEXT_KINDS = ("gru", "lstm", "transformer")
 POOLINGS = ("last", "mean", "attention")
@@ -163,11 +171,27 @@ class TextEncoder(layers.Layer):
     (2, 8)
     """
 
-    def __init__(self, vocab_size, embed_dim=32, units=64, kind="gru", num_heads=2, max_len=16,
-                 pooling="last", return_sequences=False, dropout=0.0, **kwargs):
+    def __init__(
+        self,
+        vocab_size,
+        embed_dim=32,
+        units=64,
+        kind="gru",
+        num_heads=2,
+        max_len=16,
+        pooling="last",
+        return_sequences=False,
+        dropout=0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units),
-                            ("num_heads", num_heads), ("max_len", max_len)):
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("embed_dim", embed_dim),
+            ("units", units),
+            ("num_heads", num_heads),
+            ("max_len", max_len),
+        ):
             validation.positive_int(value, name)
         if kind not in TEXT_KINDS:
             raise ValueError(f"kind must be one of {TEXT_KINDS}. Received: kind={kind!r}")
@@ -261,9 +285,18 @@ class TextEncoder(layers.Layer):
         return (vector, (*input_shape[:2], self.units)) if self.return_sequences else vector
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
-                "units": self.units, "kind": self.kind, "num_heads": self.num_heads, "max_len": self.max_len,
-                "pooling": self.pooling, "return_sequences": self.return_sequences, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embed_dim": self.embed_dim,
+            "units": self.units,
+            "kind": self.kind,
+            "num_heads": self.num_heads,
+            "max_len": self.max_len,
+            "pooling": self.pooling,
+            "return_sequences": self.return_sequences,
+            "dropout": self.dropout,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -295,8 +328,10 @@ class ResidualBlock(layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] != self.filters:
-            raise ValueError(f"ResidualBlock(filters={self.filters}) needs inputs with {self.filters} channels. "
-                             f"Received shape {input_shape}")
+            raise ValueError(
+                f"ResidualBlock(filters={self.filters}) needs inputs with {self.filters} channels. "
+                f"Received shape {input_shape}"
+            )
         self.conv1.build(input_shape)
         self.conv2.build((*input_shape[:-1], self.filters))
 
@@ -332,8 +367,9 @@ class ConvStack:
     def __init__(self, filters, residual: bool = False):
         self.filters = validation.positive_int_sequence(filters, "filters")
         self.residual = bool(residual)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
-                      for k, f in enumerate(self.filters)]
+        self.convs = [
+            layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}") for k, f in enumerate(self.filters)
+        ]
         self.blocks = [ResidualBlock(f, name=f"residual{k}") for k, f in enumerate(self.filters)] if residual else []
         self.pools = [layers.MaxPooling2D(2, name=f"pool{k}") for k in range(len(self.filters))]
 
@@ -394,8 +430,7 @@ class ImageEncoder(layers.Layer):
     ((2, 32), (2, 16, 16))
     """
 
-    def __init__(self, filters=(16, 32, 32), output_dim=64, residual=True, dropout=0.0, return_grid=False,
-                 **kwargs):
+    def __init__(self, filters=(16, 32, 32), output_dim=64, residual=True, dropout=0.0, return_grid=False, **kwargs):
         super().__init__(**kwargs)
         self.filters = validation.positive_int_sequence(filters, "filters")
         validation.positive_int(output_dim, "output_dim")
@@ -414,12 +449,15 @@ class ImageEncoder(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"ImageEncoder expects images of shape (batch, height, width, channels). "
-                             f"Received shape {input_shape}")
+            raise ValueError(
+                f"ImageEncoder expects images of shape (batch, height, width, channels). Received shape {input_shape}"
+            )
         scale = 2 ** len(self.filters)
         if any(d is None or d % scale for d in input_shape[1:3]):
-            raise ValueError(f"image height and width must be known and divisible by {scale} "
-                             f"({len(self.filters)} stages halve them). Received shape {input_shape}")
+            raise ValueError(
+                f"image height and width must be known and divisible by {scale} "
+                f"({len(self.filters)} stages halve them). Received shape {input_shape}"
+            )
         self._stack.build(input_shape)
         grid = self._grid_shape(input_shape)
         self.dense.build((grid[0], grid[1] * grid[2] * grid[3]))
@@ -440,8 +478,14 @@ class ImageEncoder(layers.Layer):
         return (vector, (grid[0], grid[1] * grid[2], grid[3])) if self.return_grid else vector
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters), "output_dim": self.output_dim,
-                "residual": self.residual, "dropout": self.dropout, "return_grid": self.return_grid}
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "output_dim": self.output_dim,
+            "residual": self.residual,
+            "dropout": self.dropout,
+            "return_grid": self.return_grid,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -480,8 +524,9 @@ class AudioEncoder(layers.Layer):
         validation.positive_int(output_dim, "output_dim")
         validation.rate(dropout)
         self.output_dim, self.dropout, self.return_sequences = int(output_dim), float(dropout), bool(return_sequences)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}")
-                      for k, f in enumerate(self.filters)]
+        self.convs = [
+            layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}") for k, f in enumerate(self.filters)
+        ]
         self.pool = layers.MaxPooling2D(2)
         self.flatten = layers.Flatten()
         self.feature_dropout = layers.Dropout(self.dropout)
@@ -493,12 +538,15 @@ class AudioEncoder(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"AudioEncoder expects spectrograms of shape (batch, frames, mel_bins). "
-                             f"Received shape {input_shape}")
+            raise ValueError(
+                f"AudioEncoder expects spectrograms of shape (batch, frames, mel_bins). Received shape {input_shape}"
+            )
         scale = 2 ** len(self.filters)
         if any(d is None or d < scale for d in input_shape[1:3]):
-            raise ValueError(f"frames and mel_bins must be known and at least {scale} "
-                             f"({len(self.filters)} stages halve them). Received shape {input_shape}")
+            raise ValueError(
+                f"frames and mel_bins must be known and at least {scale} "
+                f"({len(self.filters)} stages halve them). Received shape {input_shape}"
+            )
         shape = (*input_shape, 1)
         for k, conv in enumerate(self.convs):
             conv.build(shape)
@@ -523,5 +571,10 @@ class AudioEncoder(layers.Layer):
         return (vector, (pooled[0], pooled[1], pooled[2] * pooled[3])) if self.return_sequences else vector
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters), "output_dim": self.output_dim,
-                "dropout": self.dropout, "return_sequences": self.return_sequences}
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "output_dim": self.output_dim,
+            "dropout": self.dropout,
+            "return_sequences": self.return_sequences,
+        }

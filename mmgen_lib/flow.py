@@ -36,9 +36,22 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["straight_path", "flow_matching_loss", "SinusoidalTimeEmbedding", "ConditionalVelocityNet",
-           "FlowMatcher", "guided_velocity", "velocity_function", "euler_sample", "heun_sample", "sample_latents",
-           "velocity_to_noise", "noise_to_velocity", "ddim_step", "SAMPLERS"]
+__all__ = [
+    "straight_path",
+    "flow_matching_loss",
+    "SinusoidalTimeEmbedding",
+    "ConditionalVelocityNet",
+    "FlowMatcher",
+    "guided_velocity",
+    "velocity_function",
+    "euler_sample",
+    "heun_sample",
+    "sample_latents",
+    "velocity_to_noise",
+    "noise_to_velocity",
+    "ddim_step",
+    "SAMPLERS",
+]
 
 SAMPLERS = ("euler", "heun")
 
@@ -149,8 +162,17 @@ class ConditionalVelocityNet(keras.layers.Layer):
     Output shape: (batch, latent_dim).
     """
 
-    def __init__(self, latent_dim, condition_dim=0, hidden_units=256, num_layers=3, time_dim=32,
-                 condition_dropout=0.1, seed=None, **kwargs):
+    def __init__(
+        self,
+        latent_dim,
+        condition_dim=0,
+        hidden_units=256,
+        num_layers=3,
+        time_dim=32,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.latent_dim = _positive_int(latent_dim, "latent_dim")
         if isinstance(condition_dim, bool) or not isinstance(condition_dim, numbers.Integral) or condition_dim < 0:
@@ -165,24 +187,30 @@ class ConditionalVelocityNet(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.time_embedding = SinusoidalTimeEmbedding(self.time_dim, name="time_embedding")
         self.time_dense = keras.layers.Dense(self.time_dim, activation="silu", name="time_dense")
-        self.hidden = [keras.layers.Dense(self.hidden_units, activation="silu", name=f"hidden{k}")
-                       for k in range(self.num_layers)]
+        self.hidden = [
+            keras.layers.Dense(self.hidden_units, activation="silu", name=f"hidden{k}") for k in range(self.num_layers)
+        ]
         self.out = keras.layers.Dense(self.latent_dim, name="velocity")
 
     def build(self, input_shape):
         expected = 3 if self.condition_dim else 2
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != expected or \
-                not isinstance(input_shape[0], (list, tuple)):
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != expected
+            or not isinstance(input_shape[0], (list, tuple))
+        ):
             names = "[x_t, t, c]" if self.condition_dim else "[x_t, t]"
-            raise ValueError(f"ConditionalVelocityNet expects {expected} inputs {names}. "
-                             f"Received input shape {input_shape}")
+            raise ValueError(
+                f"ConditionalVelocityNet expects {expected} inputs {names}. Received input shape {input_shape}"
+            )
         if input_shape[0][-1] != self.latent_dim:
             raise ValueError(f"x_t must have {self.latent_dim} features. Received shape {tuple(input_shape[0])}")
         if self.condition_dim and input_shape[2][-1] != self.condition_dim:
             raise ValueError(f"c must have {self.condition_dim} features. Received shape {tuple(input_shape[2])}")
         if self.condition_dim:
-            self.null_condition = self.add_weight(shape=(self.condition_dim,), initializer="zeros",
-                                                  name="null_condition")
+            self.null_condition = self.add_weight(
+                shape=(self.condition_dim,), initializer="zeros", name="null_condition"
+            )
         self.time_dense.build((None, self.time_dim))
         width = self.latent_dim + self.time_dim + self.condition_dim
         for layer in self.hidden:
@@ -211,9 +239,16 @@ class ConditionalVelocityNet(keras.layers.Layer):
         return (input_shape[0][0], self.latent_dim)
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "condition_dim": self.condition_dim,
-                "hidden_units": self.hidden_units, "num_layers": self.num_layers, "time_dim": self.time_dim,
-                "condition_dropout": self.condition_dropout, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "condition_dim": self.condition_dim,
+            "hidden_units": self.hidden_units,
+            "num_layers": self.num_layers,
+            "time_dim": self.time_dim,
+            "condition_dropout": self.condition_dropout,
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -231,11 +266,21 @@ class FlowMatcher(keras.Model):
     Returns: a dict ``velocity`` (predicted) and ``target`` (x_1 - x_0), both (batch, latent_dim).
     """
 
-    def __init__(self, latent_dim, condition_dim=0, hidden_units=256, num_layers=3, time_dim=32,
-                 condition_dropout=0.1, seed=None, **kwargs):
+    def __init__(
+        self,
+        latent_dim,
+        condition_dim=0,
+        hidden_units=256,
+        num_layers=3,
+        time_dim=32,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.velocity = ConditionalVelocityNet(latent_dim, condition_dim, hidden_units, num_layers, time_dim,
-                                               condition_dropout, seed, name="velocity_net")
+        self.velocity = ConditionalVelocityNet(
+            latent_dim, condition_dim, hidden_units, num_layers, time_dim, condition_dropout, seed, name="velocity_net"
+        )
         self.seed = seed
         self.noise_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
 
@@ -257,9 +302,16 @@ class FlowMatcher(keras.Model):
 
     def get_config(self):
         v = self.velocity
-        return {**super().get_config(), "latent_dim": v.latent_dim, "condition_dim": v.condition_dim,
-                "hidden_units": v.hidden_units, "num_layers": v.num_layers, "time_dim": v.time_dim,
-                "condition_dropout": v.condition_dropout, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "latent_dim": v.latent_dim,
+            "condition_dim": v.condition_dim,
+            "hidden_units": v.hidden_units,
+            "num_layers": v.num_layers,
+            "time_dim": v.time_dim,
+            "condition_dropout": v.condition_dropout,
+            "seed": self.seed,
+        }
 
 
 def guided_velocity(net, x, t, condition, guidance=1.0):
@@ -270,8 +322,10 @@ def guided_velocity(net, x, t, condition, guidance=1.0):
     x = ops.convert_to_tensor(x, "float32")
     n = ops.shape(x)[0]
     t = ops.broadcast_to(ops.reshape(ops.convert_to_tensor(t, "float32"), (-1,)), (n,))
-    both = net([ops.concatenate([x, x], 0), ops.concatenate([t, t], 0), ops.concatenate([condition, condition], 0)],
-               drop_condition=ops.concatenate([ops.zeros((n,)), ops.ones((n,))], 0))  # (2 n, latent_dim)
+    both = net(
+        [ops.concatenate([x, x], 0), ops.concatenate([t, t], 0), ops.concatenate([condition, condition], 0)],
+        drop_condition=ops.concatenate([ops.zeros((n,)), ops.ones((n,))], 0),
+    )  # (2 n, latent_dim)
     v_c, v_u = both[:n], both[n:]
     return v_u + guidance * (v_c - v_u)
 
@@ -291,6 +345,7 @@ def velocity_function(net, condition=None, guidance=1.0):
         if guidance == 1.0:
             return ops.convert_to_numpy(net([x, times, condition]))
         return ops.convert_to_numpy(guided_velocity(net, x, times, condition, float(guidance)))
+
     return fn
 
 

@@ -45,38 +45,46 @@ class _ModalityFusion(keras.layers.Layer):
 
     def _check_input_shapes(self, input_shape) -> list[tuple]:
         if _is_shape(input_shape) or not isinstance(input_shape, (list, tuple)):
-            raise TypeError(f"{type(self).__name__} expects a list of 2 or 3 modality tensors, e.g. "
-                            f"[z_image, z_audio]. Received a single input of shape {input_shape}")
+            raise TypeError(
+                f"{type(self).__name__} expects a list of 2 or 3 modality tensors, e.g. "
+                f"[z_image, z_audio]. Received a single input of shape {input_shape}"
+            )
         shapes = [tuple(shape) for shape in input_shape]
         if len(shapes) not in (2, 3):
             raise ValueError(f"{type(self).__name__} fuses 2 or 3 modalities. Received {len(shapes)} inputs")
         for k, shape in enumerate(shapes):
             if len(shape) != self.input_rank or shape[-1] is None:
-                raise ValueError(f"{type(self).__name__} expects {self.input_kind} for every modality. "
-                                 f"Received input {k} of shape {shape}")
+                raise ValueError(
+                    f"{type(self).__name__} expects {self.input_kind} for every modality. "
+                    f"Received input {k} of shape {shape}"
+                )
         return shapes
 
     def _check_call_inputs(self, inputs) -> list:
         if not isinstance(inputs, (list, tuple)):
-            raise TypeError(f"{type(self).__name__} expects a list of modality tensors. "
-                            f"Received a {type(inputs).__name__}")
+            raise TypeError(
+                f"{type(self).__name__} expects a list of modality tensors. Received a {type(inputs).__name__}"
+            )
         inputs = list(inputs)
         if len(inputs) != self.num_modalities:
-            raise ValueError(f"{type(self).__name__} was built for {self.num_modalities} modalities. "
-                             f"Received {len(inputs)} inputs")
+            raise ValueError(
+                f"{type(self).__name__} was built for {self.num_modalities} modalities. Received {len(inputs)} inputs"
+            )
         batch_sizes = {x.shape[0] for x in inputs if x.shape[0] is not None}
         if len(batch_sizes) > 1:
-            raise ValueError(f"all modalities must have the same batch size. Received shapes "
-                             f"{[tuple(x.shape) for x in inputs]}")
+            raise ValueError(
+                f"all modalities must have the same batch size. Received shapes {[tuple(x.shape) for x in inputs]}"
+            )
         return inputs
 
     def _mask_columns(self, modality_mask, inputs):
         """The mask as one (batch, 1) float column per modality, or None (all present)."""
         if modality_mask is None:
             return None
-        mask = ops.cast(validation.modality_mask(modality_mask, self.num_modalities, inputs[0].shape[0]),
-                        self.compute_dtype)  # (batch, n)
-        return [mask[:, k:k + 1] for k in range(self.num_modalities)]  # n x (batch, 1)
+        mask = ops.cast(
+            validation.modality_mask(modality_mask, self.num_modalities, inputs[0].shape[0]), self.compute_dtype
+        )  # (batch, n)
+        return [mask[:, k : k + 1] for k in range(self.num_modalities)]  # n x (batch, 1)
 
     def get_build_config(self):
         # Build only from the modality inputs (a tensor modality_mask must not enter build()).
@@ -144,8 +152,7 @@ class EarlyFusion(_ModalityFusion):
         return z if self.dense is None else self.dense(z)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "dropout": self.dropout}
+        return {**super().get_config(), "units": self.units, "activation": self.activation, "dropout": self.dropout}
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -189,19 +196,25 @@ class LateFusion(_ModalityFusion):
     def build(self, input_shape):
         shapes = self._check_input_shapes(input_shape)
         if len({s[-1] for s in shapes}) != 1:
-            raise ValueError(f"LateFusion combines predictions over the same classes: every input needs the "
-                             f"same last dimension. Received shapes {shapes}")
+            raise ValueError(
+                f"LateFusion combines predictions over the same classes: every input needs the "
+                f"same last dimension. Received shapes {shapes}"
+            )
         self.num_modalities = len(shapes)
         if self.combine == "weighted":
-            self.modality_logits = self.add_weight(shape=(self.num_modalities,), initializer="zeros",
-                                                   name="modality_logits")
+            self.modality_logits = self.add_weight(
+                shape=(self.num_modalities,), initializer="zeros", name="modality_logits"
+            )
 
     def call(self, inputs, modality_mask=None, training=False):
         inputs = self._check_call_inputs(inputs)
         masks = self._mask_columns(modality_mask, inputs)
         log_probs = ops.stack([ops.log_softmax(s, axis=-1) for s in inputs], axis=1)  # (batch, n, k)
-        mask = (ops.ones_like(log_probs[:, :, :1]) if masks is None
-                else ops.expand_dims(ops.concatenate(masks, axis=-1), -1))  # (batch, n, 1)
+        mask = (
+            ops.ones_like(log_probs[:, :, :1])
+            if masks is None
+            else ops.expand_dims(ops.concatenate(masks, axis=-1), -1)
+        )  # (batch, n, 1)
         if self.combine == "product":
             return ops.sum(mask * log_probs, axis=1)  # (batch, k)
         if self.combine == "average":
@@ -255,8 +268,10 @@ class GatedFusion(_ModalityFusion):
         # The number of per-modality layers depends on the inputs, so they are made here.
         shapes = self._check_input_shapes(input_shape)
         self.num_modalities = len(shapes)
-        self.projections = [keras.layers.Dense(self.units, activation="tanh", name=f"projection_{k}")
-                            for k in range(self.num_modalities)]
+        self.projections = [
+            keras.layers.Dense(self.units, activation="tanh", name=f"projection_{k}")
+            for k in range(self.num_modalities)
+        ]
         for projection, shape in zip(self.projections, shapes):
             projection.build((None, shape[-1]))
         self.gate = keras.layers.Dense(self.num_modalities * self.units, name="gate")
@@ -268,8 +283,9 @@ class GatedFusion(_ModalityFusion):
         if masks is not None:
             inputs = [x * m for x, m in zip(inputs, masks)]
         hidden = ops.stack([p(x) for p, x in zip(self.projections, inputs)], axis=1)  # (batch, n, units)
-        gate_logits = ops.reshape(self.gate(ops.concatenate(inputs, axis=-1)),
-                                  (-1, self.num_modalities, self.units))  # (batch, n, units)
+        gate_logits = ops.reshape(
+            self.gate(ops.concatenate(inputs, axis=-1)), (-1, self.num_modalities, self.units)
+        )  # (batch, n, units)
         if masks is not None:
             mask = ops.expand_dims(ops.concatenate(masks, axis=-1), -1)  # (batch, n, 1)
             gates = ops.softmax(gate_logits + (1.0 - mask) * _NEG_INF, axis=1) * mask
@@ -326,8 +342,10 @@ class TensorFusion(_ModalityFusion):
         dims = [s[-1] for s in shapes]
         self.projections = []
         if self.projection_dim is not None:
-            self.projections = [keras.layers.Dense(self.projection_dim, activation=self.activation,
-                                                   name=f"projection_{k}") for k in range(len(shapes))]
+            self.projections = [
+                keras.layers.Dense(self.projection_dim, activation=self.activation, name=f"projection_{k}")
+                for k in range(len(shapes))
+            ]
             for projection, dim in zip(self.projections, dims):
                 projection.build((None, dim))
             dims = [self.projection_dim] * len(shapes)
@@ -352,8 +370,12 @@ class TensorFusion(_ModalityFusion):
         return z if self.dense is None else self.dense(z)
 
     def get_config(self):
-        return {**super().get_config(), "projection_dim": self.projection_dim, "units": self.units,
-                "activation": self.activation}
+        return {
+            **super().get_config(),
+            "projection_dim": self.projection_dim,
+            "units": self.units,
+            "activation": self.activation,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -403,14 +425,16 @@ class CrossAttentionFusion(_ModalityFusion):
     input_kind = "sequences (batch, seq_len, dim)"
     POOLINGS = ("mean", "flatten")
 
-    def __init__(self, dim=32, num_heads=2, key_dim=None, pooling="mean", dropout=0.0,
-                 return_attention_scores=False, **kwargs):
+    def __init__(
+        self, dim=32, num_heads=2, key_dim=None, pooling="mean", dropout=0.0, return_attention_scores=False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.dim = _check_units("dim", dim, allow_none=False)
         self.num_heads = _check_units("num_heads", num_heads, allow_none=False)
         if key_dim is None and self.dim % self.num_heads:
-            raise ValueError(f"dim must be divisible by num_heads when key_dim is None. "
-                             f"Received: dim={dim}, num_heads={num_heads}")
+            raise ValueError(
+                f"dim must be divisible by num_heads when key_dim is None. Received: dim={dim}, num_heads={num_heads}"
+            )
         self.key_dim = _check_units("key_dim", key_dim) or self.dim // self.num_heads
         if pooling not in self.POOLINGS:
             raise ValueError(f"pooling must be one of {self.POOLINGS}. Received: pooling={pooling!r}")
@@ -428,8 +452,9 @@ class CrossAttentionFusion(_ModalityFusion):
         for k, shape in enumerate(shapes):
             projection = keras.layers.Dense(self.dim, name=f"projection_{k}")
             projection.build((None, None, shape[-1]))
-            attention = keras.layers.MultiHeadAttention(self.num_heads, self.key_dim, dropout=self.dropout,
-                                                        name=f"attention_{k}")
+            attention = keras.layers.MultiHeadAttention(
+                self.num_heads, self.key_dim, dropout=self.dropout, name=f"attention_{k}"
+            )
             attention.build((None, None, self.dim), (None, None, self.dim))
             self.projections.append(projection)
             self.attentions.append(attention)
@@ -453,8 +478,9 @@ class CrossAttentionFusion(_ModalityFusion):
             key_keep = ops.concatenate([keep[j] for j in others], axis=1)  # (batch, sum len_j)
             attention_mask = ops.expand_dims(key_keep, 1) > 0  # (batch, 1, sum len_j)
             attention_mask = ops.logical_and(attention_mask, ops.ones_like(projected[i][:, :, :1]) > 0)
-            attended, weights = self.attentions[i](projected[i], context, attention_mask=attention_mask,
-                                                   return_attention_scores=True, training=training)
+            attended, weights = self.attentions[i](
+                projected[i], context, attention_mask=attention_mask, return_attention_scores=True, training=training
+            )
             # A query with no key to look at (all others missing) gets no update, not a uniform average.
             has_keys = ops.cast(ops.max(key_keep, axis=1) > 0, attended.dtype)[:, None, None]
             out = (projected[i] + has_keys * attended) * ops.expand_dims(keep[i], -1)  # (batch, len_i, dim)
@@ -470,6 +496,12 @@ class CrossAttentionFusion(_ModalityFusion):
         return None  # the fused vector has no positions to mask
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "num_heads": self.num_heads, "key_dim": self.key_dim,
-                "pooling": self.pooling, "dropout": self.dropout,
-                "return_attention_scores": self.return_attention_scores}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+            "return_attention_scores": self.return_attention_scores,
+        }

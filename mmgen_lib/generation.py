@@ -23,8 +23,16 @@ from keras import ops
 
 from mmgen_lib import validation
 
-__all__ = ["greedy_decode", "beam_search", "sample", "next_token_distribution", "sequence_log_prob",
-           "PAD_ID", "START_ID", "END_ID"]
+__all__ = [
+    "greedy_decode",
+    "beam_search",
+    "sample",
+    "next_token_distribution",
+    "sequence_log_prob",
+    "PAD_ID",
+    "START_ID",
+    "END_ID",
+]
 
 PAD_ID, START_ID, END_ID = 0, 1, 2  # as in mmgen_lib.tokenizer.Tokenizer
 DEFAULT_MAX_LEN = 15  # CAPTION_LEN - 1: every ShapesWorld caption plus <end> fits
@@ -37,8 +45,10 @@ def _check_int(name, value, minimum):
 def _prepare(decoder, context, max_len, start_id, end_id):
     """Validate the common arguments; return the context as a float32 array."""
     if not (callable(getattr(decoder, "initial_state", None)) and callable(getattr(decoder, "step", None))):
-        raise TypeError("decoder must offer initial_state(context) and step(context, token_ids, state), "
-                        f"like mmgen_lib.decoders.TextDecoder. Received: {type(decoder).__name__}")
+        raise TypeError(
+            "decoder must offer initial_state(context) and step(context, token_ids, state), "
+            f"like mmgen_lib.decoders.TextDecoder. Received: {type(decoder).__name__}"
+        )
     _check_int("max_len", max_len, 1)
     _check_int("start_id", start_id, 0)
     _check_int("end_id", end_id, 0)
@@ -54,8 +64,11 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _check_sampling(temperature, top_k):
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not (
-            np.isfinite(temperature) and temperature >= 0):
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, numbers.Real)
+        or not (np.isfinite(temperature) and temperature >= 0)
+    ):
         raise ValueError(f"temperature must be a finite number >= 0. Received: temperature={temperature!r}")
     return None if top_k is None else _check_int("top_k", top_k, 1)
 
@@ -107,8 +120,9 @@ def _run(decoder, context, max_len, start_id, end_id, choose) -> np.ndarray:
     return out
 
 
-def greedy_decode(decoder, context, max_len: int = DEFAULT_MAX_LEN, start_id: int = START_ID,
-                  end_id: int = END_ID) -> np.ndarray:
+def greedy_decode(
+    decoder, context, max_len: int = DEFAULT_MAX_LEN, start_id: int = START_ID, end_id: int = END_ID
+) -> np.ndarray:
     """Pick the most likely token at every step (lesson 08).
 
     Args:
@@ -124,8 +138,16 @@ def greedy_decode(decoder, context, max_len: int = DEFAULT_MAX_LEN, start_id: in
     return _run(decoder, context, max_len, start_id, end_id, lambda logits: np.argmax(logits, axis=-1))
 
 
-def sample(decoder, context, temperature: float = 1.0, top_k: int | None = None, seed: int | None = None,
-           max_len: int = DEFAULT_MAX_LEN, start_id: int = START_ID, end_id: int = END_ID) -> np.ndarray:
+def sample(
+    decoder,
+    context,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    max_len: int = DEFAULT_MAX_LEN,
+    start_id: int = START_ID,
+    end_id: int = END_ID,
+) -> np.ndarray:
     """Draw each token from ``softmax(logits / temperature)``, optionally top-k filtered (lesson 08).
 
     Args:
@@ -153,9 +175,17 @@ def sample(decoder, context, temperature: float = 1.0, top_k: int | None = None,
     return _run(decoder, context, max_len, start_id, end_id, choose)
 
 
-def beam_search(decoder, context, beam_width: int = 3, max_len: int = DEFAULT_MAX_LEN, start_id: int = START_ID,
-                end_id: int = END_ID, length_penalty: float = 0.0, return_scores: bool = False,
-                return_all_beams: bool = False):
+def beam_search(
+    decoder,
+    context,
+    beam_width: int = 3,
+    max_len: int = DEFAULT_MAX_LEN,
+    start_id: int = START_ID,
+    end_id: int = END_ID,
+    length_penalty: float = 0.0,
+    return_scores: bool = False,
+    return_all_beams: bool = False,
+):
     """Keep the ``beam_width`` most likely prefixes at every step (lesson 08).
 
     Each example's beams are expanded by every token; the best ``beam_width`` of the
@@ -178,8 +208,12 @@ def beam_search(decoder, context, beam_width: int = 3, max_len: int = DEFAULT_MA
     """
     context = _prepare(decoder, context, max_len, start_id, end_id)
     k = _check_int("beam_width", beam_width, 1)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or not np.isfinite(
-            length_penalty) or length_penalty < 0:
+    if (
+        isinstance(length_penalty, bool)
+        or not isinstance(length_penalty, numbers.Real)
+        or not np.isfinite(length_penalty)
+        or length_penalty < 0
+    ):
         raise ValueError(f"length_penalty must be a finite number >= 0. Received: length_penalty={length_penalty!r}")
     batch = context.shape[0]
     flat_context = np.repeat(context, k, axis=0)  # (batch * k, ...): example i owns rows i*k .. i*k+k-1
@@ -210,7 +244,7 @@ def beam_search(decoder, context, beam_width: int = 3, max_len: int = DEFAULT_MA
         if done.all():
             break
         rows = (np.arange(batch)[:, None] * k + beam).reshape(-1)  # where each new beam came from
-        state = keras.tree.map_structure(lambda s: ops.take(s, rows, axis=0), state)
+        state = keras.tree.map_structure(lambda s, rows=rows: ops.take(s, rows, axis=0), state)
         tokens = token.reshape(-1).astype(np.int32)
     ranking = scores / np.maximum(lengths, 1) ** length_penalty
     order = np.argsort(-ranking, axis=-1, kind="stable")  # (batch, k), best first
@@ -235,8 +269,9 @@ def sequence_log_prob(decoder, context, token_ids, start_id: int = START_ID, end
     context = _prepare(decoder, context, 1, start_id, end_id)
     token_ids = np.asarray(token_ids)
     if token_ids.ndim != 2 or token_ids.shape[0] != context.shape[0]:
-        raise ValueError(f"token_ids must be (batch, T) with batch = {context.shape[0]}. "
-                         f"Received shape {token_ids.shape}")
+        raise ValueError(
+            f"token_ids must be (batch, T) with batch = {context.shape[0]}. Received shape {token_ids.shape}"
+        )
     inputs = np.concatenate([np.full((len(token_ids), 1), start_id), token_ids[:, :-1]], axis=1).astype(np.int32)
     logp = _log_softmax(ops.convert_to_numpy(decoder([context, inputs])).astype(np.float64))  # (batch, T, vocab)
     picked = np.take_along_axis(logp, token_ids[..., None].astype(np.int64), axis=-1)[..., 0]  # (batch, T)

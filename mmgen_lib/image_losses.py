@@ -29,8 +29,7 @@ def _check_max_shift(max_shift) -> int:
 
 
 def _check_threshold(threshold) -> float:
-    return validation.number(threshold, "threshold", minimum=0, maximum=1, include_minimum=False,
-                             include_maximum=False)
+    return validation.number(threshold, "threshold", minimum=0, maximum=1, include_minimum=False, include_maximum=False)
 
 
 def _as_images(images, name: str, check_values: bool = True):
@@ -82,8 +81,11 @@ def shifted_targets(images, max_shift: int = 2):
     height, width = images.shape[1], images.shape[2]
     s = max_shift
     padded = ops.pad(images, [(0, 0), (s, s), (s, s), (0, 0)], mode="symmetric")  # (batch, h + 2s, w + 2s, c)
-    return [padded[:, s + dy:s + dy + height, s + dx:s + dx + width, :]
-            for dy in range(-s, s + 1) for dx in range(-s, s + 1)]
+    return [
+        padded[:, s + dy : s + dy + height, s + dx : s + dx + width, :]
+        for dy in range(-s, s + 1)
+        for dx in range(-s, s + 1)
+    ]
 
 
 def shift_tolerant_mse(y_true, y_pred, max_shift: int = 2, area_normalize: bool = True, threshold: float = 0.4):
@@ -110,8 +112,10 @@ def shift_tolerant_mse(y_true, y_pred, max_shift: int = 2, area_normalize: bool 
     y_true = _as_images(y_true, "y_true")
     y_pred = _as_images(y_pred, "y_pred", check_values=False)
     if tuple(y_true.shape[1:]) != tuple(y_pred.shape[1:]):
-        raise ValueError(f"y_true and y_pred must have the same image shape. "
-                         f"Received {tuple(y_true.shape)} and {tuple(y_pred.shape)}")
+        raise ValueError(
+            f"y_true and y_pred must have the same image shape. "
+            f"Received {tuple(y_true.shape)} and {tuple(y_pred.shape)}"
+        )
     # The minimum's gradient flows through the best shift only, so: every shift's error without a
     # gradient, then the error to the best shift with one. Same values and gradients as differentiating
     # min over a stack of all shifts, three times faster for max_shift=2 (no (shifts, batch, h, w, c)
@@ -157,5 +161,9 @@ class ShiftTolerantMSE(keras.losses.Loss):
         return shift_tolerant_mse(y_true, y_pred, self.max_shift, self.area_normalize, self.threshold)
 
     def get_config(self):
-        return {**super().get_config(), "max_shift": self.max_shift, "area_normalize": self.area_normalize,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_shift": self.max_shift,
+            "area_normalize": self.area_normalize,
+            "threshold": self.threshold,
+        }

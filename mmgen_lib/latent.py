@@ -36,13 +36,28 @@ from mmgen_lib.probe import PROBE_ATTRIBUTES, AttributeProbe, _as_labels, load_p
 from mmgen_lib.scoreboard import probe_features
 from mmgen_lib.utils import data_dir as default_data_dir
 
-__all__ = ["RECIPE", "LatentAutoencoder", "train_latent_autoencoder", "save_latent_autoencoder",
-           "load_latent_autoencoder", "default_latent_dir", "META_FILE", "WEIGHTS_FILE"]
+__all__ = [
+    "RECIPE",
+    "LatentAutoencoder",
+    "train_latent_autoencoder",
+    "save_latent_autoencoder",
+    "load_latent_autoencoder",
+    "default_latent_dir",
+    "META_FILE",
+    "WEIGHTS_FILE",
+]
 
 META_FILE = "latent.json"
 WEIGHTS_FILE = "latent_autoencoder.npz"
-RECIPE = {"latent_dim": 16, "epochs": 15, "batch_size": 64, "learning_rate": 4e-3, "aux_weight": 0.1,
-          "max_shift": 1, "feature_std_floor": 1e-3}
+RECIPE = {
+    "latent_dim": 16,
+    "epochs": 15,
+    "batch_size": 64,
+    "learning_rate": 4e-3,
+    "aux_weight": 0.1,
+    "max_shift": 1,
+    "feature_std_floor": 1e-3,
+}
 
 
 def _check_probe(probe) -> AttributeProbe:
@@ -85,8 +100,9 @@ class LatentAutoencoder:
 
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         """Images (n, 32, 32, 3), uint8 or floats in [0, 1] -> latents (n, latent_dim) float32."""
-        return predict_in_batches(self._encoder, self.standardised_features(images, batch_size),
-                                  batch_size).astype(np.float32)
+        return predict_in_batches(self._encoder, self.standardised_features(images, batch_size), batch_size).astype(
+            np.float32
+        )
 
     def decode(self, z, batch_size: int = 500) -> np.ndarray:
         """Latents (n, latent_dim) -> images (n, 32, 32, 3) float32 in [0, 1], in batches."""
@@ -134,10 +150,17 @@ def train_latent_autoencoder(probe, images, labels, epochs: int | None = None, s
     autoencoder.trainer.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)),
         loss=[ShiftTolerantMSE(RECIPE["max_shift"]), *["sparse_categorical_crossentropy"] * len(PROBE_ATTRIBUTES)],
-        loss_weights=[1.0, *[RECIPE["aux_weight"]] * len(PROBE_ATTRIBUTES)], steps_per_execution=10)
+        loss_weights=[1.0, *[RECIPE["aux_weight"]] * len(PROBE_ATTRIBUTES)],
+        steps_per_execution=10,
+    )
     history = autoencoder.trainer.fit(
-        (features - autoencoder.feature_mean) / autoencoder.feature_std, [x, *[targets[a] for a in PROBE_ATTRIBUTES]],
-        epochs=epochs, batch_size=RECIPE["batch_size"], shuffle=True, verbose=0)
+        (features - autoencoder.feature_mean) / autoencoder.feature_std,
+        [x, *[targets[a] for a in PROBE_ATTRIBUTES]],
+        epochs=epochs,
+        batch_size=RECIPE["batch_size"],
+        shuffle=True,
+        verbose=0,
+    )
     return autoencoder, history.history
 
 
@@ -146,15 +169,24 @@ def default_latent_dir() -> Path:
     return default_data_dir() / "latent"
 
 
-def save_latent_autoencoder(autoencoder, out_dir, accuracy: dict | None = None, seed: int | None = None,
-                            force: bool = False) -> dict:
+def save_latent_autoencoder(
+    autoencoder, out_dir, accuracy: dict | None = None, seed: int | None = None, force: bool = False
+) -> dict:
     """Write the weights and ``latent.json`` (recipe, sha256, accuracy); never overwrites without ``force``."""
     if not isinstance(autoencoder, LatentAutoencoder):
-        raise TypeError(f"autoencoder must be a LatentAutoencoder (from train_latent_autoencoder). "
-                        f"Received: {type(autoencoder).__name__}")
+        raise TypeError(
+            f"autoencoder must be a LatentAutoencoder (from train_latent_autoencoder). "
+            f"Received: {type(autoencoder).__name__}"
+        )
     payload = shipped.weights_bytes(autoencoder.get_weights())
-    meta = {"file": WEIGHTS_FILE, "sha256": shipped.sha256(payload), "recipe": dict(RECIPE),
-            "feature_dim": int(autoencoder.feature_mean.shape[0]), "accuracy": accuracy or {}, "seed": seed}
+    meta = {
+        "file": WEIGHTS_FILE,
+        "sha256": shipped.sha256(payload),
+        "recipe": dict(RECIPE),
+        "feature_dim": int(autoencoder.feature_mean.shape[0]),
+        "accuracy": accuracy or {},
+        "seed": seed,
+    }
     shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=force)
     return meta
 
@@ -178,9 +210,11 @@ def load_latent_autoencoder(path=None, probe=None, verify: bool = True) -> Laten
 
 
 def main(argv=None) -> int:
-    args = shipped.training_parser("python -m mmgen_lib.latent",
-                                   "Train lesson 14's latent autoencoder on the train split and save it.",
-                                   f"{WEIGHTS_FILE} and {META_FILE}").parse_args(argv)
+    args = shipped.training_parser(
+        "python -m mmgen_lib.latent",
+        "Train lesson 14's latent autoencoder on the train split and save it.",
+        f"{WEIGHTS_FILE} and {META_FILE}",
+    ).parse_args(argv)
     if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
         return refused
     from mmgen_lib.data import load_split
@@ -190,8 +224,10 @@ def main(argv=None) -> int:
     autoencoder, history = train_latent_autoencoder(probe, train.images, train.labels, seed=args.seed)
     reconstructions = autoencoder.decode(autoencoder.encode(test.images))
     accuracy = {"test": {k: round(v, 4) for k, v in probe_accuracy(probe, reconstructions, test.labels).items()}}
-    print(f"image loss {history['D_loss'][0]:.4f} -> {history['D_loss'][-1]:.4f}; probe on test reconstructions "
-          + "  ".join(f"{k} {v:.4f}" for k, v in accuracy["test"].items()))
+    print(
+        f"image loss {history['D_loss'][0]:.4f} -> {history['D_loss'][-1]:.4f}; probe on test reconstructions "
+        + "  ".join(f"{k} {v:.4f}" for k, v in accuracy["test"].items())
+    )
     meta = save_latent_autoencoder(autoencoder, args.out, accuracy, seed=args.seed, force=True)
     print(f"wrote {WEIGHTS_FILE} (sha256 {meta['sha256'][:12]}...) and {META_FILE} to {args.out}")
     return 0

@@ -19,9 +19,20 @@ from keras import ops
 
 from mmgen_lib import validation
 
-__all__ = ["l2_normalize", "cosine_similarity", "cosine_similarity_loss", "info_nce_loss",
-           "masked_sequence_cross_entropy", "weighted_mse", "CosineSimilarityLoss", "InfoNCELoss",
-           "MaskedSequenceCrossEntropy", "WeightedMSE", "SimilarityLogits", "MultimodalLoss"]
+__all__ = [
+    "l2_normalize",
+    "cosine_similarity",
+    "cosine_similarity_loss",
+    "info_nce_loss",
+    "masked_sequence_cross_entropy",
+    "weighted_mse",
+    "CosineSimilarityLoss",
+    "InfoNCELoss",
+    "MaskedSequenceCrossEntropy",
+    "WeightedMSE",
+    "SimilarityLogits",
+    "MultimodalLoss",
+]
 
 EPSILON = 1e-12
 
@@ -35,12 +46,16 @@ def _check_pair(a, b, rank: int | None = None):
     a = ops.convert_to_tensor(a)
     b = ops.convert_to_tensor(b, dtype=a.dtype)
     if rank is not None and (len(a.shape) != rank or len(b.shape) != rank):
-        raise ValueError(f"a and b must be embeddings (batch, dim), one row per example. "
-                         f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must be embeddings (batch, dim), one row per example. "
+            f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}"
+        )
     known = all(d is not None for d in (*a.shape, *b.shape))
     if len(a.shape) != len(b.shape) or (known and tuple(a.shape) != tuple(b.shape)):
-        raise ValueError(f"a and b must have the same shape (row i of a is paired with row i of b). "
-                         f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must have the same shape (row i of a is paired with row i of b). "
+            f"Received: a with shape {tuple(a.shape)}, b with shape {tuple(b.shape)}"
+        )
     return a, b
 
 
@@ -141,8 +156,11 @@ def weighted_mse(y_true, y_pred, weights=None):
     y_true = ops.convert_to_tensor(y_true)
     y_pred = ops.convert_to_tensor(y_pred, dtype=y_true.dtype)
     squared = ops.square(y_true - y_pred)
-    weights = ops.ones_like(squared) if weights is None else ops.broadcast_to(
-        ops.cast(weights, squared.dtype), ops.shape(squared))
+    weights = (
+        ops.ones_like(squared)
+        if weights is None
+        else ops.broadcast_to(ops.cast(weights, squared.dtype), ops.shape(squared))
+    )
     axes = tuple(range(1, len(squared.shape)))
     return ops.sum(weights * squared, axis=axes) / ops.maximum(ops.sum(weights, axis=axes), EPSILON)
 
@@ -216,8 +234,13 @@ class MaskedSequenceCrossEntropy(keras.losses.Loss):
     1.6094
     """
 
-    def __init__(self, pad_id: int = 0, name: str = "masked_sequence_cross_entropy",
-                 reduction: str = "mean_with_sample_weight", **kwargs):
+    def __init__(
+        self,
+        pad_id: int = 0,
+        name: str = "masked_sequence_cross_entropy",
+        reduction: str = "mean_with_sample_weight",
+        **kwargs,
+    ):
         super().__init__(name=name, reduction=reduction, **kwargs)
         self.pad_id = validation.integer(pad_id, "pad_id", minimum=0)
 
@@ -253,8 +276,14 @@ class WeightedMSE(keras.losses.Loss):
     0.25
     """
 
-    def __init__(self, foreground_weight: float = 0.0, background: float = 40 / 255, threshold: float = 0.1,
-                 name: str = "weighted_mse", **kwargs):
+    def __init__(
+        self,
+        foreground_weight: float = 0.0,
+        background: float = 40 / 255,
+        threshold: float = 0.1,
+        name: str = "weighted_mse",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         self.foreground_weight = validation.number(foreground_weight, "foreground_weight", minimum=0)
         self.background = float(background)
@@ -266,8 +295,12 @@ class WeightedMSE(keras.losses.Loss):
         return weighted_mse(y_true, y_pred, weights)
 
     def get_config(self):
-        return {**super().get_config(), "foreground_weight": self.foreground_weight,
-                "background": self.background, "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "foreground_weight": self.foreground_weight,
+            "background": self.background,
+            "threshold": self.threshold,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -301,11 +334,16 @@ class SimilarityLogits(keras.layers.Layer):
         self.temperature = _check_positive(temperature, "temperature")
         self.max_scale = _check_positive(max_scale, "max_scale")
         if 1.0 / self.temperature > self.max_scale:
-            raise ValueError(f"1 / temperature must not exceed max_scale={self.max_scale}. "
-                             f"Received: temperature={temperature}")
+            raise ValueError(
+                f"1 / temperature must not exceed max_scale={self.max_scale}. Received: temperature={temperature}"
+            )
         self.learnable = bool(learnable)
-        self.log_scale = self.add_weight(name="log_scale", shape=(), trainable=self.learnable,
-                                         initializer=keras.initializers.Constant(math.log(1.0 / self.temperature)))
+        self.log_scale = self.add_weight(
+            name="log_scale",
+            shape=(),
+            trainable=self.learnable,
+            initializer=keras.initializers.Constant(math.log(1.0 / self.temperature)),
+        )
         self.built = True  # the only weight is created above; nothing depends on the input shape
 
     @property
@@ -321,8 +359,12 @@ class SimilarityLogits(keras.layers.Layer):
         return (input_shape[0][0], input_shape[1][0])
 
     def get_config(self):
-        return {**super().get_config(), "temperature": self.temperature, "learnable": self.learnable,
-                "max_scale": self.max_scale}
+        return {
+            **super().get_config(),
+            "temperature": self.temperature,
+            "learnable": self.learnable,
+            "max_scale": self.max_scale,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -358,8 +400,7 @@ class MultimodalLoss(keras.layers.Layer):
 
     TERMS = ("ce", "cos", "mse")
 
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, weighting: str = "fixed",
-                 **kwargs):
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, weighting: str = "fixed", **kwargs):
         super().__init__(**kwargs)
         for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
             validation.number(value, name, minimum=0)
@@ -373,26 +414,32 @@ class MultimodalLoss(keras.layers.Layer):
         self.active_terms = tuple(t for t in self.TERMS if self.weights_by_term[t] > 0)
         self.log_variances = None
         if weighting == "uncertainty":
-            self.log_variances = self.add_weight(name="log_variances", shape=(len(self.active_terms),),
-                                                 initializer="zeros")
+            self.log_variances = self.add_weight(
+                name="log_variances", shape=(len(self.active_terms),), initializer="zeros"
+            )
         self.built = True
 
     def __call__(self, inputs, **kwargs):
         if not isinstance(inputs, dict):
-            raise TypeError(f"MultimodalLoss takes a dict of term name -> scalar loss, e.g. "
-                            f"{{'ce': ..., 'cos': ..., 'mse': ...}}. Received: {type(inputs).__name__}")
+            raise TypeError(
+                f"MultimodalLoss takes a dict of term name -> scalar loss, e.g. "
+                f"{{'ce': ..., 'cos': ..., 'mse': ...}}. Received: {type(inputs).__name__}"
+            )
         inputs = {name: ops.convert_to_tensor(value, "float32") for name, value in inputs.items()}
         not_scalar = {name: tuple(value.shape) for name, value in inputs.items() if len(value.shape) != 0}
         if not_scalar:
-            raise ValueError(f"MultimodalLoss adds scalar losses; reduce per-example losses first "
-                             f"(e.g. ops.mean). Received: shapes {not_scalar}")
+            raise ValueError(
+                f"MultimodalLoss adds scalar losses; reduce per-example losses first "
+                f"(e.g. ops.mean). Received: shapes {not_scalar}"
+            )
         return super().__call__(inputs, **kwargs)
 
     def call(self, inputs):
         missing = [t for t in self.active_terms if t not in inputs]
         if missing:
-            raise ValueError(f"MultimodalLoss needs the terms {missing} (their weights are > 0). "
-                             f"Received keys: {sorted(inputs)}")
+            raise ValueError(
+                f"MultimodalLoss needs the terms {missing} (their weights are > 0). Received keys: {sorted(inputs)}"
+            )
         total = 0.0
         for k, term in enumerate(self.active_terms):
             value = self.weights_by_term[term] * ops.cast(inputs[term], "float32")
@@ -410,5 +457,10 @@ class MultimodalLoss(keras.layers.Layer):
         return {t: float(0.5 * self.weights_by_term[t] * math.exp(-s[k])) for k, t in enumerate(self.active_terms)}
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "beta": self.beta, "gamma": self.gamma,
-                "weighting": self.weighting}
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "gamma": self.gamma,
+            "weighting": self.weighting,
+        }

@@ -41,12 +41,15 @@ def _attribute_table(attributes, n: int) -> list[dict]:
     else:
         labels = np.asarray(attributes)
         if labels.ndim != 2 or labels.shape[1] != len(ATTRIBUTE_NAMES) or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"attributes must be int labels of shape (n, {len(ATTRIBUTE_NAMES)}) in "
-                             f"{ATTRIBUTE_NAMES} order, or a list of dicts. Received shape {labels.shape}")
+            raise ValueError(
+                f"attributes must be int labels of shape (n, {len(ATTRIBUTE_NAMES)}) in "
+                f"{ATTRIBUTE_NAMES} order, or a list of dicts. Received shape {labels.shape}"
+            )
         sizes = np.array([len(ATTRIBUTES[name]) for name in ATTRIBUTE_NAMES])
         if (labels < 0).any() or (labels >= sizes).any():
-            raise ValueError("attributes has labels outside the attribute ranges "
-                             f"{dict(zip(ATTRIBUTE_NAMES, sizes.tolist()))}")
+            raise ValueError(
+                f"attributes has labels outside the attribute ranges {dict(zip(ATTRIBUTE_NAMES, sizes.tolist()))}"
+            )
         rows = [{name: ATTRIBUTES[name][row[k]] for k, name in enumerate(ATTRIBUTE_NAMES)} for row in labels]
     if len(rows) != n:
         raise ValueError(f"captions and attributes must have the same length. Received {n} and {len(rows)}")
@@ -100,7 +103,7 @@ def ngrams(tokens, n: int) -> Counter:
     """Counts of the n-grams (tuples of n consecutive tokens) of a token list."""
     n = validation.positive_int(n, "n")
     tokens = list(tokens)
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 def _references(references, n_hyp: int) -> list[list[list[str]]]:
@@ -108,8 +111,7 @@ def _references(references, n_hyp: int) -> list[list[list[str]]]:
         raise TypeError("references must be a list (one entry per hypothesis), not one string")
     references = list(references)
     if len(references) != n_hyp:
-        raise ValueError(f"references and hypotheses must have the same length. "
-                         f"Received {len(references)} and {n_hyp}")
+        raise ValueError(f"references and hypotheses must have the same length. Received {len(references)} and {n_hyp}")
     out = []
     for i, refs in enumerate(references):
         refs = [refs] if isinstance(refs, str) else _check_texts(refs, f"references[{i}]")

@@ -35,8 +35,16 @@ from mmgen_lib import validation
 from mmgen_lib.data import AUDIO_SAMPLES, IMAGE_SIZE, SAMPLE_RATE
 from mmgen_lib.tokenizer import Tokenizer
 
-__all__ = ["OwnDataset", "OwnDataError", "load_own_data", "read_image", "read_wav", "resample",
-           "write_wav", "IMAGE_SUFFIXES"]
+__all__ = [
+    "OwnDataset",
+    "OwnDataError",
+    "load_own_data",
+    "read_image",
+    "read_wav",
+    "resample",
+    "write_wav",
+    "IMAGE_SUFFIXES",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 CSV_NAME = "captions.csv"
@@ -134,8 +142,10 @@ def read_wav(path, sample_rate: int = SAMPLE_RATE, num_samples: int = AUDIO_SAMP
     path = Path(path)
     payload = _read_bytes(path, "audio")
     if payload[:4] != b"RIFF" or payload[8:12] != b"WAVE":
-        raise OwnDataError(f"cannot read audio {path}: not a WAV file (it does not start with a RIFF/WAVE "
-                           f"header); expected a 16-bit PCM WAV file")
+        raise OwnDataError(
+            f"cannot read audio {path}: not a WAV file (it does not start with a RIFF/WAVE "
+            f"header); expected a 16-bit PCM WAV file"
+        )
     try:
         wave, rate = tf.audio.decode_wav(payload)  # (samples, channels), ()
     except Exception:  # noqa: BLE001 - TensorFlow raises several kinds (even UnicodeDecodeError) for bad WAVs
@@ -188,9 +198,13 @@ class OwnDataset:
         """Model-ready arrays with the names :func:`mmgen_lib.pipeline.split_arrays` uses."""
         from mmgen_lib.pipeline import log_mel_spectrogram
 
-        return {"image": self.images, "audio": self.audio, "has_audio": self.has_audio,
-                "spectrogram": log_mel_spectrogram(self.audio).numpy(),  # (n, 28, 40)
-                "caption_ids": self.caption_ids}
+        return {
+            "image": self.images,
+            "audio": self.audio,
+            "has_audio": self.has_audio,
+            "spectrogram": log_mel_spectrogram(self.audio).numpy(),  # (n, 28, 40)
+            "caption_ids": self.caption_ids,
+        }
 
 
 def _rows_from_csv(csv_path: Path) -> list[dict]:
@@ -199,20 +213,29 @@ def _rows_from_csv(csv_path: Path) -> list[dict]:
         columns = [c.strip() for c in (reader.fieldnames or [])]
         missing = [c for c in ("image", "caption") if c not in columns]
         if missing:
-            raise OwnDataError(f"{csv_path} must have a header row with the columns image, caption "
-                               f"(and optionally audio); it lacks {missing}. Found columns: {columns}")
+            raise OwnDataError(
+                f"{csv_path} must have a header row with the columns image, caption "
+                f"(and optionally audio); it lacks {missing}. Found columns: {columns}"
+            )
         rows = []
         for row in reader:
             line = reader.line_num
             if None in row:  # DictReader puts the fields beyond the header under the key None
-                raise OwnDataError(f"{csv_path.name} line {line}: {len(columns) + len(row[None])} fields for "
-                                   f"{len(columns)} columns ({', '.join(columns)}); quote a caption that holds "
-                                   f"a comma")
+                raise OwnDataError(
+                    f"{csv_path.name} line {line}: {len(columns) + len(row[None])} fields for "
+                    f"{len(columns)} columns ({', '.join(columns)}); quote a caption that holds "
+                    f"a comma"
+                )
             row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
             audio = row.get("audio") or None
-            rows.append({"image": csv_path.parent / row["image"] if row["image"] else None,
-                         "caption": row["caption"], "audio": csv_path.parent / audio if audio else None,
-                         "where": f"{csv_path.name} line {line}"})
+            rows.append(
+                {
+                    "image": csv_path.parent / row["image"] if row["image"] else None,
+                    "caption": row["caption"],
+                    "audio": csv_path.parent / audio if audio else None,
+                    "where": f"{csv_path.name} line {line}",
+                }
+            )
     except csv.Error as error:
         raise OwnDataError(f"{csv_path} is not a valid CSV file (line {reader.line_num}: {error})") from None
     return rows
@@ -226,17 +249,30 @@ def _rows_from_folder(folder: Path) -> list[dict]:
     for image in images:
         text = image.with_suffix(".txt")
         if not text.exists():
-            raise FileNotFoundError(f"caption file {text} does not exist (every image needs a .txt "
-                                    f"caption with the same name)")
+            raise FileNotFoundError(
+                f"caption file {text} does not exist (every image needs a .txt caption with the same name)"
+            )
         wav = image.with_suffix(".wav")
-        rows.append({"image": image, "caption": _read_text(text, "caption").strip(),
-                     "audio": wav if wav.is_file() else None, "where": text.name})
+        rows.append(
+            {
+                "image": image,
+                "caption": _read_text(text, "caption").strip(),
+                "audio": wav if wav.is_file() else None,
+                "where": text.name,
+            }
+        )
     return rows
 
 
-def load_own_data(source, image_size: int = IMAGE_SIZE, sample_rate: int = SAMPLE_RATE,
-                  num_samples: int = AUDIO_SAMPLES, caption_len: int = 16, tokenizer: Tokenizer | None = None,
-                  min_count: int = 1) -> OwnDataset:
+def load_own_data(
+    source,
+    image_size: int = IMAGE_SIZE,
+    sample_rate: int = SAMPLE_RATE,
+    num_samples: int = AUDIO_SAMPLES,
+    caption_len: int = 16,
+    tokenizer: Tokenizer | None = None,
+    min_count: int = 1,
+) -> OwnDataset:
     """Load a folder or CSV of image / caption / optional WAV files (lesson 13).
 
     Args:
@@ -257,8 +293,13 @@ def load_own_data(source, image_size: int = IMAGE_SIZE, sample_rate: int = SAMPL
         OwnDataError: no examples, a bad CSV header, an unreadable image or WAV, an empty
             caption, or a caption longer than ``caption_len`` tokens.
     """
-    for value, name in ((image_size, "image_size"), (sample_rate, "sample_rate"), (num_samples, "num_samples"),
-                        (caption_len, "caption_len"), (min_count, "min_count")):
+    for value, name in (
+        (image_size, "image_size"),
+        (sample_rate, "sample_rate"),
+        (num_samples, "num_samples"),
+        (caption_len, "caption_len"),
+        (min_count, "min_count"),
+    ):
         _check_positive_int(value, name)
     if tokenizer is not None and not isinstance(tokenizer, Tokenizer):
         raise TypeError(f"tokenizer must be a mmgen_lib Tokenizer. Received: {type(tokenizer).__name__}")
@@ -293,8 +334,9 @@ def load_own_data(source, image_size: int = IMAGE_SIZE, sample_rate: int = SAMPL
     for k, (row, caption) in enumerate(zip(rows, captions)):
         ids = tokenizer.encode(caption)
         if len(ids) > caption_len:
-            raise OwnDataError(f"{row['where']}: caption {caption!r} has {len(ids)} tokens with <start>/<end>, "
-                               f"more than caption_len={caption_len}; shorten it or pass a larger caption_len")
+            raise OwnDataError(
+                f"{row['where']}: caption {caption!r} has {len(ids)} tokens with <start>/<end>, "
+                f"more than caption_len={caption_len}; shorten it or pass a larger caption_len"
+            )
         caption_ids[k, : len(ids)] = ids
-    return OwnDataset(images, captions, audio, has_audio, tokenizer, caption_ids,
-                      [str(row["image"]) for row in rows])
+    return OwnDataset(images, captions, audio, has_audio, tokenizer, caption_ids, [str(row["image"]) for row in rows])

@@ -1,13 +1,12 @@
 """From a loaded split to model inputs: spectrograms, token ids and ``tf.data`` pipelines (lesson 01).
 
-    train = load_split("train")
-    arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
-    ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
-    inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
+train = load_split("train")
+arrays = split_arrays(train, tokenizer)            # dict of NumPy arrays, keyed by name
+ds = make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=64)
+inputs, targets = next(iter(ds))                   # ({"image": ..., "spectrogram": ...}, {"material": ...})
 """
 
 from __future__ import annotations
-
 
 import numpy as np
 import tensorflow as tf
@@ -15,8 +14,17 @@ import tensorflow as tf
 from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES, SAMPLE_RATE
 
-__all__ = ["spectrogram", "log_mel_spectrogram", "split_arrays", "make_dataset",
-           "CAPTION_LEN", "QUESTION_LEN", "FRAME_LENGTH", "FRAME_STEP", "NUM_MEL_BINS"]
+__all__ = [
+    "spectrogram",
+    "log_mel_spectrogram",
+    "split_arrays",
+    "make_dataset",
+    "CAPTION_LEN",
+    "QUESTION_LEN",
+    "FRAME_LENGTH",
+    "FRAME_STEP",
+    "NUM_MEL_BINS",
+]
 
 CAPTION_LEN = 16  # longest ShapesWorld caption is 13 words + <start> + <end>
 QUESTION_LEN = 8
@@ -38,13 +46,19 @@ def spectrogram(audio, frame_length: int = FRAME_LENGTH, frame_step: int = FRAME
     With the defaults a 2,000-sample clip gives 28 frames of 129 frequency bins
     (31.25 Hz apart at 8 kHz), each frame a Hann-windowed 32 ms slice, 8 ms apart.
     """
-    stft = tf.signal.stft(_as_waveforms(audio), frame_length, frame_step, fft_length=frame_length,
-                          window_fn=tf.signal.hann_window)
+    stft = tf.signal.stft(
+        _as_waveforms(audio), frame_length, frame_step, fft_length=frame_length, window_fn=tf.signal.hann_window
+    )
     return tf.abs(stft)
 
 
-def log_mel_spectrogram(audio, sample_rate: int = SAMPLE_RATE, num_mel_bins: int = NUM_MEL_BINS,
-                        frame_length: int = FRAME_LENGTH, frame_step: int = FRAME_STEP) -> tf.Tensor:
+def log_mel_spectrogram(
+    audio,
+    sample_rate: int = SAMPLE_RATE,
+    num_mel_bins: int = NUM_MEL_BINS,
+    frame_length: int = FRAME_LENGTH,
+    frame_step: int = FRAME_STEP,
+) -> tf.Tensor:
     """Log-mel spectrogram: (..., samples) -> (..., frames, num_mel_bins), float32.
 
     The magnitude spectrum is pooled into mel bands (finer at low frequencies, as
@@ -52,7 +66,8 @@ def log_mel_spectrogram(audio, sample_rate: int = SAMPLE_RATE, num_mel_bins: int
     """
     magnitudes = spectrogram(audio, frame_length, frame_step)  # (..., frames, bins)
     mel_matrix = tf.signal.linear_to_mel_weight_matrix(
-        num_mel_bins, magnitudes.shape[-1], sample_rate, lower_edge_hertz=60.0, upper_edge_hertz=sample_rate / 2)
+        num_mel_bins, magnitudes.shape[-1], sample_rate, lower_edge_hertz=60.0, upper_edge_hertz=sample_rate / 2
+    )
     mel = tf.tensordot(magnitudes, mel_matrix, axes=1)  # (..., frames, num_mel_bins)
     return tf.math.log(mel + 1e-6)
 
@@ -68,7 +83,7 @@ def split_arrays(split, tokenizer=None, caption_len: int = CAPTION_LEN, question
         and ``answer_ids`` (n,) (the answer word's id).
     """
     # Spectrograms in chunks of 500 clips: the STFT's intermediate tensors stay small.
-    spectrograms = [log_mel_spectrogram(split.audio[i:i + 500]).numpy() for i in range(0, len(split.audio), 500)]
+    spectrograms = [log_mel_spectrogram(split.audio[i : i + 500]).numpy() for i in range(0, len(split.audio), 500)]
     arrays = {
         "image": split.images.astype(np.float32) / 255.0,
         "audio": split.audio,
@@ -79,13 +94,19 @@ def split_arrays(split, tokenizer=None, caption_len: int = CAPTION_LEN, question
     if tokenizer is not None:
         arrays["caption_ids"] = tokenizer.encode_batch(split.captions, caption_len)
         arrays["question_ids"] = tokenizer.encode_batch(split.questions, question_len)
-        arrays["answer_ids"] = np.array([tokenizer.encode(a, add_start_end=False)[0] for a in split.answers],
-                                        np.int32)
+        arrays["answer_ids"] = np.array([tokenizer.encode(a, add_start_end=False)[0] for a in split.answers], np.int32)
     return arrays
 
 
-def make_dataset(arrays: dict, inputs, targets=(), batch_size: int = 64, shuffle: bool = False,
-                 seed: int = 0, drop_remainder: bool = False) -> tf.data.Dataset:
+def make_dataset(
+    arrays: dict,
+    inputs,
+    targets=(),
+    batch_size: int = 64,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """A batched, prefetched ``tf.data.Dataset`` of ``(inputs_dict, targets_dict)``.
 
     Args:

@@ -31,18 +31,40 @@ from mmgen_lib.data import AUDIBLE_ATTRIBUTES, VISIBLE_ATTRIBUTES
 from mmgen_lib.encoders import AudioEncoder, ImageEncoder
 from mmgen_lib.utils import data_dir as default_data_dir
 
-__all__ = ["RECIPES", "train_classifier", "save_classifiers", "load_image_classifier", "load_audio_classifier",
-           "default_pretrained_dir", "META_FILE", "WEIGHT_FILES"]
+__all__ = [
+    "RECIPES",
+    "train_classifier",
+    "save_classifiers",
+    "load_image_classifier",
+    "load_audio_classifier",
+    "default_pretrained_dir",
+    "META_FILE",
+    "WEIGHT_FILES",
+]
 
 META_FILE = "pretrained.json"
 WEIGHT_FILES = {"image": "image_classifier.npz", "audio": "audio_classifier.npz"}
 RECIPES = {
-    "image": {"encoder": {"filters": (16, 32, 32), "output_dim": 64, "residual": True}, "name": "E_v",
-              "input": "image", "input_shape": (32, 32, 3), "attributes": VISIBLE_ATTRIBUTES,
-              "epochs": 6, "batch_size": 64, "learning_rate": 2e-3},
-    "audio": {"encoder": {"filters": (16, 32), "output_dim": 64}, "name": "E_a",
-              "input": "spectrogram", "input_shape": (28, 40), "attributes": AUDIBLE_ATTRIBUTES,
-              "epochs": 3, "batch_size": 64, "learning_rate": 2e-3},
+    "image": {
+        "encoder": {"filters": (16, 32, 32), "output_dim": 64, "residual": True},
+        "name": "E_v",
+        "input": "image",
+        "input_shape": (32, 32, 3),
+        "attributes": VISIBLE_ATTRIBUTES,
+        "epochs": 6,
+        "batch_size": 64,
+        "learning_rate": 2e-3,
+    },
+    "audio": {
+        "encoder": {"filters": (16, 32), "output_dim": 64},
+        "name": "E_a",
+        "input": "spectrogram",
+        "input_shape": (28, 40),
+        "attributes": AUDIBLE_ATTRIBUTES,
+        "epochs": 3,
+        "batch_size": 64,
+        "learning_rate": 2e-3,
+    },
 }
 _ENCODERS = {"image": ImageEncoder, "audio": AudioEncoder}
 
@@ -57,12 +79,19 @@ def _build(modality: str, **encoder_options) -> keras.Model:
     """The recipe's untrained classifier: ``Input -> E -> {attribute: Dense}`` (lesson 02's attribute_classifier)."""
     recipe = _recipe(modality)
     encoder = _ENCODERS[modality](**recipe["encoder"], **encoder_options, name=recipe["name"])
-    return attribute_classifier(encoder, recipe["input_shape"], recipe["attributes"], input_name=recipe["input"],
-                                learning_rate=recipe["learning_rate"], metrics=False)
+    return attribute_classifier(
+        encoder,
+        recipe["input_shape"],
+        recipe["attributes"],
+        input_name=recipe["input"],
+        learning_rate=recipe["learning_rate"],
+        metrics=False,
+    )
 
 
-def train_classifier(modality: str, arrays: dict, epochs: int | None = None, seed: int = 0,
-                     examples: int | None = None) -> keras.Model:
+def train_classifier(
+    modality: str, arrays: dict, epochs: int | None = None, seed: int = 0, examples: int | None = None
+) -> keras.Model:
     """Train the image (or audio) classifier of :data:`RECIPES` on ``arrays`` (from ``split_arrays``).
 
     Args:
@@ -77,14 +106,22 @@ def train_classifier(modality: str, arrays: dict, epochs: int | None = None, see
     """
     recipe = _recipe(modality)
     if not isinstance(arrays, dict):
-        raise TypeError(f"arrays must be a dict of arrays (from pipeline.split_arrays). Received: {type(arrays).__name__}")
+        raise TypeError(
+            f"arrays must be a dict of arrays (from pipeline.split_arrays). Received: {type(arrays).__name__}"
+        )
     epochs = validation.positive_int(recipe["epochs"] if epochs is None else epochs, "epochs")
     stop = None if examples is None else validation.positive_int(examples, "examples")
     keras.utils.set_random_seed(seed)  # layers draw their initial weights when constructed
     model = _build(modality)
     targets = {name: np.asarray(arrays[name])[:stop] for name in recipe["attributes"]}
-    model.fit(np.asarray(arrays[recipe["input"]], np.float32)[:stop], targets, epochs=epochs,
-              batch_size=recipe["batch_size"], shuffle=True, verbose=0)
+    model.fit(
+        np.asarray(arrays[recipe["input"]], np.float32)[:stop],
+        targets,
+        epochs=epochs,
+        batch_size=recipe["batch_size"],
+        shuffle=True,
+        verbose=0,
+    )
     return model
 
 
@@ -98,12 +135,12 @@ def save_classifiers(image_model, audio_model, out_dir, accuracy: dict | None = 
     payloads, meta = {}, {"accuracy": accuracy or {}, "models": {}}
     for modality, model in (("image", image_model), ("audio", audio_model)):
         if not isinstance(model, keras.Model):
-            raise TypeError(f"{modality}_model must be a keras.Model (from train_classifier). "
-                            f"Received: {type(model).__name__}")
+            raise TypeError(
+                f"{modality}_model must be a keras.Model (from train_classifier). Received: {type(model).__name__}"
+            )
         payloads[WEIGHT_FILES[modality]] = payload = shipped.weights_bytes(model.get_weights())
         recipe = json.loads(json.dumps(_recipe(modality)))  # tuples -> lists, as the JSON file holds them
-        meta["models"][modality] = {"file": WEIGHT_FILES[modality], "sha256": shipped.sha256(payload),
-                                    "recipe": recipe}
+        meta["models"][modality] = {"file": WEIGHT_FILES[modality], "sha256": shipped.sha256(payload), "recipe": recipe}
     shipped.write_folder(out_dir, payloads, META_FILE, meta, force=force)
     return meta
 
@@ -141,9 +178,11 @@ def load_audio_classifier(path=None, return_sequences: bool = False, verify: boo
 
 
 def main(argv=None) -> int:
-    args = shipped.training_parser("python -m mmgen_lib.pretrained",
-                                   "Train the course's image and audio encoders and save them.",
-                                   "the weights and pretrained.json").parse_args(argv)
+    args = shipped.training_parser(
+        "python -m mmgen_lib.pretrained",
+        "Train the course's image and audio encoders and save them.",
+        "the weights and pretrained.json",
+    ).parse_args(argv)
     if (refused := shipped.start_training(args, (*WEIGHT_FILES.values(), META_FILE))) is not None:
         return refused
     from mmgen_lib.data import load_split

@@ -32,8 +32,18 @@ from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
 from mmgen_lib.encoders import ConvStack
 from mmgen_lib.utils import data_dir as default_data_dir
 
-__all__ = ["PROBE_ATTRIBUTES", "AttributeProbe", "train_probe", "probe_predict", "probe_accuracy",
-           "save_probe", "load_probe", "default_probe_dir", "WEIGHTS_FILE", "META_FILE"]
+__all__ = [
+    "PROBE_ATTRIBUTES",
+    "AttributeProbe",
+    "train_probe",
+    "probe_predict",
+    "probe_accuracy",
+    "save_probe",
+    "load_probe",
+    "default_probe_dir",
+    "WEIGHTS_FILE",
+    "META_FILE",
+]
 
 PROBE_ATTRIBUTES = ("shape", "color", "size", "position")  # the visible ones
 WEIGHTS_FILE, META_FILE = "probe_weights.npz", "probe.json"
@@ -77,8 +87,9 @@ class AttributeProbe(keras.Model):
         self.hidden = layers.Dense(self.units, activation="relu", name="hidden")
         self.color_pixels = layers.Conv2D(self.color_units, 1, activation="relu", name="color_pixels")
         self.color_pool = layers.GlobalMaxPooling2D()
-        self.heads = {name: layers.Dense(len(ATTRIBUTES[name]), activation="softmax", name=name)
-                      for name in PROBE_ATTRIBUTES}
+        self.heads = {
+            name: layers.Dense(len(ATTRIBUTES[name]), activation="softmax", name=name) for name in PROBE_ATTRIBUTES
+        }
 
     def build(self, input_shape):
         validation.image_batch_shape(input_shape, "AttributeProbe input")
@@ -102,8 +113,13 @@ class AttributeProbe(keras.Model):
         return {name: self.heads[name](colour if name == "color" else features) for name in PROBE_ATTRIBUTES}
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters), "units": self.units,
-                "color_units": self.color_units, "colour_blind": self.colour_blind}
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "units": self.units,
+            "color_units": self.color_units,
+            "colour_blind": self.colour_blind,
+        }
 
 
 def _as_images(images) -> np.ndarray:
@@ -120,8 +136,10 @@ def _as_labels(labels, n: int) -> dict:
     else:
         array = np.asarray(labels)
         if array.ndim != 2 or array.shape[1] < len(PROBE_ATTRIBUTES):
-            raise ValueError(f"labels must be a dict attribute -> (n,) ints or an (n, 5) array in "
-                             f"ATTRIBUTE_NAMES order. Received shape {array.shape}")
+            raise ValueError(
+                f"labels must be a dict attribute -> (n,) ints or an (n, 5) array in "
+                f"ATTRIBUTE_NAMES order. Received shape {array.shape}"
+            )
         out = {name: array[:, ATTRIBUTE_NAMES.index(name)].astype(np.int64) for name in PROBE_ATTRIBUTES}
     for name, values in out.items():
         if len(values) != n:
@@ -153,8 +171,15 @@ def probe_accuracy(probe, images, labels, batch_size: int = 256) -> dict:
     return {name: float(np.mean(readings[name] == labels[name])) for name in PROBE_ATTRIBUTES}
 
 
-def train_probe(split=None, epochs: int = 6, batch_size: int = 64, learning_rate: float = 2e-3, seed: int = 0,
-                colour_blind: bool = True, verbose: int = 0) -> AttributeProbe:
+def train_probe(
+    split=None,
+    epochs: int = 6,
+    batch_size: int = 64,
+    learning_rate: float = 2e-3,
+    seed: int = 0,
+    colour_blind: bool = True,
+    verbose: int = 0,
+) -> AttributeProbe:
     """Train an :class:`AttributeProbe` on real images (default: the ShapesWorld train split).
 
     Takes a few seconds on a CPU. Seeded: same seed, same probe (on one machine).
@@ -164,8 +189,10 @@ def train_probe(split=None, epochs: int = 6, batch_size: int = 64, learning_rate
     labels = _as_labels(split.labels, len(images))
     keras.utils.set_random_seed(seed)
     probe = AttributeProbe(colour_blind=colour_blind)
-    probe.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: "sparse_categorical_crossentropy" for name in PROBE_ATTRIBUTES})
+    probe.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={name: "sparse_categorical_crossentropy" for name in PROBE_ATTRIBUTES},
+    )
     probe.fit(images, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
     return probe
 
@@ -202,8 +229,11 @@ def load_probe(path=None, verify: bool = True) -> AttributeProbe:
 
 
 def main(argv=None) -> int:
-    args = shipped.training_parser("python -m mmgen_lib.probe", "Train the attribute probe on the train split and save it.",
-                                   "probe_weights.npz and probe.json").parse_args(argv)
+    args = shipped.training_parser(
+        "python -m mmgen_lib.probe",
+        "Train the attribute probe on the train split and save it.",
+        "probe_weights.npz and probe.json",
+    ).parse_args(argv)
     if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
         return refused
     probe = train_probe(seed=args.seed)

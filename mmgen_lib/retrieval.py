@@ -20,15 +20,23 @@ read next to what guessing would get.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTE_NAMES
 
-__all__ = ["MODALITY_ATTRIBUTES", "shared_attributes", "attribute_relevance", "cosine_similarity_matrix",
-           "first_relevant_rank", "recall_at_k", "median_rank", "chance_recall_at_k",
-           "chance_median_rank", "retrieval_report"]
+__all__ = [
+    "MODALITY_ATTRIBUTES",
+    "shared_attributes",
+    "attribute_relevance",
+    "cosine_similarity_matrix",
+    "first_relevant_rank",
+    "recall_at_k",
+    "median_rank",
+    "chance_recall_at_k",
+    "chance_median_rank",
+    "retrieval_report",
+]
 
 MODALITY_ATTRIBUTES = {
     "text": ("shape", "color", "size", "position", "material"),
@@ -70,8 +78,9 @@ def cosine_similarity_matrix(queries, gallery) -> np.ndarray:
     """(n_q, d), (n_g, d) -> (n_q, n_g) cosine similarities (NumPy)."""
     queries, gallery = np.asarray(queries, np.float64), np.asarray(gallery, np.float64)
     if queries.ndim != 2 or gallery.ndim != 2 or queries.shape[1] != gallery.shape[1]:
-        raise ValueError(f"queries and gallery must be (n, d) with the same d. "
-                         f"Received shapes {queries.shape} and {gallery.shape}")
+        raise ValueError(
+            f"queries and gallery must be (n, d) with the same d. Received shapes {queries.shape} and {gallery.shape}"
+        )
     q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     g = gallery / np.maximum(np.linalg.norm(gallery, axis=1, keepdims=True), 1e-12)
     return q @ g.T
@@ -80,15 +89,19 @@ def cosine_similarity_matrix(queries, gallery) -> np.ndarray:
 def _check_pair(similarity, relevance):
     similarity, relevance = np.asarray(similarity, np.float64), np.asarray(relevance)
     if similarity.ndim != 2 or similarity.shape != relevance.shape:
-        raise ValueError(f"similarity and relevance must be (n_queries, n_gallery) of the same shape. "
-                         f"Received shapes {similarity.shape} and {relevance.shape}")
+        raise ValueError(
+            f"similarity and relevance must be (n_queries, n_gallery) of the same shape. "
+            f"Received shapes {similarity.shape} and {relevance.shape}"
+        )
     if relevance.dtype != bool:
         if not np.isin(relevance, (0, 1)).all():
             raise ValueError("relevance must be boolean (or 0/1)")
         relevance = relevance.astype(bool)
     if not relevance.any(axis=1).all():
-        raise ValueError(f"every query needs at least one relevant gallery item; "
-                         f"{int((~relevance.any(axis=1)).sum())} queries have none")
+        raise ValueError(
+            f"every query needs at least one relevant gallery item; "
+            f"{int((~relevance.any(axis=1)).sum())} queries have none"
+        )
     return similarity, relevance
 
 

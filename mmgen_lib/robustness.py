@@ -61,13 +61,19 @@ class ModalityDropout(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or not 2 <= len(input_shape) <= 3 or not all(
-                isinstance(s, (list, tuple)) and len(s) == 2 and s[-1] is not None for s in input_shape):
-            raise ValueError(f"ModalityDropout expects a list of 2 or 3 vectors (batch, d_i). "
-                             f"Received input shape {input_shape!r}")
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or not 2 <= len(input_shape) <= 3
+            or not all(isinstance(s, (list, tuple)) and len(s) == 2 and s[-1] is not None for s in input_shape)
+        ):
+            raise ValueError(
+                f"ModalityDropout expects a list of 2 or 3 vectors (batch, d_i). Received input shape {input_shape!r}"
+            )
         self.dims = [int(s[-1]) for s in input_shape]
-        self.embeddings = [self.add_weight(shape=(d,), initializer="zeros", name=f"missing_{k}",
-                                           trainable=self.missing == "learned") for k, d in enumerate(self.dims)]
+        self.embeddings = [
+            self.add_weight(shape=(d,), initializer="zeros", name=f"missing_{k}", trainable=self.missing == "learned")
+            for k, d in enumerate(self.dims)
+        ]
 
     def call(self, inputs, modality_mask=None, training=False):
         inputs = list(inputs)
@@ -85,7 +91,7 @@ class ModalityDropout(keras.layers.Layer):
             mask = mask * (1.0 - ops.cast(drop, "float32") * ops.one_hot(victim, n))
         outputs = []
         for k, z in enumerate(inputs):
-            m = mask[:, k:k + 1]  # (batch, 1)
+            m = mask[:, k : k + 1]  # (batch, 1)
             outputs.append(m * z + (1.0 - m) * self.embeddings[k][None, :])  # (batch, d_k)
         return outputs
 

@@ -24,13 +24,32 @@ from mmgen_lib.data import ATTRIBUTES, CENTERS, POSITION_PHRASES, RADIUS, SYNONY
 from mmgen_lib.probe import PROBE_ATTRIBUTES, _as_images, _as_labels, probe_accuracy, probe_predict
 from mmgen_lib.utils import RESULTS_ENV_VAR
 
-__all__ = ["omit_attributes", "normalised_entropy", "probe_features", "frechet_distance", "ideal_silhouettes",
-           "silhouette_iou", "score_generator", "scoreboard_markdown", "SILHOUETTE_THRESHOLD", "COLUMNS"]
+__all__ = [
+    "omit_attributes",
+    "normalised_entropy",
+    "probe_features",
+    "frechet_distance",
+    "ideal_silhouettes",
+    "silhouette_iou",
+    "score_generator",
+    "scoreboard_markdown",
+    "SILHOUETTE_THRESHOLD",
+    "COLUMNS",
+]
 
 SILHOUETTE_THRESHOLD = 0.4  # channel maximum: background 40/255 ~ 0.16, every object colour > 190/255
-COLUMNS = ("probe_acc_min", "probe_acc_heldout_combos", "silent_entropy", "silent_named_acc_min",
-           "frechet_probe", "silhouette_iou_circle", "silhouette_iou_square", "silhouette_iou_triangle",
-           "seconds_per_100", "parameters")
+COLUMNS = (
+    "probe_acc_min",
+    "probe_acc_heldout_combos",
+    "silent_entropy",
+    "silent_named_acc_min",
+    "frechet_probe",
+    "silhouette_iou_circle",
+    "silhouette_iou_square",
+    "silhouette_iou_triangle",
+    "seconds_per_100",
+    "parameters",
+)
 
 
 def omit_attributes(caption: str, names) -> str:
@@ -72,7 +91,7 @@ def probe_features(probe, images, batch_size: int = 500) -> np.ndarray:
     images = _as_images(images)
     parts = []
     for start in range(0, len(images), batch_size):
-        x = ops.convert_to_tensor(images[start:start + batch_size])
+        x = ops.convert_to_tensor(images[start : start + batch_size])
         grey = ops.max(x, axis=-1, keepdims=True) if probe.colour_blind else x
         for conv, pool in zip(probe.convs, probe.pools):
             grey = pool(conv(grey))
@@ -115,9 +134,13 @@ def ideal_silhouettes(shape: str, size: str, position: str, max_shift: int = 2) 
             if value not in ATTRIBUTES[name]:
                 raise ValueError(f"{name} must be one of {ATTRIBUTES[name]}. Received: {name}={value!r}")
         row, col = CENTERS[position]
-        _IDEAL_CACHE[key] = np.stack([_shape_mask(shape, (row + dy, col + dx), RADIUS[size]) > 0.5
-                                      for dy in range(-max_shift, max_shift + 1)
-                                      for dx in range(-max_shift, max_shift + 1)])
+        _IDEAL_CACHE[key] = np.stack(
+            [
+                _shape_mask(shape, (row + dy, col + dx), RADIUS[size]) > 0.5
+                for dy in range(-max_shift, max_shift + 1)
+                for dx in range(-max_shift, max_shift + 1)
+            ]
+        )
     return _IDEAL_CACHE[key]
 
 
@@ -140,8 +163,9 @@ def silhouette_iou(images, labels, threshold: float = SILHOUETTE_THRESHOLD) -> n
     keys = np.stack([labels["shape"], labels["size"], labels["position"]], axis=1)
     for key in np.unique(keys, axis=0):
         rows = np.all(keys == key, axis=1)
-        ideal = ideal_silhouettes(ATTRIBUTES["shape"][key[0]], ATTRIBUTES["size"][key[1]],
-                                  ATTRIBUTES["position"][key[2]])  # (shifts, 32, 32)
+        ideal = ideal_silhouettes(
+            ATTRIBUTES["shape"][key[0]], ATTRIBUTES["size"][key[1]], ATTRIBUTES["position"][key[2]]
+        )  # (shifts, 32, 32)
         generated = silhouettes[rows][:, None]  # (m, 1, 32, 32)
         inter = np.sum(generated & ideal[None], axis=(2, 3))
         union = np.sum(generated | ideal[None], axis=(2, 3))
@@ -149,8 +173,9 @@ def silhouette_iou(images, labels, threshold: float = SILHOUETTE_THRESHOLD) -> n
     return ious
 
 
-def score_generator(generator: str, images, labels, probe, real_images=None, heldout=None, silent=None,
-                    seconds=None, parameters=None) -> dict:
+def score_generator(
+    generator: str, images, labels, probe, real_images=None, heldout=None, silent=None, seconds=None, parameters=None
+) -> dict:
     """Score images generated for captions; the same row for every generator of the course (lessons 09, 10, 14).
 
     Args:
@@ -171,8 +196,11 @@ def score_generator(generator: str, images, labels, probe, real_images=None, hel
         raise ValueError(f"generator must be a non-empty name. Received: generator={generator!r}")
     images = _as_images(images)
     accuracy = probe_accuracy(probe, images, labels)
-    row = {"generator": generator, **{f"probe_acc_{k}": v for k, v in accuracy.items()},
-           "probe_acc_min": min(accuracy.values())}
+    row = {
+        "generator": generator,
+        **{f"probe_acc_{k}": v for k, v in accuracy.items()},
+        "probe_acc_min": min(accuracy.values()),
+    }
     if heldout is not None:
         row["probe_acc_heldout_combos"] = min(probe_accuracy(probe, heldout[0], heldout[1]).values())
     if silent is not None:
@@ -194,14 +222,17 @@ def score_generator(generator: str, images, labels, probe, real_images=None, hel
     for k, shape in enumerate(ATTRIBUTES["shape"]):
         if np.any(shapes == k):
             row[f"silhouette_iou_{shape}"] = float(ious[shapes == k].mean())
-    row["silhouette_iou_min"] = min(v for k, v in row.items() if k.startswith("silhouette_iou_") and k[15:] in
-                                    ATTRIBUTES["shape"])
+    row["silhouette_iou_min"] = min(
+        v for k, v in row.items() if k.startswith("silhouette_iou_") and k[15:] in ATTRIBUTES["shape"]
+    )
     if seconds is not None:
         row["seconds_per_100"] = float(seconds) / len(images) * 100
     if parameters is not None:
         row["parameters"] = int(parameters)
-    row = {k: (v if isinstance(v, str) else (int(v) if isinstance(v, (int, np.integer)) else float(v)))
-           for k, v in row.items()}
+    row = {
+        k: (v if isinstance(v, str) else (int(v) if isinstance(v, (int, np.integer)) else float(v)))
+        for k, v in row.items()
+    }
     out_dir = os.environ.get(RESULTS_ENV_VAR)
     if out_dir:
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", generator.strip()).strip("_")

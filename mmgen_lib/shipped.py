@@ -23,8 +23,16 @@ import numpy as np
 
 from mmgen_lib.data import npz_bytes
 
-__all__ = ["weights_bytes", "sha256", "refuse_overwrite", "write_folder", "read_meta", "read_weights",
-           "training_parser", "start_training"]
+__all__ = [
+    "weights_bytes",
+    "sha256",
+    "refuse_overwrite",
+    "write_folder",
+    "read_meta",
+    "read_weights",
+    "training_parser",
+    "start_training",
+]
 
 
 def weights_bytes(weights) -> bytes:

@@ -55,7 +55,7 @@ class Tokenizer:
     pad_id, start_id, end_id, unk_id = 0, 1, 2, 3
 
     @classmethod
-    def fit(cls, texts, min_count: int = 1) -> "Tokenizer":
+    def fit(cls, texts, min_count: int = 1) -> Tokenizer:
         """Build a vocabulary from texts: most frequent first, ties alphabetical (deterministic)."""
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
@@ -111,10 +111,10 @@ class Tokenizer:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        path.write_text(json.dumps({"words": self.vocabulary[len(SPECIAL_TOKENS):]}, indent=1) + "\n")
+        path.write_text(json.dumps({"words": self.vocabulary[len(SPECIAL_TOKENS) :]}, indent=1) + "\n")
 
     @classmethod
-    def load(cls, path) -> "Tokenizer":
+    def load(cls, path) -> Tokenizer:
         """Read a vocabulary written by :meth:`save`.
 
         Raises:
@@ -125,10 +125,14 @@ class Tokenizer:
 
         hint = "save the tokenizer again with Tokenizer.save(path, overwrite=True) or rebuild it with Tokenizer.fit"
         data = read_json(path, hint)
-        if not isinstance(data, dict) or not isinstance(data.get("words"), list) or not all(
-                isinstance(w, str) for w in data["words"]):
-            raise DataIntegrityError(f"{path} is not a saved Tokenizer (expected a JSON object with a 'words' "
-                                     f"list of strings); {hint}")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("words"), list)
+            or not all(isinstance(w, str) for w in data["words"])
+        ):
+            raise DataIntegrityError(
+                f"{path} is not a saved Tokenizer (expected a JSON object with a 'words' list of strings); {hint}"
+            )
         return cls(data["words"])
 
     def __repr__(self) -> str:
@@ -147,6 +151,8 @@ def shapesworld_tokenizer(train=None, data_dir=None) -> Tokenizer:
 
         train = load_split("train", data_dir=data_dir, noise=False)
     elif getattr(train, "name", None) != "train":
-        raise ValueError("shapesworld_tokenizer is fitted on the train split only; "
-                         f"received the {getattr(train, 'name', type(train).__name__)!r} split")
+        raise ValueError(
+            "shapesworld_tokenizer is fitted on the train split only; "
+            f"received the {getattr(train, 'name', type(train).__name__)!r} split"
+        )
     return Tokenizer.fit(train.captions + train.questions + train.answers)

@@ -15,7 +15,6 @@ dataset's batch size is the *global* batch: each of the N replicas gets 1/N of i
 
 from __future__ import annotations
 
-
 from mmgen_lib import validation as _validation  # train_model has an argument named `validation`
 
 __all__ = ["configure_cpu_devices", "make_strategy", "global_batch_size", "train_model", "STRATEGY_KINDS"]
@@ -52,7 +51,8 @@ def configure_cpu_devices(n: int) -> list[str]:
             raise RuntimeError(
                 f"TensorFlow is already running with {len(existing)} logical CPU device(s), so it cannot be "
                 f"split into {n} now: restart the kernel (or process) and call configure_cpu_devices({n}) "
-                "before any other TensorFlow operation") from None
+                "before any other TensorFlow operation"
+            ) from None
     return [device.name for device in tf.config.list_logical_devices("CPU")]
 
 
@@ -98,8 +98,17 @@ def global_batch_size(per_replica: int, strategy=None) -> int:
     return int(per_replica) * strategy.num_replicas_in_sync
 
 
-def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None, batch_size: int | None = None,
-                callbacks=None, verbose: int = 0, steps_per_epoch: int | None = None):
+def train_model(
+    build_fn,
+    train,
+    validation=None,
+    epochs: int = 1,
+    strategy=None,
+    batch_size: int | None = None,
+    callbacks=None,
+    verbose: int = 0,
+    steps_per_epoch: int | None = None,
+):
     """Build, compile and fit a Keras model, optionally under a ``tf.distribute`` strategy (lesson 13).
 
     Args:
@@ -129,29 +138,46 @@ def train_model(build_fn, train, validation=None, epochs: int = 1, strategy=None
         raise TypeError(f"build_fn must be a function that returns a compiled model. Received: {build_fn!r}")
     _validation.positive_int(epochs, "epochs")
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
-        raise TypeError(f"strategy must be a tf.distribute.Strategy (see make_strategy). "
-                        f"Received: {type(strategy).__name__}")
+        raise TypeError(
+            f"strategy must be a tf.distribute.Strategy (see make_strategy). Received: {type(strategy).__name__}"
+        )
     _validation.positive_int(batch_size, "batch_size", allow_none=True)
     _validation.positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
     if batch_size is not None and isinstance(train, tf.data.Dataset):
-        raise ValueError("batch_size applies to arrays only: a tf.data.Dataset is already batched "
-                         "(set the batch size in make_dataset)")
+        raise ValueError(
+            "batch_size applies to arrays only: a tf.data.Dataset is already batched "
+            "(set the batch size in make_dataset)"
+        )
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = build_fn()
         if not isinstance(model, keras.Model):
             raise TypeError(f"build_fn must return a keras.Model. Received: {type(model).__name__}")
         if getattr(model, "optimizer", None) is None:
-            raise ValueError("build_fn must compile the model (model.compile(optimizer=..., loss=...)) "
-                             "inside itself, so that the optimizer is created under the strategy")
+            raise ValueError(
+                "build_fn must compile the model (model.compile(optimizer=..., loss=...)) "
+                "inside itself, so that the optimizer is created under the strategy"
+            )
     if isinstance(train, tf.data.Dataset):
         # shuffle=False: a Dataset shuffles itself (make_dataset(..., shuffle=True)).
-        history = model.fit(train, validation_data=validation, epochs=int(epochs), callbacks=callbacks,
-                            verbose=verbose, shuffle=False,
-                            steps_per_epoch=None if steps_per_epoch is None else int(steps_per_epoch))
+        history = model.fit(
+            train,
+            validation_data=validation,
+            epochs=int(epochs),
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+            steps_per_epoch=None if steps_per_epoch is None else int(steps_per_epoch),
+        )
     elif isinstance(train, tuple) and len(train) == 2:
-        history = model.fit(*train, validation_data=validation, epochs=int(epochs), batch_size=batch_size,
-                            callbacks=callbacks, verbose=verbose)
+        history = model.fit(
+            *train,
+            validation_data=validation,
+            epochs=int(epochs),
+            batch_size=batch_size,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
     else:
         raise TypeError(f"train must be a tf.data.Dataset or a tuple (x, y). Received: {type(train).__name__}")
     return model, history

@@ -86,13 +86,17 @@ def data_dir() -> Path:
     override = os.environ.get(DATA_ENV_VAR)
     folder = Path(override) if override else repo_root() / "data"
     if not folder.is_dir():
-        where = (f"{DATA_ENV_VAR}={override!r} is not a folder" if override else
-                 f"no ShapesWorld data folder at {folder} (mmgen_lib is installed outside its repository)")
+        where = (
+            f"{DATA_ENV_VAR}={override!r} is not a folder"
+            if override
+            else f"no ShapesWorld data folder at {folder} (mmgen_lib is installed outside its repository)"
+        )
         raise FileNotFoundError(
             f"{where}. Set the environment variable {DATA_ENV_VAR} to the course's data folder "
             f"(the `data/` of a clone of the repository), e.g. `export {DATA_ENV_VAR}=/path/to/mmgen/data`, "
             f"or install the course editable from a clone (`pip install -e .`). The ShapesWorld files can be "
-            f"regenerated with `python -m mmgen_lib.data --out DIR`.")
+            f"regenerated with `python -m mmgen_lib.data --out DIR`."
+        )
     return folder
 
 
@@ -116,12 +120,14 @@ def check_environment(packages=REQUIRED_PACKAGES) -> list[dict]:
         one dict per item with keys ``name``, ``version``, ``required`` and ``ok``.
         Missing packages are reported with ``version=None`` and ``ok=False``.
     """
-    rows = [{
-        "name": "python",
-        "version": platform.python_version(),
-        "required": ">=3.11,<3.13",
-        "ok": (3, 11) <= tuple(int(p) for p in platform.python_version_tuple()[:2]) < (3, 13),
-    }]
+    rows = [
+        {
+            "name": "python",
+            "version": platform.python_version(),
+            "required": ">=3.11,<3.13",
+            "ok": (3, 11) <= tuple(int(p) for p in platform.python_version_tuple()[:2]) < (3, 13),
+        }
+    ]
     for module, pip_name, low, high in packages:
         try:
             version = importlib.import_module(module).__version__

@@ -15,7 +15,6 @@ from keras import ops
 from mmgen_lib import validation
 from mmgen_lib.encoders import ConvStack
 
-
 VAE_MODALITIES = ("image", "text", "audio")
 
 
@@ -82,8 +81,10 @@ class ProductOfExperts(keras.layers.Layer):
     def call(self, inputs):
         mus, logvars, present = inputs
         if len(mus.shape) != 3 or len(present.shape) != 2:
-            raise ValueError("ProductOfExperts expects mus/logvars of shape (batch, n_experts, latent_dim) and "
-                             f"present of shape (batch, n_experts). Received: {mus.shape} and {present.shape}")
+            raise ValueError(
+                "ProductOfExperts expects mus/logvars of shape (batch, n_experts, latent_dim) and "
+                f"present of shape (batch, n_experts). Received: {mus.shape} and {present.shape}"
+            )
         present = ops.cast(present, mus.dtype)[..., None]  # (batch, n_experts, 1)
         precisions = present * ops.exp(-logvars)  # (batch, n_experts, latent_dim)
         total = 1.0 + ops.sum(precisions, axis=1)  # (batch, latent_dim), 1.0 = the prior expert
@@ -164,9 +165,21 @@ class MultimodalVAE(keras.Model):
         ``fit`` expects targets ``{"image": images, "text": (n, n_attributes) ints, "audio": spectrograms}``.
     """
 
-    def __init__(self, vocab_size, attribute_sizes=(3, 4, 2, 4, 3), latent_dim=16, hidden_dim=64, beta=0.1,
-                 reconstruction_weights=None, cross_reconstruction=True, spectrogram_shape=(28, 40), image_shift_tolerance=2,
-                 seed=None, image_size=32, **kwargs):
+    def __init__(
+        self,
+        vocab_size,
+        attribute_sizes=(3, 4, 2, 4, 3),
+        latent_dim=16,
+        hidden_dim=64,
+        beta=0.1,
+        reconstruction_weights=None,
+        cross_reconstruction=True,
+        spectrogram_shape=(28, 40),
+        image_shift_tolerance=2,
+        seed=None,
+        image_size=32,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         for name, value in (("vocab_size", vocab_size), ("latent_dim", latent_dim), ("hidden_dim", hidden_dim)):
             validation.positive_int(value, name)
@@ -176,14 +189,20 @@ class MultimodalVAE(keras.Model):
         validation.number(beta, "beta", minimum=0)
         weights = {"image": 1.0, "text": 1.0, "audio": 1.0, **(reconstruction_weights or {})}
         if set(weights) != set(VAE_MODALITIES):
-            raise ValueError(f"reconstruction_weights keys must be among {VAE_MODALITIES}. "
-                             f"Received: {sorted(reconstruction_weights)}")
+            raise ValueError(
+                f"reconstruction_weights keys must be among {VAE_MODALITIES}. "
+                f"Received: {sorted(reconstruction_weights)}"
+            )
         frames, bins = validation.positive_int_sequence(spectrogram_shape, "spectrogram_shape", 2, 2)
         if frames % 4 or bins % 4:
-            raise ValueError(f"spectrogram_shape must be divisible by 4. Received: spectrogram_shape={spectrogram_shape}")
+            raise ValueError(
+                f"spectrogram_shape must be divisible by 4. Received: spectrogram_shape={spectrogram_shape}"
+            )
         validation.integer(image_shift_tolerance, "image_shift_tolerance", minimum=0, maximum=4)
         if validation.positive_int(image_size, "image_size") % 8:
-            raise ValueError(f"image_size must be divisible by 8 (three pooling stages). Received: image_size={image_size}")
+            raise ValueError(
+                f"image_size must be divisible by 8 (three pooling stages). Received: image_size={image_size}"
+            )
         _check_seed_arg(seed)
         self.image_size = int(image_size)
         self.image_shift_tolerance = int(image_shift_tolerance)
@@ -213,33 +232,72 @@ class MultimodalVAE(keras.Model):
         frames, bins = self.spectrogram_shape
         size, grid = self.image_size, self.image_size // 8
         encoders = {
-            "image": keras.Sequential([
-                keras.Input((size, size, 3)),
-                *ConvStack((16, 32, 32)).layers(),  # (batch, size / 8, size / 8, 32): lesson 03's conv stack
-                L.Flatten(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="image_encoder"),
-            "text": keras.Sequential([  # bag of words: each attribute has its own words
-                keras.Input((None,), dtype="int32"), L.Embedding(self.vocab_size, 32, mask_zero=True),
-                L.GlobalAveragePooling1D(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="text_encoder"),
-            "audio": keras.Sequential([
-                keras.Input((frames, bins)), L.Reshape((frames, bins, 1)),
-                L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/2, bins/2, 16)
-                L.Conv2D(32, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/4, bins/4, 32)
-                L.Flatten(), L.Dense(h, activation="relu"), L.Dense(2 * d)], name="audio_encoder"),
+            "image": keras.Sequential(
+                [
+                    keras.Input((size, size, 3)),
+                    *ConvStack((16, 32, 32)).layers(),  # (batch, size / 8, size / 8, 32): lesson 03's conv stack
+                    L.Flatten(),
+                    L.Dense(h, activation="relu"),
+                    L.Dense(2 * d),
+                ],
+                name="image_encoder",
+            ),
+            "text": keras.Sequential(
+                [  # bag of words: each attribute has its own words
+                    keras.Input((None,), dtype="int32"),
+                    L.Embedding(self.vocab_size, 32, mask_zero=True),
+                    L.GlobalAveragePooling1D(),
+                    L.Dense(h, activation="relu"),
+                    L.Dense(2 * d),
+                ],
+                name="text_encoder",
+            ),
+            "audio": keras.Sequential(
+                [
+                    keras.Input((frames, bins)),
+                    L.Reshape((frames, bins, 1)),
+                    L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/2, bins/2, 16)
+                    L.Conv2D(32, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/4, bins/4, 32)
+                    L.Flatten(),
+                    L.Dense(h, activation="relu"),
+                    L.Dense(2 * d),
+                ],
+                name="audio_encoder",
+            ),
         }
         decoders = {
-            "image": keras.Sequential([
-                keras.Input((d,)), L.Dense(grid * grid * 32, activation="relu"), L.Reshape((grid, grid, 32)),
-                L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),  # (batch, size/4, size/4, 32)
-                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, size/2, size/2, 16)
-                L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="sigmoid")], name="image_decoder"),
-            "text": keras.Sequential([
-                keras.Input((d,)), L.Dense(h, activation="relu"), L.Dense(sum(self.attribute_sizes))],
-                name="text_decoder"),
-            "audio": keras.Sequential([
-                keras.Input((d,)), L.Dense(frames // 4 * bins // 4 * 16, activation="relu"),
-                L.Reshape((frames // 4, bins // 4, 16)),
-                L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # (batch, frames/2, bins/2, 16)
-                L.Conv2DTranspose(1, 3, strides=2, padding="same"), L.Reshape((frames, bins))], name="audio_decoder"),
+            "image": keras.Sequential(
+                [
+                    keras.Input((d,)),
+                    L.Dense(grid * grid * 32, activation="relu"),
+                    L.Reshape((grid, grid, 32)),
+                    L.Conv2DTranspose(
+                        32, 3, strides=2, padding="same", activation="relu"
+                    ),  # (batch, size/4, size/4, 32)
+                    L.Conv2DTranspose(
+                        16, 3, strides=2, padding="same", activation="relu"
+                    ),  # (batch, size/2, size/2, 16)
+                    L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="sigmoid"),
+                ],
+                name="image_decoder",
+            ),
+            "text": keras.Sequential(
+                [keras.Input((d,)), L.Dense(h, activation="relu"), L.Dense(sum(self.attribute_sizes))],
+                name="text_decoder",
+            ),
+            "audio": keras.Sequential(
+                [
+                    keras.Input((d,)),
+                    L.Dense(frames // 4 * bins // 4 * 16, activation="relu"),
+                    L.Reshape((frames // 4, bins // 4, 16)),
+                    L.Conv2DTranspose(
+                        16, 3, strides=2, padding="same", activation="relu"
+                    ),  # (batch, frames/2, bins/2, 16)
+                    L.Conv2DTranspose(1, 3, strides=2, padding="same"),
+                    L.Reshape((frames, bins)),
+                ],
+                name="audio_decoder",
+            ),
         }
         for m in VAE_MODALITIES:
             setattr(self, f"{m}_encoder", encoders[m])
@@ -269,22 +327,25 @@ class MultimodalVAE(keras.Model):
         if "image" in inputs:
             shape = validation.image_batch_shape(inputs["image"].shape, 'inputs["image"]')
             if tuple(shape[1:3]) != (self.image_size, self.image_size):
-                raise ValueError(f"this MultimodalVAE was built for {self.image_size}x{self.image_size} images; "
-                                 f"build one with image_size={shape[1]} for these (height = width, divisible by 8). "
-                                 f"Received: inputs[\"image\"] with shape {shape}")
+                raise ValueError(
+                    f"this MultimodalVAE was built for {self.image_size}x{self.image_size} images; "
+                    f"build one with image_size={shape[1]} for these (height = width, divisible by 8). "
+                    f'Received: inputs["image"] with shape {shape}'
+                )
             inputs["image"] = validation.scale_uint8_images(inputs["image"])
         stats = {m: getattr(self, f"{m}_encoder")(inputs[m]) for m in given}  # (batch, 2 * latent_dim) each
         batch = ops.shape(stats[given[0]])[0]
         zeros = ops.zeros((batch, 2 * self.latent_dim))
         stacked = ops.stack([stats.get(m, zeros) for m in VAE_MODALITIES], axis=1)  # (batch, 3, 2 * latent_dim)
-        available = ops.stack([ops.ones((batch,)) if m in stats else ops.zeros((batch,))
-                               for m in VAE_MODALITIES], axis=1)  # (batch, 3)
+        available = ops.stack(
+            [ops.ones((batch,)) if m in stats else ops.zeros((batch,)) for m in VAE_MODALITIES], axis=1
+        )  # (batch, 3)
         if present is not None:  # keep the requested ones that are given; an empty draw falls back to all given
             present = ops.cast(present, "float32") * available
             present = ops.where(ops.sum(present, axis=1, keepdims=True) == 0, available, present)
         else:
             present = available
-        mu, logvar = self.poe([stacked[..., : self.latent_dim], stacked[..., self.latent_dim:], present])
+        mu, logvar = self.poe([stacked[..., : self.latent_dim], stacked[..., self.latent_dim :], present])
         return mu, logvar, present
 
     def decode(self, z):
@@ -311,8 +372,9 @@ class MultimodalVAE(keras.Model):
     def reconstruction_losses(self, targets, outputs):
         """Per-example reconstruction losses, a dict modality -> (batch,)."""
         image = shift_tolerant_squared_error(targets["image"], outputs["image"], self.image_shift_tolerance)
-        text = ops.sum(keras.losses.sparse_categorical_crossentropy(targets["text"], outputs["text"],
-                                                                    from_logits=True), axis=1)
+        text = ops.sum(
+            keras.losses.sparse_categorical_crossentropy(targets["text"], outputs["text"], from_logits=True), axis=1
+        )
         audio = ops.sum(ops.square(outputs["audio"] - targets["audio"]), axis=(1, 2))
         return {"image": image, "text": text, "audio": audio}
 
@@ -335,10 +397,17 @@ class MultimodalVAE(keras.Model):
         return self.decode(z)
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "attribute_sizes": list(self.attribute_sizes),
-                "latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim, "beta": self.beta,
-                "reconstruction_weights": dict(self.reconstruction_weights),
-                "cross_reconstruction": self.cross_reconstruction,
-                "spectrogram_shape": list(self.spectrogram_shape),
-                "image_shift_tolerance": self.image_shift_tolerance, "seed": self.seed,
-                "image_size": self.image_size}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "attribute_sizes": list(self.attribute_sizes),
+            "latent_dim": self.latent_dim,
+            "hidden_dim": self.hidden_dim,
+            "beta": self.beta,
+            "reconstruction_weights": dict(self.reconstruction_weights),
+            "cross_reconstruction": self.cross_reconstruction,
+            "spectrogram_shape": list(self.spectrogram_shape),
+            "image_shift_tolerance": self.image_shift_tolerance,
+            "seed": self.seed,
+            "image_size": self.image_size,
+        }

@@ -19,8 +19,20 @@ import numbers
 
 import numpy as np
 
-__all__ = ["integer", "positive_int", "positive_int_sequence", "number", "rate", "probability",
-           "image_batch", "image_batch_shape", "scale_uint8_images", "concrete_values", "modality_mask", "mask"]
+__all__ = [
+    "integer",
+    "positive_int",
+    "positive_int_sequence",
+    "number",
+    "rate",
+    "probability",
+    "image_batch",
+    "image_batch_shape",
+    "scale_uint8_images",
+    "concrete_values",
+    "modality_mask",
+    "mask",
+]
 
 
 def _is_int(value) -> bool:
@@ -28,7 +40,7 @@ def _is_int(value) -> bool:
 
 
 def _bounds_text(minimum, maximum, include_minimum: bool = True, include_maximum: bool = True) -> str:
-    """" in [0, 1]", " >= 1", " < 5" or "": the allowed range as the error messages say it."""
+    """ " in [0, 1]", " >= 1", " < 5" or "": the allowed range as the error messages say it."""
     if minimum is not None and maximum is not None:
         return f" in {'[' if include_minimum else '('}{minimum}, {maximum}{']' if include_maximum else ')'}"
     if minimum is not None:
@@ -53,8 +65,7 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     ValueError: max_len must be an int. Received: max_len=True
     """
     bounds = _bounds_text(minimum, maximum)
-    if (not _is_int(value) or (minimum is not None and value < minimum)
-            or (maximum is not None and value > maximum)):
+    if not _is_int(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be an int{bounds}. Received: {name}={value!r}")
     return int(value)
 
@@ -79,16 +90,29 @@ def positive_int(value, name: str, allow_none: bool = False) -> int | None:
 
 def positive_int_sequence(values, name: str, min_len: int = 1, max_len: int | None = None) -> tuple[int, ...]:
     """A list or tuple of positive ints (e.g. ``filters``), as a tuple."""
-    count = f"at least {min_len}" if max_len is None else (f"{min_len}" if min_len == max_len else
-                                                           f"{min_len} to {max_len}")
-    if (isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) < min_len
-            or (max_len is not None and len(values) > max_len)):
+    count = (
+        f"at least {min_len}"
+        if max_len is None
+        else (f"{min_len}" if min_len == max_len else f"{min_len} to {max_len}")
+    )
+    if (
+        isinstance(values, (str, bytes))
+        or not hasattr(values, "__len__")
+        or len(values) < min_len
+        or (max_len is not None and len(values) > max_len)
+    ):
         raise ValueError(f"{name} must be a sequence of {count} positive ints. Received: {name}={values!r}")
     return tuple(positive_int(v, f"each entry of {name}") for v in values)
 
 
-def number(value, name: str, minimum: float | None = None, maximum: float | None = None,
-           include_minimum: bool = True, include_maximum: bool = True) -> float:
+def number(
+    value,
+    name: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    include_minimum: bool = True,
+    include_maximum: bool = True,
+) -> float:
     """A finite real number between ``minimum`` and ``maximum`` as a Python float.
 
     >>> number(0.5, "beta", minimum=0)
@@ -99,7 +123,9 @@ def number(value, name: str, minimum: float | None = None, maximum: float | None
     ValueError: beta must be a number >= 0. Received: beta=-1
     """
     low_ok = minimum is None or (value >= minimum if include_minimum else value > minimum) if _is_real(value) else False
-    high_ok = maximum is None or (value <= maximum if include_maximum else value < maximum) if _is_real(value) else False
+    high_ok = (
+        maximum is None or (value <= maximum if include_maximum else value < maximum) if _is_real(value) else False
+    )
     if not _is_real(value) or not np.isfinite(value) or not low_ok or not high_ok:
         bounds = _bounds_text(minimum, maximum, include_minimum, include_maximum)
         raise ValueError(f"{name} must be a number{bounds}. Received: {name}={value!r}")
@@ -128,21 +154,27 @@ def probability(value, name: str) -> float:
     return float(value)
 
 
-def image_batch_shape(shape, name: str = "images", size: tuple[int, int] | None = None,
-                      channels: int | None = 3) -> tuple:
+def image_batch_shape(
+    shape, name: str = "images", size: tuple[int, int] | None = None, channels: int | None = 3
+) -> tuple:
     """Check a (batch, height, width, channels) shape (``size`` = required (height, width) when given)."""
     shape = tuple(shape)
     if len(shape) != 4 or (channels is not None and shape[-1] != channels):
-        wanted = f"RGB images (batch, height, width, {channels})" if channels else "images (batch, height, width, channels)"
+        wanted = (
+            f"RGB images (batch, height, width, {channels})" if channels else "images (batch, height, width, channels)"
+        )
         raise ValueError(f"{name} must be a batch of {wanted}. Received: {name} with shape {shape}")
     if size is not None and tuple(shape[1:3]) != tuple(size):
-        raise ValueError(f"{name} must be {size[0]}x{size[1]} images (batch, {size[0]}, {size[1]}, 3). "
-                         f"Received: {name} with shape {shape}")
+        raise ValueError(
+            f"{name} must be {size[0]}x{size[1]} images (batch, {size[0]}, {size[1]}, 3). "
+            f"Received: {name} with shape {shape}"
+        )
     return shape
 
 
-def image_batch(images, name: str = "images", size: tuple[int, int] | None = None,
-                channels: int | None = 3) -> np.ndarray:
+def image_batch(
+    images, name: str = "images", size: tuple[int, int] | None = None, channels: int | None = 3
+) -> np.ndarray:
     """An image batch as float32 in [0, 1]: uint8 is scaled by 1/255, floats outside [0, 1] are refused.
 
     >>> float(image_batch(np.full((1, 2, 2, 3), 255, np.uint8)).max())
@@ -161,9 +193,11 @@ def image_batch(images, name: str = "images", size: tuple[int, int] | None = Non
     array = array.astype(np.float32)
     if array.size and (not np.isfinite(array).all() or array.min() < 0 or array.max() > 1):
         low, high = float(np.nanmin(array)), float(np.nanmax(array))
-        raise ValueError(f"{name} must hold floats in [0, 1] or uint8 in [0, 255]; floats in [0, 255] look like "
-                         f"unscaled pixels: pass uint8 or divide by 255. Received: {name} with values in "
-                         f"[{low:g}, {high:g}]")
+        raise ValueError(
+            f"{name} must hold floats in [0, 1] or uint8 in [0, 255]; floats in [0, 255] look like "
+            f"unscaled pixels: pass uint8 or divide by 255. Received: {name} with values in "
+            f"[{low:g}, {high:g}]"
+        )
     return array
 
 
@@ -207,11 +241,15 @@ def modality_mask(values, width: int, batch=None, require_one: bool = True, name
     concrete = concrete_values(values)
     if concrete is not None and concrete.ndim == 2:
         if not np.all((concrete == 0) | (concrete == 1)):
-            raise ValueError(f"{name} must hold only 0 (missing) and 1 (present). "
-                             f"Received: {name} with values {np.unique(concrete).tolist()[:6]}")
+            raise ValueError(
+                f"{name} must hold only 0 (missing) and 1 (present). "
+                f"Received: {name} with values {np.unique(concrete).tolist()[:6]}"
+            )
         if require_one and np.any(concrete.sum(axis=1) == 0):
-            raise ValueError(f"every example needs at least one present modality; {name} has "
-                             f"{int(np.sum(concrete.sum(axis=1) == 0))} all-zero row(s)")
+            raise ValueError(
+                f"every example needs at least one present modality; {name} has "
+                f"{int(np.sum(concrete.sum(axis=1) == 0))} all-zero row(s)"
+            )
     tensor = ops.cast(values, "float32")
     if len(tensor.shape) != 2 or tensor.shape[-1] != width:
         raise ValueError(f"{name} must have shape (batch, {width}). Received: {name} with shape {tuple(tensor.shape)}")
@@ -232,11 +270,13 @@ def mask(values, width: int, name: str = "mask") -> np.ndarray:
     """
     array = np.asarray(values)
     if array.ndim != 2 or array.shape[1] != width:
-        raise ValueError(f"{name} must be (batch, {width}): one 0/1 entry per modality. "
-                         f"Received: {name} with shape {array.shape}")
+        raise ValueError(
+            f"{name} must be (batch, {width}): one 0/1 entry per modality. Received: {name} with shape {array.shape}"
+        )
     unique = np.unique(array)
     if not np.isin(unique, (0, 1)).all():
         shown = [v.item() if hasattr(v, "item") else v for v in unique[:6]]
-        raise ValueError(f"{name} must hold only 0 and 1 (which modalities are kept). "
-                         f"Received: {name} with values {shown}")
+        raise ValueError(
+            f"{name} must hold only 0 and 1 (which modalities are kept). Received: {name} with values {shown}"
+        )
     return array.astype(np.float32)

@@ -10,18 +10,24 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["use_course_style", "show_images", "plot_history", "plot_confusion", "plot_grouped_bars",
-           "plot_spectrogram"]
+__all__ = ["use_course_style", "show_images", "plot_history", "plot_confusion", "plot_grouped_bars", "plot_spectrogram"]
 
 
 def use_course_style() -> None:
     """Small figures at 72 dpi with readable fonts (called in each lesson's setup cell)."""
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({
-        "figure.dpi": 72, "savefig.dpi": 72, "figure.figsize": (6.4, 3.6), "font.size": 10,
-        "axes.titlesize": 10, "axes.grid": False, "image.interpolation": "nearest",
-    })
+    plt.rcParams.update(
+        {
+            "figure.dpi": 72,
+            "savefig.dpi": 72,
+            "figure.figsize": (6.4, 3.6),
+            "font.size": 10,
+            "axes.titlesize": 10,
+            "axes.grid": False,
+            "image.interpolation": "nearest",
+        }
+    )
 
 
 def _figure(nrows=1, ncols=1, figsize=None):
@@ -47,7 +53,9 @@ def show_images(images, titles=None, ncols: int = 8, title: str | None = None, s
     if titles is not None:
         titles = ["\n".join(textwrap.wrap(str(t), width=max(8, int(size * 12)))) for t in titles]
     title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
-    fig, axes = _figure(nrows, ncols, figsize=(size * ncols, (size + 0.16 * title_lines) * nrows + (0.3 if title else 0)))
+    fig, axes = _figure(
+        nrows, ncols, figsize=(size * ncols, (size + 0.16 * title_lines) * nrows + (0.3 if title else 0))
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
@@ -99,8 +107,15 @@ def plot_confusion(y_true, y_pred, labels, title: str = "Confusion matrix", ax=N
     ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=8,
-                    color="white" if rates[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                counts[i, j],
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if rates[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(k), labels, rotation=45, ha="right")
     ax.set_yticks(range(k), labels)
     ax.set_xlabel("predicted")
@@ -125,8 +140,9 @@ def plot_grouped_bars(table: dict, group_labels, title: str, ylabel: str = "accu
         ax.bar(x + (k - (len(names) - 1) / 2) * width, table[name], width, label=name)
     if chance is not None:
         for g, level in enumerate(np.broadcast_to(chance, (len(groups),))):
-            ax.hlines(level, g - 0.45, g + 0.45, colors="black", linestyles="dotted",
-                      label="chance" if g == 0 else None)
+            ax.hlines(
+                level, g - 0.45, g + 0.45, colors="black", linestyles="dotted", label="chance" if g == 0 else None
+            )
     ax.set_xticks(x, groups)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.05)

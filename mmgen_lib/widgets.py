@@ -31,8 +31,16 @@ import numpy as np
 from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTES, POSITION_PHRASES, SAMPLE_RATE
 
-__all__ = ["compose_caption", "generate_images", "describe", "images_to_png", "wav_bytes",
-           "caption_to_image_panel", "image_to_caption_panel", "studio"]
+__all__ = [
+    "compose_caption",
+    "generate_images",
+    "describe",
+    "images_to_png",
+    "wav_bytes",
+    "caption_to_image_panel",
+    "image_to_caption_panel",
+    "studio",
+]
 
 
 def compose_caption(shape: str, color: str, size: str, position: str, material: str) -> str:
@@ -61,8 +69,9 @@ def generate_images(text_to_image, caption: str, num_images: int = 4, seed: int 
     num_images = _check_int(num_images, "num_images", 1)
     images = np.asarray(text_to_image(caption.strip(), num_images, _check_int(seed, "seed", 0)), np.float32)
     if images.ndim != 4 or images.shape[0] != num_images or images.shape[-1] != 3:
-        raise ValueError(f"text_to_image must return ({num_images}, height, width, 3) images. "
-                         f"Received shape {images.shape}")
+        raise ValueError(
+            f"text_to_image must return ({num_images}, height, width, 3) images. Received shape {images.shape}"
+        )
     return np.clip(images, 0.0, 1.0)
 
 
@@ -116,8 +125,9 @@ def _error_html(error: Exception) -> str:
     return f"<span style='color:#b00'>{type(error).__name__}: {error}</span>"
 
 
-def caption_to_image_panel(text_to_image, caption: str = "a large red metal circle at the top",
-                           num_images: int = 4, scale: int = 3):
+def caption_to_image_panel(
+    text_to_image, caption: str = "a large red metal circle at the top", num_images: int = 4, scale: int = 3
+):
     """Type or compose a caption; see the images ``text_to_image`` draws (lesson 13).
 
     Returns:
@@ -129,10 +139,11 @@ def caption_to_image_panel(text_to_image, caption: str = "a large red metal circ
     import ipywidgets as w
 
     generate_images(text_to_image, caption, 1, 0)  # fail now, not silently inside a callback
-    text = w.Text(value=caption, description="caption", continuous_update=False,
-                  layout=w.Layout(width="460px"))
-    pickers = {name: w.Dropdown(options=values, description=name, layout=w.Layout(width="220px"))
-               for name, values in ATTRIBUTES.items()}
+    text = w.Text(value=caption, description="caption", continuous_update=False, layout=w.Layout(width="460px"))
+    pickers = {
+        name: w.Dropdown(options=values, description=name, layout=w.Layout(width="220px"))
+        for name, values in ATTRIBUTES.items()
+    }
     seed = w.IntSlider(value=0, min=0, max=99, description="seed", continuous_update=False)
     image = w.Image(format="png")
     status = w.HTML()
@@ -152,10 +163,10 @@ def caption_to_image_panel(text_to_image, caption: str = "a large red metal circ
         picker.observe(compose, names="value")
     text.observe(update, names="value")
     seed.observe(update, names="value")
-    panel = w.VBox([text, w.HBox([w.VBox(list(pickers.values())[:3]), w.VBox(list(pickers.values())[3:] + [seed])]),
-                    status, image])
-    panel.update, panel.controls = update, {"caption": text, **pickers, "seed": seed, "image": image,
-                                            "status": status}
+    panel = w.VBox(
+        [text, w.HBox([w.VBox(list(pickers.values())[:3]), w.VBox(list(pickers.values())[3:] + [seed])]), status, image]
+    )
+    panel.update, panel.controls = update, {"caption": text, **pickers, "seed": seed, "image": image, "status": status}
     update()
     return panel
 
@@ -176,13 +187,16 @@ def image_to_caption_panel(captioner, images, audio, sample_rate: int = SAMPLE_R
 
     images, audio = np.asarray(images, np.float32), np.asarray(audio, np.float32)
     if images.ndim != 4 or audio.ndim != 2 or not len(images) or not len(audio):
-        raise ValueError(f"images must be (n, height, width, 3) and audio (m, samples), n, m >= 1. "
-                         f"Received shapes {images.shape} and {audio.shape}")
+        raise ValueError(
+            f"images must be (n, height, width, 3) and audio (m, samples), n, m >= 1. "
+            f"Received shapes {images.shape} and {audio.shape}"
+        )
     describe(captioner, images[0], audio[0])  # fail now, not silently inside a callback
     image_index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=False)
     sound_index = w.IntSlider(value=0, min=0, max=len(audio) - 1, description="sound", continuous_update=False)
-    temperature = w.FloatSlider(value=0.0, min=0.0, max=2.0, step=0.1, description="temperature",
-                                continuous_update=False)
+    temperature = w.FloatSlider(
+        value=0.0, min=0.0, max=2.0, step=0.1, description="temperature", continuous_update=False
+    )
     beam_width = w.IntSlider(value=1, min=1, max=5, description="beam width", continuous_update=False)
     image = w.Image(format="png")
     player = w.Audio(format="wav", autoplay=False, loop=False)
@@ -194,8 +208,9 @@ def image_to_caption_panel(captioner, images, audio, sample_rate: int = SAMPLE_R
 
     def update(*_):
         try:
-            text = describe(captioner, images[image_index.value], audio[sound_index.value], temperature.value,
-                            beam_width.value)
+            text = describe(
+                captioner, images[image_index.value], audio[sound_index.value], temperature.value, beam_width.value
+            )
             caption.value = f"<b>caption:</b> {text}"
         except (ValueError, TypeError) as error:
             caption.value = _error_html(error)
@@ -204,11 +219,19 @@ def image_to_caption_panel(captioner, images, audio, sample_rate: int = SAMPLE_R
         control.observe(show_inputs, names="value")
     for control in (image_index, sound_index, temperature, beam_width):
         control.observe(update, names="value")
-    panel = w.VBox([w.HBox([w.VBox([image_index, sound_index, temperature, beam_width]), w.VBox([image, player])]),
-                    caption])
+    panel = w.VBox(
+        [w.HBox([w.VBox([image_index, sound_index, temperature, beam_width]), w.VBox([image, player])]), caption]
+    )
     panel.update = update
-    panel.controls = {"image_index": image_index, "sound_index": sound_index, "temperature": temperature,
-                      "beam_width": beam_width, "image": image, "player": player, "caption": caption}
+    panel.controls = {
+        "image_index": image_index,
+        "sound_index": sound_index,
+        "temperature": temperature,
+        "beam_width": beam_width,
+        "image": image,
+        "player": player,
+        "caption": caption,
+    }
     show_inputs()
     update()
     return panel

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 SPEC = importlib.util.spec_from_file_location(
-    "run_course", Path(__file__).resolve().parent.parent / "benchmarks" / "run_course.py")
+    "run_course", Path(__file__).resolve().parent.parent / "benchmarks" / "run_course.py"
+)
 run_course = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(run_course)
 
@@ -31,11 +32,24 @@ def test_steal_share_is_the_stolen_fraction_between_two_readings():
 
 
 def test_markdown_table_has_the_steal_column_and_flags_lessons_over_budget():
-    rows = {"00_welcome": {"seconds": 8.0, "kernel_cpu_s": 7.5, "steal": 0.02, "peak_mb": 670.0,
-                           "metrics": {"environment_ok": 1}, "slowest_cells": []},
-            "09_joint_decoder_image": {"seconds": 80.0, "kernel_cpu_s": 90.0, "steal": 0.0, "peak_mb": 1400.0,
-                                       "metrics": {}, "slowest_cells": [{"cell": 3, "seconds": 40.0,
-                                                                         "first_line": "model.fit(x)"}]}}
+    rows = {
+        "00_welcome": {
+            "seconds": 8.0,
+            "kernel_cpu_s": 7.5,
+            "steal": 0.02,
+            "peak_mb": 670.0,
+            "metrics": {"environment_ok": 1},
+            "slowest_cells": [],
+        },
+        "09_joint_decoder_image": {
+            "seconds": 80.0,
+            "kernel_cpu_s": 90.0,
+            "steal": 0.0,
+            "peak_mb": 1400.0,
+            "metrics": {},
+            "slowest_cells": [{"cell": 3, "seconds": 40.0, "first_line": "model.fit(x)"}],
+        },
+    }
     table = run_course.markdown(rows, "test machine")
     assert "| CPU stolen by the host |" in table
     assert "| 00_welcome | 8.0 | 7.5 | 2% | 670 | environment_ok 1 |" in table

@@ -32,25 +32,33 @@ DURING_TRAINING = (
     "optimized because the dataset does not implement the AsGraphDefInternal() method needed to apply "
     "optimizations.\n"
 )
-END_OF_SEQUENCE = ("I0000 00:00:1796217300.123456   10208 local_rendezvous.cc:407] Local rendezvous is aborting "
-                   "with status: OUT_OF_RANGE: End of sequence\n")
+END_OF_SEQUENCE = (
+    "I0000 00:00:1796217300.123456   10208 local_rendezvous.cc:407] Local rendezvous is aborting "
+    "with status: OUT_OF_RANGE: End of sequence\n"
+)
 
 
 def test_known_tf_lines_are_removed_and_nothing_else():
-    kept = ("/x/site-packages/keras/src/layers/layer.py:421: UserWarning: `build()` was called on layer\n"
-            "E0000 00:00:1796217300.1    10208 some_op.cc:12] a TensorFlow error nobody has seen before\n"
-            "Traceback-like text the learner must see\n")
+    kept = (
+        "/x/site-packages/keras/src/layers/layer.py:421: UserWarning: `build()` was called on layer\n"
+        "E0000 00:00:1796217300.1    10208 some_op.cc:12] a TensorFlow error nobody has seen before\n"
+        "Traceback-like text the learner must see\n"
+    )
     assert build_notebooks.strip_tf_log_lines(TF_STARTUP + DURING_TRAINING + END_OF_SEQUENCE) == ""
     assert build_notebooks.strip_tf_log_lines(TF_STARTUP + kept + DURING_TRAINING + END_OF_SEQUENCE) == kept
     assert build_notebooks.strip_tf_log_lines("no newline at the end") == "no newline at the end"
 
 
 def test_clean_drops_emptied_stderr_streams_and_keeps_other_outputs():
-    cell = nbformat.v4.new_code_cell("import keras", execution_count=1, outputs=[
-        nbformat.v4.new_output("stream", name="stderr", text=TF_STARTUP),
-        nbformat.v4.new_output("stream", name="stdout", text=END_OF_SEQUENCE),  # stdout is never touched
-        nbformat.v4.new_output("stream", name="stderr", text=END_OF_SEQUENCE + "UserWarning: keep me\n"),
-    ])
+    cell = nbformat.v4.new_code_cell(
+        "import keras",
+        execution_count=1,
+        outputs=[
+            nbformat.v4.new_output("stream", name="stderr", text=TF_STARTUP),
+            nbformat.v4.new_output("stream", name="stdout", text=END_OF_SEQUENCE),  # stdout is never touched
+            nbformat.v4.new_output("stream", name="stderr", text=END_OF_SEQUENCE + "UserWarning: keep me\n"),
+        ],
+    )
     notebook = build_notebooks.clean(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x"), cell]))
     outputs = notebook.cells[1].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", END_OF_SEQUENCE), ("stderr", "UserWarning: keep me\n")]

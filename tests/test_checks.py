@@ -15,15 +15,30 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
-from mmgen_lib.checks import (ExerciseCheckFailed, as_array, as_int, as_number, as_pair, call_answer, check_close,
-                              check_equal, check_shape, check_type, describe, expect_function, passed, show)
+from mmgen_lib.checks import (
+    ExerciseCheckFailed,
+    as_array,
+    as_int,
+    as_number,
+    as_pair,
+    call_answer,
+    check_close,
+    check_equal,
+    check_shape,
+    check_type,
+    describe,
+    expect_function,
+    passed,
+    show,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID_KINDS = ("right", "alternative")
@@ -53,8 +68,9 @@ def answer_cases(table: dict[str, Answers]) -> list:
         for k, answer in enumerate(answers.extra_valid):
             cases.append(pytest.param(name, "alternative", answer, None, id=f"{name}-alternative{k + 2}"))
         cases.append(pytest.param(name, "constant", answers.constant, None, id=f"{name}-constant"))
-        cases.append(pytest.param(name, "wrong_type", answers.wrong_type, answers.wrong_type_message,
-                                  id=f"{name}-wrong_type"))
+        cases.append(
+            pytest.param(name, "wrong_type", answers.wrong_type, answers.wrong_type_message, id=f"{name}-wrong_type")
+        )
         for k, (answer, match) in enumerate(answers.wrong):
             cases.append(pytest.param(name, "wrong", answer, match, id=f"{name}-wrong{k}"))
     return cases
@@ -103,7 +119,9 @@ def test_every_check_has_a_full_answer_table(module):
     for name, answers in table.items():
         assert answers.wrong, f"{name}: the table lists no plausible mistakes"
         assert answers.alternative is not answers.right, f"{name}: the alternative solution is the reference itself"
-        assert answers.constant is not None and answers.wrong_type is not None, f"{name}: constant or wrong type missing"
+        assert answers.constant is not None and answers.wrong_type is not None, (
+            f"{name}: constant or wrong type missing"
+        )
 
 
 def test_outcome_tells_passed_refused_and_crashed():
@@ -138,7 +156,9 @@ def test_none_and_functions_get_a_hint():
 
 def test_check_close_reports_the_worst_entry():
     check_close([1.0, 2.0], [1.0, 2.0 + 1e-7])
-    with pytest.raises(ExerciseCheckFailed, match=r"differs .* by up to 0\.5 \(at index \(1,\): got 2\.5, expected 2\.0\)"):
+    with pytest.raises(
+        ExerciseCheckFailed, match=r"differs .* by up to 0\.5 \(at index \(1,\): got 2\.5, expected 2\.0\)"
+    ):
         check_close([1.0, 2.5], [1.0, 2.0])
     with pytest.raises(ExerciseCheckFailed, match="NaN"):
         check_close([np.nan, 1.0], [1.0, 1.0])
@@ -162,7 +182,9 @@ def test_as_int_accepts_whole_numbers_and_explains_other_answers():
     assert as_int(np.int64(7), "f()") == 7 and as_int(7.0, "f()") == 7
     with pytest.raises(ExerciseCheckFailed, match=r"f\(\) returned None"):
         as_int(None, "f()")
-    with pytest.raises(ExerciseCheckFailed, match=r"should return a whole number \(int\), but it returned the string 'many'"):
+    with pytest.raises(
+        ExerciseCheckFailed, match=r"should return a whole number \(int\), but it returned the string 'many'"
+    ):
         as_int("many", "f()")
     with pytest.raises(ExerciseCheckFailed, match=r"but it returned the number 7.5"):
         as_int(7.5, "f()")
@@ -174,19 +196,35 @@ def test_show_prints_plain_numbers_never_numpy_wrappers():
     assert show({"a": np.float64(0.5)}) == "{'a': 0.5}" and show(0.1676, digits=6) == "0.1676"
 
 
-@pytest.mark.parametrize("value, words", [
-    (None, "None"), (np.zeros(1000, bool), "array of shape (1000,) and dtype bool"), ((1, 2), "tuple of 2"),
-    ({"x": 1}, "dict with keys ['x']"), ("3", "string '3'"), (np.float64(2.5), "number 2.5"), (len, "function"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (None, "None"),
+        (np.zeros(1000, bool), "array of shape (1000,) and dtype bool"),
+        ((1, 2), "tuple of 2"),
+        ({"x": 1}, "dict with keys ['x']"),
+        ("3", "string '3'"),
+        (np.float64(2.5), "number 2.5"),
+        (len, "function"),
+    ],
+)
 def test_describe_names_the_kind_of_answer(value, words):
     assert words in describe(value)
 
 
 def test_as_number_accepts_scalars_and_explains_arrays_tuples_and_dicts():
     assert as_number(np.float32(0.5), "x") == 0.5 and as_number(np.array(2), "x") == 2.0
-    for value, words in ((np.zeros(10, bool), "array of shape"), ((1, 2), "tuple"), ({"a": 1}, "dict"),
-                         (True, "boolean"), (None, "is None"), ("0.3", "string")):
-        with pytest.raises(ExerciseCheckFailed, match=f"`x` (should be one number, but it is|is None).*{words}|{words}"):
+    for value, words in (
+        (np.zeros(10, bool), "array of shape"),
+        ((1, 2), "tuple"),
+        ({"a": 1}, "dict"),
+        (True, "boolean"),
+        (None, "is None"),
+        ("0.3", "string"),
+    ):
+        with pytest.raises(
+            ExerciseCheckFailed, match=f"`x` (should be one number, but it is|is None).*{words}|{words}"
+        ):
             as_number(value, "x")
 
 
@@ -222,8 +260,9 @@ def test_messages_are_single_format_strings():
                 for text in node.args[:2]:
                     literal = isinstance(text, ast.Constant) and isinstance(text.value, (str, type(None)))
                     # a helper's caller-given hint, or a literal template taken from a table of mistakes
-                    caller_hint = isinstance(text, ast.Name) and text.id in ("hint", "message") \
-                        or isinstance(text, ast.BoolOp)
+                    caller_hint = (
+                        isinstance(text, ast.Name) and text.id in ("hint", "message") or isinstance(text, ast.BoolOp)
+                    )
                     if not (literal or caller_hint):
                         offenders.append(f"{module.name}:{node.lineno}")
     assert not offenders, f"fail/passed called with a non-literal message: {offenders}"

@@ -13,7 +13,7 @@ def right_conv(image, kernel):
     out = np.zeros((image.shape[0] - k + 1, image.shape[1] - k + 1))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+            out[i, j] = np.sum(image[i : i + k, j : j + k] * kernel)
     return out
 
 
@@ -30,12 +30,15 @@ def test_conv2d_valid_accepts_the_right_answer(capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (flipped_conv, "flipped"),
-    (same_conv, "'same' convolution"),
-    (lambda image, kernel: right_conv(image, kernel) + 1.0, "differs"),
-    (lambda image, kernel: None, "None"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (flipped_conv, "flipped"),
+        (same_conv, "'same' convolution"),
+        (lambda image, kernel: right_conv(image, kernel) + 1.0, "differs"),
+        (lambda image, kernel: None, "None"),
+    ],
+)
 def test_conv2d_valid_rejects_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_conv2d_valid(wrong)
@@ -51,11 +54,14 @@ def test_max_pool_accepts_the_right_answer(capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda x: x.reshape(x.shape[0] // 2, 2, x.shape[1] // 2, 2, x.shape[2]).mean(axis=(1, 3)), "average pooling"),
-    (lambda x: right_pool(x).max(axis=-1), "channels were pooled together"),
-    (lambda x: x[::2, ::2], "differs"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda x: x.reshape(x.shape[0] // 2, 2, x.shape[1] // 2, 2, x.shape[2]).mean(axis=(1, 3)), "average pooling"),
+        (lambda x: right_pool(x).max(axis=-1), "channels were pooled together"),
+        (lambda x: x[::2, ::2], "differs"),
+    ],
+)
 def test_max_pool_rejects_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_max_pool(wrong)
@@ -74,11 +80,14 @@ def test_image_encoder_params_accepts_the_right_answer(capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda f, o: right_params(f, o) - (32 // 2 ** len(f)) ** 2 * f[-1] * o + f[-1] * o, "reads only filters"),
-    (lambda f, o: right_params(f, o) - sum(f) - o, "biases are missing"),
-    (lambda f, o: 7, "expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda f, o: right_params(f, o) - (32 // 2 ** len(f)) ** 2 * f[-1] * o + f[-1] * o, "reads only filters"),
+        (lambda f, o: right_params(f, o) - sum(f) - o, "biases are missing"),
+        (lambda f, o: 7, "expected"),
+    ],
+)
 def test_image_encoder_params_rejects_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_image_encoder_params(wrong)
@@ -92,35 +101,53 @@ def strided_conv(image, kernel):
 
 def loop_pool(x):
     h, w, c = x.shape
-    return [[[float(x[2 * i:2 * i + 2, 2 * j:2 * j + 2, ch].max()) for ch in range(c)] for j in range(w // 2)]
-            for i in range(h // 2)]
+    return [
+        [[float(x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2, ch].max()) for ch in range(c)] for j in range(w // 2)]
+        for i in range(h // 2)
+    ]
 
 
 ANSWERS = {
     "check_conv2d_valid": Answers(
-        run=check_conv2d_valid, right=right_conv, alternative=strided_conv,
+        run=check_conv2d_valid,
+        right=right_conv,
+        alternative=strided_conv,
         constant=lambda image, kernel: np.zeros((5, 6)),
         wrong_type=lambda image, kernel: [right_conv(image, kernel), "done"],
-        wrong=((flipped_conv, "flipped"), (same_conv, "'same' convolution"),
-               (lambda image, kernel: right_conv(image, kernel)[:-1], "shape"),
-               (lambda image, kernel: right_conv(image, kernel) + 1.0, "differs"))),
+        wrong=(
+            (flipped_conv, "flipped"),
+            (same_conv, "'same' convolution"),
+            (lambda image, kernel: right_conv(image, kernel)[:-1], "shape"),
+            (lambda image, kernel: right_conv(image, kernel) + 1.0, "differs"),
+        ),
+    ),
     "check_max_pool": Answers(
-        run=check_max_pool, right=right_pool, alternative=loop_pool,
+        run=check_max_pool,
+        right=right_pool,
+        alternative=loop_pool,
         constant=lambda x: np.ones((3, 4, 3)),
         wrong_type=lambda x: {"pooled": right_pool(x)},
-        wrong=((lambda x: x.reshape(x.shape[0] // 2, 2, x.shape[1] // 2, 2, x.shape[2]).mean(axis=(1, 3)),
-                "average pooling"),
-               (lambda x: right_pool(x).max(axis=-1), "channels were pooled together"),
-               (lambda x: x[::2, ::2], "differs"))),
+        wrong=(
+            (
+                lambda x: x.reshape(x.shape[0] // 2, 2, x.shape[1] // 2, 2, x.shape[2]).mean(axis=(1, 3)),
+                "average pooling",
+            ),
+            (lambda x: right_pool(x).max(axis=-1), "channels were pooled together"),
+            (lambda x: x[::2, ::2], "differs"),
+        ),
+    ),
     "check_image_encoder_params": Answers(
-        run=check_image_encoder_params, right=right_params,
+        run=check_image_encoder_params,
+        right=right_params,
         alternative=lambda f, o: np.int64(right_params(f, o)),
         constant=lambda f, o: 52_000,
         wrong_type=lambda f, o: (right_params(f, o),),
-        wrong=((lambda f, o: right_params(f, o) - (32 // 2 ** len(f)) ** 2 * f[-1] * o + f[-1] * o,
-                "reads only filters"),
-               (lambda f, o: right_params(f, o) - sum(f) - o, "biases are missing"),
-               (lambda f, o: right_params(f, o) + 1, "expected"))),
+        wrong=(
+            (lambda f, o: right_params(f, o) - (32 // 2 ** len(f)) ** 2 * f[-1] * o + f[-1] * o, "reads only filters"),
+            (lambda f, o: right_params(f, o) - sum(f) - o, "biases are missing"),
+            (lambda f, o: right_params(f, o) + 1, "expected"),
+        ),
+    ),
 }
 
 

@@ -36,13 +36,16 @@ def test_references_pass(scenes, capsys):
     assert capsys.readouterr().out.count("Check passed") == 3
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda caption, colour: None, "returned None"),
-    (lambda caption, colour: caption, "its colour is"),
-    (lambda caption, colour: f"a {colour} thing", "not a full caption"),
-    (lambda caption, colour: recolour(caption, colour).replace("circle", "square"), "changed more than the colour"),
-    ("blue", "should be a function"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda caption, colour: None, "returned None"),
+        (lambda caption, colour: caption, "its colour is"),
+        (lambda caption, colour: f"a {colour} thing", "not a full caption"),
+        (lambda caption, colour: recolour(caption, colour).replace("circle", "square"), "changed more than the colour"),
+        ("blue", "should be a function"),
+    ],
+)
 def test_wrong_recolour_is_rejected(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_recolour(wrong)
@@ -62,12 +65,15 @@ def test_images_in_the_wrong_order_are_rejected(scenes):
         check_recolour(recolour, blue[:10], labels, colour="blue")
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda a, b, steps: interpolate(b, a, steps), "from z_b to z_a"),
-    (lambda a, b, steps: np.stack([a + (b - a) * t for t in np.linspace(0, 1, steps + 1)[:-1]]), "last row"),
-    (lambda a, b, steps: np.stack([a + (b - a) * t ** 2 for t in np.linspace(0, 1, steps)]), "evenly spaced"),
-    (lambda a, b, steps: (a + b) / 2, "shape"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda a, b, steps: interpolate(b, a, steps), "from z_b to z_a"),
+        (lambda a, b, steps: np.stack([a + (b - a) * t for t in np.linspace(0, 1, steps + 1)[:-1]]), "last row"),
+        (lambda a, b, steps: np.stack([a + (b - a) * t**2 for t in np.linspace(0, 1, steps)]), "evenly spaced"),
+        (lambda a, b, steps: (a + b) / 2, "shape"),
+    ],
+)
 def test_wrong_interpolation_is_rejected(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_interpolate(wrong)
@@ -87,7 +93,9 @@ def test_labels_may_be_the_split_itself_and_the_hint_can_be_followed(scenes, cap
     blue, _, labels = scenes
     check_recolour(recolour, blue, FortyExamples(labels), colour="blue")
     assert "Check passed" in capsys.readouterr().out
-    with pytest.raises(ExerciseCheckFailed, match=r"not the test labels.*\n.*check_recolour\(recolour, blue_images, te"):
+    with pytest.raises(
+        ExerciseCheckFailed, match=r"not the test labels.*\n.*check_recolour\(recolour, blue_images, te"
+    ):
         check_recolour(recolour, blue, colour="blue")
     with pytest.raises(ExerciseCheckFailed, match="should be the test labels.*but it is a list"):
         check_recolour(recolour, blue, [0, 1], colour="blue")
@@ -101,22 +109,32 @@ def recolour_by_regex(caption, colour):
 
 ANSWERS = {
     "check_recolour": Answers(
-        run=check_recolour, right=recolour, alternative=recolour_by_regex,
+        run=check_recolour,
+        right=recolour,
+        alternative=recolour_by_regex,
         constant=lambda caption, colour: "a large green metal circle at the top",
         wrong_type=lambda caption, colour: recolour(caption, colour).split(" "),
-        wrong=((lambda caption, colour: caption, "its colour is"),
-               (lambda caption, colour: f"a {colour} thing", "not a full caption"),
-               (lambda caption, colour: recolour(caption, colour).replace("circle", "square"),
-                "changed more than the colour"))),
+        wrong=(
+            (lambda caption, colour: caption, "its colour is"),
+            (lambda caption, colour: f"a {colour} thing", "not a full caption"),
+            (
+                lambda caption, colour: recolour(caption, colour).replace("circle", "square"),
+                "changed more than the colour",
+            ),
+        ),
+    ),
     "check_interpolate": Answers(
-        run=check_interpolate, right=interpolate,
+        run=check_interpolate,
+        right=interpolate,
         alternative=lambda a, b, steps: [a + (b - a) * k / (steps - 1) for k in range(steps)],
         constant=lambda a, b, steps: np.zeros((5, 6)),
         wrong_type=lambda a, b, steps: {"path": interpolate(a, b, steps)},
-        wrong=((lambda a, b, steps: interpolate(b, a, steps), "from z_b to z_a"),
-               (lambda a, b, steps: np.stack([a + (b - a) * t for t in np.linspace(0, 1, steps + 1)[:-1]]), "last row"),
-               (lambda a, b, steps: np.stack([a + (b - a) * t ** 2 for t in np.linspace(0, 1, steps)]),
-                "evenly spaced"))),
+        wrong=(
+            (lambda a, b, steps: interpolate(b, a, steps), "from z_b to z_a"),
+            (lambda a, b, steps: np.stack([a + (b - a) * t for t in np.linspace(0, 1, steps + 1)[:-1]]), "last row"),
+            (lambda a, b, steps: np.stack([a + (b - a) * t**2 for t in np.linspace(0, 1, steps)]), "evenly spaced"),
+        ),
+    ),
 }
 
 

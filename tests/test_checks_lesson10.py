@@ -111,35 +111,53 @@ def test_interpolate_rejects_uneven_spacing():
 
 def kl_torch_style(mu_q, logvar_q, mu_p, logvar_p):
     var_q, var_p = np.exp(logvar_q), np.exp(logvar_p)
-    return [float(v) for v in np.sum(np.log(np.sqrt(var_p) / np.sqrt(var_q))
-                                     + (var_q + (mu_q - mu_p) ** 2) / (2 * var_p) - 0.5, axis=-1)]
+    return [
+        float(v)
+        for v in np.sum(
+            np.log(np.sqrt(var_p) / np.sqrt(var_q)) + (var_q + (mu_q - mu_p) ** 2) / (2 * var_p) - 0.5, axis=-1
+        )
+    ]
 
 
 ANSWERS = {
     "check_kl_diagonal": Answers(
-        run=check_kl_diagonal, right=kl_diagonal, alternative=kl_torch_style,
+        run=check_kl_diagonal,
+        right=kl_diagonal,
+        alternative=kl_torch_style,
         constant=lambda mq, lq, mp, lp: np.array([1.9, 2.4, 0.8, 3.1]),
         wrong_type=lambda *args: (kl_diagonal(*args), "nats"),
-        wrong=((lambda mq, lq, mp, lp: kl_diagonal(mp, lp, mq, lq), r"KL\(p \|\| q\)"),
-               (lambda *args: 2 * kl_diagonal(*args), "twice"),
-               (lambda *args: float(np.sum(kl_diagonal(*args))), "single number"))),
+        wrong=(
+            (lambda mq, lq, mp, lp: kl_diagonal(mp, lp, mq, lq), r"KL\(p \|\| q\)"),
+            (lambda *args: 2 * kl_diagonal(*args), "twice"),
+            (lambda *args: float(np.sum(kl_diagonal(*args))), "single number"),
+        ),
+    ),
     "check_subset_masks": Answers(
-        run=check_subset_masks, right=subset_masks,
+        run=check_subset_masks,
+        right=subset_masks,
         alternative=lambda n: [list(bits) for bits in itertools.product((0, 1), repeat=n) if any(bits)],
         constant=lambda n: np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]]),
         wrong_type=lambda n: {"image": 1, "text": 1, "audio": 1},
-        wrong=((lambda n: np.array([[(c >> b) & 1 for b in range(n)] for c in range(0, 2**n)]), "empty subset"),
-               (lambda n: np.eye(n), "shape"),
-               (lambda n: 2 * subset_masks(n), "only 0 and 1"))),
+        wrong=(
+            (lambda n: np.array([[(c >> b) & 1 for b in range(n)] for c in range(0, 2**n)]), "empty subset"),
+            (lambda n: np.eye(n), "shape"),
+            (lambda n: 2 * subset_masks(n), "only 0 and 1"),
+        ),
+    ),
     "check_interpolate": Answers(
-        run=check_interpolate, right=interpolate,
+        run=check_interpolate,
+        right=interpolate,
         alternative=lambda a, b, steps: [list(a + (b - a) * k / (steps - 1)) for k in range(steps)],
-        constant=lambda a, b, steps: np.array([[0.0, 2.0, -1.0], [1.0, 1.0, -0.5], [2.0, 0.0, 0.0], [3.0, -1.0, 0.5],
-                                               [4.0, -2.0, 1.0]]),
+        constant=lambda a, b, steps: np.array(
+            [[0.0, 2.0, -1.0], [1.0, 1.0, -0.5], [2.0, 0.0, 0.0], [3.0, -1.0, 0.5], [4.0, -2.0, 1.0]]
+        ),
         wrong_type=lambda a, b, steps: {"path": interpolate(a, b, steps)},
-        wrong=((lambda a, b, steps: interpolate(b, a, steps), "from z_end to z_start"),
-               (lambda a, b, steps: interpolate(a, b, steps)[:-1], "an end is missing"),
-               (lambda a, b, steps: interpolate(a, b, steps) * 1.1, "start at z_start"))),
+        wrong=(
+            (lambda a, b, steps: interpolate(b, a, steps), "from z_end to z_start"),
+            (lambda a, b, steps: interpolate(a, b, steps)[:-1], "an end is missing"),
+            (lambda a, b, steps: interpolate(a, b, steps) * 1.1, "start at z_start"),
+        ),
+    ),
 }
 
 

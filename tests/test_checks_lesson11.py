@@ -13,7 +13,7 @@ def grid_for(units, channels):
     if units % channels:
         raise ValueError("not a multiple")
     cells = units // channels
-    side = int(round(cells ** 0.5))
+    side = int(round(cells**0.5))
     if side * side != cells:
         raise ValueError("not square")
     return (side, side, channels)
@@ -161,33 +161,56 @@ def flip_with_negative_labels(images, positions):
 
 ANSWERS = {
     "check_grid_for": Answers(
-        run=check_grid_for, right=grid_for, alternative=grid_by_search,
+        run=check_grid_for,
+        right=grid_for,
+        alternative=grid_by_search,
         constant=lambda units, channels: (8, 8, 32),
         wrong_type=lambda units, channels: {"side": 8, "channels": channels},
-        wrong=((squareness_only, r"grid_for\(101, 4\) returned \(5, 5, 4\)"),
-               (lambda units, channels: (units // channels, 1, channels), r"expected \(8, 8, 32\)"),
-               (lambda units, channels: (units / channels) ** 0.5, "three whole numbers"),
-               (lambda u, c: grid_for(u, c) if u % c == 0 and (u // c) ** 0.5 % 1 == 0 else 1 / 0,
-                "ZeroDivisionError, but the exercise asks for ValueError"))),
+        wrong=(
+            (squareness_only, r"grid_for\(101, 4\) returned \(5, 5, 4\)"),
+            (lambda units, channels: (units // channels, 1, channels), r"expected \(8, 8, 32\)"),
+            (lambda units, channels: (units / channels) ** 0.5, "three whole numbers"),
+            (
+                lambda u, c: grid_for(u, c) if u % c == 0 and (u // c) ** 0.5 % 1 == 0 else 1 / 0,
+                "ZeroDivisionError, but the exercise asks for ValueError",
+            ),
+        ),
+    ),
     "check_sequence_text_head": Answers(
-        run=check_sequence_text_head, right=sequence_text_head, alternative=bidirectional_head,
+        run=check_sequence_text_head,
+        right=sequence_text_head,
+        alternative=bidirectional_head,
         extra_valid=(nested_head,),
         constant=lambda code, seq_len, vocab_size: np.full((1, 6, 11), 1 / 11),
         wrong_type=lambda code, seq_len, vocab_size: (sequence_text_head(code, seq_len, vocab_size), "done"),
         wrong_type_message="should return a Keras tensor",
-        wrong=((lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.LSTM(8)(code)),
-                "RepeatVector"),
-               (lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.RepeatVector(s)(code)),
-                "no recurrent layer"))),
+        wrong=(
+            (
+                lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.LSTM(8)(code)),
+                "RepeatVector",
+            ),
+            (
+                lambda code, s, v: keras.layers.Dense(v, activation="softmax")(keras.layers.RepeatVector(s)(code)),
+                "no recurrent layer",
+            ),
+        ),
+    ),
     "check_flip_left_right": Answers(
-        run=check_flip_left_right, right=flip_left_right, alternative=flip_as_list,
+        run=check_flip_left_right,
+        right=flip_left_right,
+        alternative=flip_as_list,
         constant=lambda images, positions: (images[:, :, ::-1], np.array([1, 0, 2, 3, 0, 1])),
         wrong_type=lambda images, positions: {"images": images[:, :, ::-1], "positions": positions},
-        wrong=((lambda images, positions: (images[:, :, ::-1], positions), "did not change"),
-               (flip_with_negative_labels, r"holds \[-1, -2, -3, -4, -2, -1\], which are not position labels"),
-               (lambda images, positions: (images[:, :, ::-1], np.asarray(positions) + 10), "not position labels"),
-               (lambda images, positions: (images[:, :, ::-1], 3 - np.asarray(positions)),
-                r"became \[bottom, top, right, left, top, bottom\]"))),
+        wrong=(
+            (lambda images, positions: (images[:, :, ::-1], positions), "did not change"),
+            (flip_with_negative_labels, r"holds \[-1, -2, -3, -4, -2, -1\], which are not position labels"),
+            (lambda images, positions: (images[:, :, ::-1], np.asarray(positions) + 10), "not position labels"),
+            (
+                lambda images, positions: (images[:, :, ::-1], 3 - np.asarray(positions)),
+                r"became \[bottom, top, right, left, top, bottom\]",
+            ),
+        ),
+    ),
 }
 
 

@@ -26,15 +26,20 @@ def test_modality_mask_reference_passes(capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda b, n, r, rng: (rng.random((b, n)) >= r).astype("float32"), "lose more than one modality"),
-    (lambda b, n, r, rng: np.ones((b, n), "float32"), "of the rows lost a modality"),
-    (lambda b, n, r, rng: random_modality_mask(b, n, r, rng)[:, :1], "has shape"),
-    (lambda b, n, r, rng: np.where(np.arange(n) == 0, (rng.random((b, 1)) >= r), 1).astype("float32"),
-     "not chosen uniformly"),
-    (lambda b, n, r, rng: random_modality_mask(b, n, r, np.random.default_rng()), "same seed gave different"),
-    (lambda b, n, r, rng: np.ones((b, n + 1)), "has shape"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda b, n, r, rng: (rng.random((b, n)) >= r).astype("float32"), "lose more than one modality"),
+        (lambda b, n, r, rng: np.ones((b, n), "float32"), "of the rows lost a modality"),
+        (lambda b, n, r, rng: random_modality_mask(b, n, r, rng)[:, :1], "has shape"),
+        (
+            lambda b, n, r, rng: np.where(np.arange(n) == 0, (rng.random((b, 1)) >= r), 1).astype("float32"),
+            "not chosen uniformly",
+        ),
+        (lambda b, n, r, rng: random_modality_mask(b, n, r, np.random.default_rng()), "same seed gave different"),
+        (lambda b, n, r, rng: np.ones((b, n + 1)), "has shape"),
+    ],
+)
 def test_modality_mask_wrong_answers_are_rejected(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_modality_mask(wrong)
@@ -52,8 +57,9 @@ def _attack(model, images, labels, epsilon, sign=1.0, use_sign=True, clip=True):
     images = tf.convert_to_tensor(images)
     with tf.GradientTape() as tape:
         tape.watch(images)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(labels, model(images)["color"],
-                                                                           from_logits=True))
+        loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(labels, model(images)["color"], from_logits=True)
+        )
     gradient = tape.gradient(loss, images)
     step = tf.sign(gradient) if use_sign else gradient
     out = (images + sign * epsilon * step).numpy()
@@ -71,11 +77,14 @@ def test_fgsm_attack_reference_passes(color_model, capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"sign": -1.0}, "moved DOWN the loss"),
-    ({"use_sign": False}, "SIGN of the gradient"),
-    ({"clip": False}, "leave \\[0, 1\\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sign": -1.0}, "moved DOWN the loss"),
+        ({"use_sign": False}, "SIGN of the gradient"),
+        ({"clip": False}, "leave \\[0, 1\\]"),
+    ],
+)
 def test_fgsm_attack_wrong_answers_are_rejected(color_model, kwargs, message):
     images, labels = _data()
     with pytest.raises(ExerciseCheckFailed, match=message):
@@ -87,12 +96,15 @@ def test_visible_drop_reference_passes(capsys):
     assert "Check passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda full, missing: float(np.mean([full[a] - missing[a] for a in full])), "material was counted"),
-    (lambda full, missing: float(np.mean([missing[a] - full[a] for a in VISIBLE_ATTRIBUTES])), "sign is reversed"),
-    (lambda full, missing: None, "returned None"),
-    (lambda full, missing: full["color"] - missing["color"], "expected 0.15"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda full, missing: float(np.mean([full[a] - missing[a] for a in full])), "material was counted"),
+        (lambda full, missing: float(np.mean([missing[a] - full[a] for a in VISIBLE_ATTRIBUTES])), "sign is reversed"),
+        (lambda full, missing: None, "returned None"),
+        (lambda full, missing: full["color"] - missing["color"], "expected 0.15"),
+    ],
+)
 def test_visible_drop_wrong_answers_are_rejected(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         check_visible_drop(wrong)
@@ -140,32 +152,45 @@ def visible_drop_loop(full, missing):
 
 ANSWERS = {
     "check_modality_mask": Answers(
-        run=check_modality_mask, right=random_modality_mask,
-        alternative=lambda b, n, r, rng: [[0 if (d and j == v) else 1 for j in range(n)]
-                                          for d, v in zip(rng.random(b) < r, rng.integers(0, n, b))],
+        run=check_modality_mask,
+        right=random_modality_mask,
+        alternative=lambda b, n, r, rng: [
+            [0 if (d and j == v) else 1 for j in range(n)] for d, v in zip(rng.random(b) < r, rng.integers(0, n, b))
+        ],
         constant=lambda b, n, r, rng: np.tile([1, 0, 1], (4000, 1)),
         wrong_type=lambda b, n, r, rng: {"mask": random_modality_mask(b, n, r, rng)},
-        wrong=((lambda b, n, r, rng: (rng.random((b, n)) >= r).astype("float32"), "lose more than one modality"),
-               (lambda b, n, r, rng: random_modality_mask(b, n, 0.5, rng), "lost a modality with rate=0.3"),
-               (lambda b, n, r, rng: random_modality_mask(b, n, r, np.random.default_rng()), "same seed"))),
+        wrong=(
+            (lambda b, n, r, rng: (rng.random((b, n)) >= r).astype("float32"), "lose more than one modality"),
+            (lambda b, n, r, rng: random_modality_mask(b, n, 0.5, rng), "lost a modality with rate=0.3"),
+            (lambda b, n, r, rng: random_modality_mask(b, n, r, np.random.default_rng()), "same seed"),
+        ),
+    ),
     "check_fgsm_attack": Answers(
-        run=fgsm_case, right=_attack, alternative=keras_ops_attack,
+        run=fgsm_case,
+        right=_attack,
+        alternative=keras_ops_attack,
         constant=lambda m, x, y, e: np.full_like(x, 0.5),
         wrong_type=lambda m, x, y, e: (_attack(m, x, y, e), e),
-        wrong=((library_fgsm, "calls the library's `fgsm`"),
-               (lambda m, x, y, e: _attack(m, x, y, e, sign=-1.0), "moved DOWN the loss"),
-               (lambda m, x, y, e: _attack(m, x, y, e, use_sign=False), "SIGN of the gradient"),
-               (lambda m, x, y, e: _attack(m, x, y, e, clip=False), "leave \\[0, 1\\]"))),
+        wrong=(
+            (library_fgsm, "calls the library's `fgsm`"),
+            (lambda m, x, y, e: _attack(m, x, y, e, sign=-1.0), "moved DOWN the loss"),
+            (lambda m, x, y, e: _attack(m, x, y, e, use_sign=False), "SIGN of the gradient"),
+            (lambda m, x, y, e: _attack(m, x, y, e, clip=False), "leave \\[0, 1\\]"),
+        ),
+    ),
     "check_visible_drop": Answers(
         run=check_visible_drop,
         right=lambda full, missing: float(np.mean([full[a] - missing[a] for a in VISIBLE_ATTRIBUTES])),
         alternative=visible_drop_loop,
         constant=lambda full, missing: 0.15,  # the value the old check printed for its one pair of dicts
         wrong_type=lambda full, missing: {a: full[a] - missing[a] for a in VISIBLE_ATTRIBUTES},
-        wrong=((lambda full, missing: float(np.mean([full[a] - missing[a] for a in full])), "material was counted"),
-               (lambda full, missing: float(np.mean([missing[a] - full[a] for a in VISIBLE_ATTRIBUTES])), "sign"),
-               (lambda full, missing: float(np.sum([full[a] - missing[a] for a in VISIBLE_ATTRIBUTES])), "the sum"),
-               (lambda full, missing: np.array([full[a] - missing[a] for a in VISIBLE_ATTRIBUTES]), "one number"))),
+        wrong=(
+            (lambda full, missing: float(np.mean([full[a] - missing[a] for a in full])), "material was counted"),
+            (lambda full, missing: float(np.mean([missing[a] - full[a] for a in VISIBLE_ATTRIBUTES])), "sign"),
+            (lambda full, missing: float(np.sum([full[a] - missing[a] for a in VISIBLE_ATTRIBUTES])), "the sum"),
+            (lambda full, missing: np.array([full[a] - missing[a] for a in VISIBLE_ATTRIBUTES]), "one number"),
+        ),
+    ),
 }
 
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.encoders import ImageEncoder, TextEncoder
 from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
+from mmgen_lib.encoders import ImageEncoder, TextEncoder
 from mmgen_lib.utils import set_seed
 
 
@@ -19,8 +19,9 @@ def test_heads_shapes_and_parameter_count():
 
 
 def test_encoder_returning_a_tuple_uses_its_vector():
-    model = attribute_classifier(TextEncoder(50, embed_dim=8, units=8, return_sequences=True), (16,),
-                                 input_dtype="int32")
+    model = attribute_classifier(
+        TextEncoder(50, embed_dim=8, units=8, return_sequences=True), (16,), input_dtype="int32"
+    )
     assert set(model.output_names) == {"shape", "color", "size", "position", "material"}
     assert tuple(model(np.ones((3, 16), np.int32))["shape"].shape) == (3, 3)
 
@@ -46,12 +47,15 @@ def test_it_learns_an_easy_attribute():
     assert history.history["accuracy"][-1] == 1.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(attributes=("weight",)), "non-empty subset"),
-    (dict(attributes=()), "non-empty subset"),
-    (dict(input_shape=32), "tuple of positive ints"),
-    (dict(input_shape=(32, 0, 3)), "tuple of positive ints"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(attributes=("weight",)), "non-empty subset"),
+        (dict(attributes=()), "non-empty subset"),
+        (dict(input_shape=32), "tuple of positive ints"),
+        (dict(input_shape=(32, 0, 3)), "tuple of positive ints"),
+    ],
+)
 def test_bad_arguments_are_rejected(kwargs, match):
     arguments = {"encoder": keras.layers.Flatten(), "input_shape": (32, 32, 3), **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -72,10 +76,15 @@ def test_predict_in_batches_equals_one_call_for_arrays_lists_and_dict_outputs():
     assert out.shape == (5, 5)
 
 
-@pytest.mark.parametrize("bad, error", [
-    ({"batch_size": 0}, ValueError), ({"batch_size": 2.5}, TypeError), ({"inputs": []}, ValueError),
-    ({"inputs": [np.ones((4, 2)), np.ones((3, 2))]}, ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ({"batch_size": 0}, ValueError),
+        ({"batch_size": 2.5}, TypeError),
+        ({"inputs": []}, ValueError),
+        ({"inputs": [np.ones((4, 2)), np.ones((3, 2))]}, ValueError),
+    ],
+)
 def test_predict_in_batches_refuses_bad_arguments(bad, error):
     layer = keras.layers.Dense(2)
     kwargs = {"inputs": np.ones((4, 2), np.float32), "batch_size": 2, **bad}
@@ -85,8 +94,10 @@ def test_predict_in_batches_refuses_bad_arguments(bad, error):
 
 def test_attribute_accuracy_from_logits_and_from_a_model():
     labels = {"size": np.array([0, 1, 1, 0]), "color": np.array([3, 2, 1, 0])}
-    logits = {"size": np.array([[2, 1], [0, 1], [1, 0], [1, 0]], np.float32),
-              "color": np.eye(4, dtype=np.float32)[[3, 2, 1, 1]]}
+    logits = {
+        "size": np.array([[2, 1], [0, 1], [1, 0], [1, 0]], np.float32),
+        "color": np.eye(4, dtype=np.float32)[[3, 2, 1, 1]],
+    }
     assert attribute_accuracy(logits, labels) == {"size": 0.75, "color": 0.75}
     set_seed(0)
     model = attribute_classifier(ImageEncoder(filters=(8,), output_dim=8), (32, 32, 3), ("size",))

@@ -86,8 +86,12 @@ def _names(node) -> set[str]:
 
 def _is_rejection(call) -> bool:
     """``pytest.raises(ExerciseCheckFailed, ...)`` (any spelling of the exception's module)."""
-    return (isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", "")) == "raises"
-            and bool(call.args) and "ExerciseCheckFailed" in _names(call.args[0]))
+    return (
+        isinstance(call, ast.Call)
+        and getattr(call.func, "attr", getattr(call.func, "id", "")) == "raises"
+        and bool(call.args)
+        and "ExerciseCheckFailed" in _names(call.args[0])
+    )
 
 
 def _rejected_names(test_file: Path) -> set[str]:
@@ -130,15 +134,18 @@ def test_every_check_is_fed_a_wrong_answer(module):
     assert test_files, f"no tests/test_checks_lesson*.py imports mmgen_lib.checks.{module.stem}"
     rejected = set().union(*(_rejected_names(f) for f in test_files))
     untested = [name for name in _public_functions(module) if name not in rejected]
-    assert not untested, (f"{module.name}: no test feeds these checks a wrong answer inside "
-                          f"`pytest.raises(ExerciseCheckFailed)`: {untested}")
+    assert not untested, (
+        f"{module.name}: no test feeds these checks a wrong answer inside "
+        f"`pytest.raises(ExerciseCheckFailed)`: {untested}"
+    )
 
 
 # ------------------------------------------------------- the tool itself
 def test_stub_keeps_the_lines_around_the_markers():
     source = "def f(x):\n    # YOUR CODE HERE\n    y = 2 * x\n    return y\n    # END OF YOUR CODE\nanswer = f(3)"
     assert course.stub_source(source) == (
-        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError\n    # END OF YOUR CODE\nanswer = f(3)")
+        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError\n    # END OF YOUR CODE\nanswer = f(3)"
+    )
 
 
 def test_stub_replaces_every_marked_block_and_a_cell_without_markers():
@@ -156,12 +163,18 @@ def test_stub_without_end_marker_is_an_error():
 def _toy_notebook():
     new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
     output = nbformat.v4.new_output("stream", name="stdout", text="Check passed: ok\n")
-    cells = [new_markdown("# 99 · Toy\n\nMath $y_t = D(E_t(x_t))$ costs $5 and $10, `$HOME`."),
-             new_code("from mmgen_lib.checks import lesson99 as checks\nx = 1", execution_count=1),
-             new_code("# YOUR CODE HERE\nanswer = x + 1\n# END OF YOUR CODE", execution_count=2,
-                      outputs=[output], metadata={"tags": ["solution"]}),
-             new_code("checks.check_answer(answer)", execution_count=3, outputs=[output]),
-             new_markdown("## Summary")]
+    cells = [
+        new_markdown("# 99 · Toy\n\nMath $y_t = D(E_t(x_t))$ costs $5 and $10, `$HOME`."),
+        new_code("from mmgen_lib.checks import lesson99 as checks\nx = 1", execution_count=1),
+        new_code(
+            "# YOUR CODE HERE\nanswer = x + 1\n# END OF YOUR CODE",
+            execution_count=2,
+            outputs=[output],
+            metadata={"tags": ["solution"]},
+        ),
+        new_code("checks.check_answer(answer)", execution_count=3, outputs=[output]),
+        new_markdown("## Summary"),
+    ]
     return nbformat.v4.new_notebook(cells=cells)
 
 
@@ -178,16 +191,21 @@ def test_student_notebook_stubs_solutions_and_tags_both_cells():
 
 
 def test_math_becomes_inline_svg_outside_code_and_raw_latex_when_mathtext_cannot_draw_it():
-    html = course.render_math_in_markdown("a $y_t = D(E_t(x_t))$ b, costs $5 and $10, `$x$`.\n\n"
-                                          "$$\\mathcal{L} = \\alpha\\,\\mathrm{CE} + \\beta\\,\\lVert z \\rVert^2$$")
+    html = course.render_math_in_markdown(
+        "a $y_t = D(E_t(x_t))$ b, costs $5 and $10, `$x$`.\n\n"
+        "$$\\mathcal{L} = \\alpha\\,\\mathrm{CE} + \\beta\\,\\lVert z \\rVert^2$$"
+    )
     assert html.count('class="mm-math"') == 2 and "costs $5 and $10" in html and "`$x$`" in html
     assert 'class="mm-math-display"' in html
     assert course.math_html(r"\unknowncommand{x}") == r"`` \unknowncommand{x} ``"
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 @pytest.mark.skipif(not LESSON_PATHS, reason="no lesson notebooks yet")
@@ -253,8 +271,9 @@ def _execute_student_edition(path: Path, workdir: Path):
     notebook = course.student_notebook(_read(path))
     env = {k: v for k, v in os.environ.items() if k != "MMGEN_RESULTS_DIR"}
     env.setdefault("PYTHONHASHSEED", "0")
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(workdir)}}
+    )
     client.execute(env=env)
     return notebook
 
@@ -269,16 +288,22 @@ class _StudentEditionRun:
         deliberate = {i for i, cell in enumerate(lesson.cells) if "raises-exception" in course.cell_tags(cell)}
         notebook = _execute_student_edition(self.lesson, tmp_path)
         stubs, checks = {s for s, _ in pairs}, {c for _, c in pairs if c is not None}
-        errors = {index: output for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-                  for output in cell.outputs if output.output_type == "error"}
-        unexpected = {i: f"{e.ename}: {e.evalue}" for i, e in errors.items()
-                      if i not in stubs | checks | deliberate}
+        errors = {
+            index: output
+            for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            if output.output_type == "error"
+        }
+        unexpected = {i: f"{e.ename}: {e.evalue}" for i, e in errors.items() if i not in stubs | checks | deliberate}
         assert not unexpected, f"{self.lesson.name}: cells other than exercises fail: {unexpected}"
         not_stubbed = [i for i in stubs if i not in errors or errors[i].ename != "NotImplementedError"]
         assert not not_stubbed, f"{self.lesson.name}: stub cells that did not raise NotImplementedError: {not_stubbed}"
         passing = [i for i in checks if i not in errors]
-        assert not passing, (f"{self.lesson.name}: checks that pass without the learner's code (cells {passing}); "
-                             "does the exercise reuse a variable defined earlier in the lesson?")
+        assert not passing, (
+            f"{self.lesson.name}: checks that pass without the learner's code (cells {passing}); "
+            "does the exercise reuse a variable defined earlier in the lesson?"
+        )
 
 
 for _path in LESSON_PATHS:  # one class per lesson: its own xdist scope
@@ -289,11 +314,13 @@ for _path in LESSON_PATHS:  # one class per lesson: its own xdist scope
 def test_grade_reads_each_check_of_a_learner_notebook(tmp_path):
     student = course.student_notebook(_toy_notebook())
     check = student.cells[3]
-    check.outputs = [nbformat.v4.new_output("error", ename="ExerciseCheckFailed", evalue="Not quite: shape (2,)",
-                                            traceback=[])]
+    check.outputs = [
+        nbformat.v4.new_output("error", ename="ExerciseCheckFailed", evalue="Not quite: shape (2,)", traceback=[])
+    ]
     nbformat.write(student, tmp_path / "learner.ipynb")
     assert course.grade(tmp_path / "learner.ipynb", execute=False) == [
-        {"exercise": 1, "cell": 3, "passed": False, "message": "ExerciseCheckFailed: Not quite: shape (2,)"}]
+        {"exercise": 1, "cell": 3, "passed": False, "message": "ExerciseCheckFailed: Not quite: shape (2,)"}
+    ]
     check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Check passed: ok\n")]
     nbformat.write(student, tmp_path / "learner.ipynb")
     assert course.grade(tmp_path / "learner.ipynb", execute=False)[0]["passed"]
@@ -311,9 +338,15 @@ def test_student_only_site_has_no_solutions(tmp_path):
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     notebook = _toy_notebook()
-    notebook.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
-        "text/plain": "Tab(children=(...))"})]
+    notebook.cells[1].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                "text/plain": "Tab(children=(...))",
+            },
+        )
+    ]
     nbformat.write(notebook, lessons / "99_toy.ipynb")
     (lessons / "INSTRUCTORS.md").write_text("# Guide\n\nsecret grading notes")
     course.build_site(tmp_path / "site", lessons, student_only=True)
@@ -339,7 +372,12 @@ def test_command_line_is_unchanged():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "mmgen_lib.course", "audit", "--lessons", str(LESSONS)],
-                            capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "mmgen_lib.course", "audit", "--lessons", str(LESSONS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     assert result.stdout.startswith("| lesson | exercises | checks called |")
     assert len(result.stdout.splitlines()) == 2 + len(LESSON_PATHS)

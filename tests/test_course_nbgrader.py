@@ -19,7 +19,11 @@ import pytest
 
 from mmgen_lib.course import exercise_pairs, lesson_paths
 from mmgen_lib.course.nbgrader_export import (
-    BEGIN_SOLUTION, END_SOLUTION, export_nbgrader, nbgrader_notebook, solution_source,
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    export_nbgrader,
+    nbgrader_notebook,
+    solution_source,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,16 +34,26 @@ new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cel
 
 
 def _toy():
-    cells = [new_markdown("# 99 · Toy"), new_code("x = 1"),
-             new_code("def f(x):\n    # YOUR CODE HERE\n    return x + 1\n    # END OF YOUR CODE\nanswer = f(1)",
-                      metadata={"tags": ["solution"]}),
-             new_markdown("The check:"), new_code("assert answer == 2"), new_markdown("## Summary")]
+    cells = [
+        new_markdown("# 99 · Toy"),
+        new_code("x = 1"),
+        new_code(
+            "def f(x):\n    # YOUR CODE HERE\n    return x + 1\n    # END OF YOUR CODE\nanswer = f(1)",
+            metadata={"tags": ["solution"]},
+        ),
+        new_markdown("The check:"),
+        new_code("assert answer == 2"),
+        new_markdown("## Summary"),
+    ]
     return nbformat.v4.new_notebook(cells=cells)
 
 
 def test_solution_source_keeps_the_indentation_and_the_lines_around():
     source = "def f(x):\n    # YOUR CODE HERE\n    return x + 1\n    # END OF YOUR CODE\nanswer = f(1)"
-    assert solution_source(source) == f"def f(x):\n    {BEGIN_SOLUTION}\n    return x + 1\n    {END_SOLUTION}\nanswer = f(1)"
+    assert (
+        solution_source(source)
+        == f"def f(x):\n    {BEGIN_SOLUTION}\n    return x + 1\n    {END_SOLUTION}\nanswer = f(1)"
+    )
 
 
 @pytest.mark.parametrize("source", ["x = 1", "# YOUR CODE HERE\nx = 1"])
@@ -52,8 +66,14 @@ def test_toy_notebook_gets_solution_test_and_locked_cells():
     notebook = _toy()
     out = nbgrader_notebook(notebook, points=2)
     meta = [cell.metadata["nbgrader"] for cell in out.cells]
-    assert [m["grade_id"] for m in meta] == ["cell000_markdown", "cell001_code", "exercise1_solution",
-                                             "cell003_markdown", "exercise1_check", "cell005_markdown"]
+    assert [m["grade_id"] for m in meta] == [
+        "cell000_markdown",
+        "cell001_code",
+        "exercise1_solution",
+        "cell003_markdown",
+        "exercise1_check",
+        "cell005_markdown",
+    ]
     assert [m["solution"] for m in meta] == [False, False, True, False, False, False]
     assert [m["grade"] for m in meta] == [False, False, False, False, True, False]
     assert [m["locked"] for m in meta] == [True, True, False, True, True, True]
@@ -80,8 +100,7 @@ def test_an_exercise_without_a_check_cell_is_an_error():
 def test_export_writes_every_lesson_with_exercises_and_marks_each_exercise(tmp_path):
     written = export_nbgrader(tmp_path / "course", LESSONS)
     expected = [p for p in lesson_paths(LESSONS) if exercise_pairs(nbformat.read(p, as_version=4))]
-    assert [p.relative_to(tmp_path / "course") for p in written] == [
-        Path("source") / p.stem / p.name for p in expected]
+    assert [p.relative_to(tmp_path / "course") for p in written] == [Path("source") / p.stem / p.name for p in expected]
     assert (tmp_path / "course" / "nbgrader_config.py").exists()
     for path, lesson_path in zip(written, expected):
         notebook, lesson = nbformat.read(path, as_version=4), nbformat.read(lesson_path, as_version=4)
@@ -104,10 +123,14 @@ def test_export_refuses_to_write_into_the_lessons_folder():
 
 def _nbgrader(course_dir: Path, *args: str) -> subprocess.CompletedProcess:
     # nbgrader runs `alembic` from PATH: put this Python's scripts folder first (a venv not activated).
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               PATH=os.pathsep.join(filter(None, [str(Path(sys.executable).parent), os.environ.get("PATH")])))
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
-                            capture_output=True, text=True, timeout=900)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PATH=os.pathsep.join(filter(None, [str(Path(sys.executable).parent), os.environ.get("PATH")])),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -126,7 +149,7 @@ def _submit(course_dir: Path, student: str, answers: list[str]) -> None:
     nbformat.write(notebook, target)
 
 
-@pytest.mark.skipif(not HAS_NBGRADER, reason="nbgrader is not installed (pip install -e \".[classroom]\")")
+@pytest.mark.skipif(not HAS_NBGRADER, reason='nbgrader is not installed (pip install -e ".[classroom]")')
 @pytest.mark.skipif(not (LESSONS / f"{LESSON}.ipynb").exists(), reason=f"lesson {LESSON} is not built")
 def test_nbgrader_generates_and_autogrades_a_correct_and_a_wrong_submission(tmp_path):
     from nbgrader.api import Gradebook
@@ -151,8 +174,10 @@ def test_nbgrader_generates_and_autogrades_a_correct_and_a_wrong_submission(tmp_
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
         alice = gradebook.find_submission(LESSON, "alice")
         bob = gradebook.find_submission(LESSON, "bob")
-        scores = {student: [gradebook.find_grade(check, LESSON, LESSON, student).score for check in checks]
-                  for student in ("alice", "bob")}
+        scores = {
+            student: [gradebook.find_grade(check, LESSON, LESSON, student).score for check in checks]
+            for student in ("alice", "bob")
+        }
         totals = {"alice": (alice.score, alice.max_score), "bob": (bob.score, bob.max_score)}
     assert totals["alice"] == (len(checks), len(checks)), scores
     assert scores["bob"] == [1] * (len(checks) - 1) + [0], scores

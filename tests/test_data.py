@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mmgen_lib import data
-from mmgen_lib.data import ATTRIBUTES, ATTRIBUTE_NAMES
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +71,15 @@ def test_heldout_combinations_never_appear_in_train_val_or_test():
     visible = [ATTRIBUTE_NAMES.index(a) for a in ("shape", "color", "size", "position")]
     for split in ("train", "val", "test"):
         labels = data.load_split(split, noise=False).labels[:, visible]
-        combos = {tuple(ATTRIBUTES[n][v] for n, v in zip(("shape", "color", "size", "position"), row))
-                  for row in labels}
+        combos = {
+            tuple(ATTRIBUTES[n][v] for n, v in zip(("shape", "color", "size", "position"), row)) for row in labels
+        }
         assert not combos & heldout, split
     held = data.load_split("heldout", noise=False)
-    assert all(tuple(held.attributes(i)[n] for n in ("shape", "color", "size", "position")) in heldout
-               for i in range(len(held)))
+    assert all(
+        tuple(held.attributes(i)[n] for n in ("shape", "color", "size", "position")) in heldout
+        for i in range(len(held))
+    )
 
 
 def test_every_attribute_value_appears_in_train():

@@ -53,8 +53,9 @@ def test_compositing_matches_the_numpy_formula():
     parts = {k: as_numpy(v) for k, v in decoder.decompose(vectors()).items()}
     assert parts["mask"].shape == (3, 32, 32, 1)
     assert parts["colour"].shape == parts["background"].shape == (3, 3)
-    expected = (parts["mask"] * parts["colour"][:, None, None, :]
-                + (1 - parts["mask"]) * parts["background"][:, None, None, :])
+    expected = (
+        parts["mask"] * parts["colour"][:, None, None, :] + (1 - parts["mask"]) * parts["background"][:, None, None, :]
+    )
     np.testing.assert_allclose(parts["image"], expected, atol=1e-6)
     np.testing.assert_allclose(as_numpy(decoder(vectors())), expected, atol=1e-6)
 
@@ -111,14 +112,17 @@ def test_trains_a_few_steps_and_the_loss_falls():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"hidden_units": 0}, "hidden_units"),
-    ({"hidden_units": 2.5}, "hidden_units"),
-    ({"filters": ()}, "filters"),
-    ({"filters": (8, 8, 8, 8, 8, 8)}, "filters"),
-    ({"filters": (8, -1)}, "filters"),
-    ({"filters": "abc"}, "filters"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hidden_units": 0}, "hidden_units"),
+        ({"hidden_units": 2.5}, "hidden_units"),
+        ({"filters": ()}, "filters"),
+        ({"filters": (8, 8, 8, 8, 8, 8)}, "filters"),
+        ({"filters": (8, -1)}, "filters"),
+        ({"filters": "abc"}, "filters"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ImageDecoder(**kwargs)

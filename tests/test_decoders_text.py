@@ -55,8 +55,9 @@ def test_keras_save_and_load_gives_equal_outputs(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     context, ids = make_inputs()
-    np.testing.assert_allclose(loaded.predict([context, ids], verbose=0), model.predict([context, ids], verbose=0),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict([context, ids], verbose=0), model.predict([context, ids], verbose=0), atol=1e-6
+    )
 
 
 def test_same_seed_gives_same_output_and_another_seed_differs():
@@ -124,21 +125,25 @@ def test_learns_to_say_its_context_with_teacher_forcing():
     decoder = TextDecoder(8, embed_dim=4, units=8)
     context_in, ids_in = keras.Input((n_classes,)), keras.Input((2,), dtype="int32")
     model = keras.Model([context_in, ids_in], decoder([context_in, ids_in]))
-    model.compile(keras.optimizers.Adam(0.05),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model.compile(
+        keras.optimizers.Adam(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    )
     model.fit([context, inputs], target, epochs=40, batch_size=32, verbose=0)
     out = greedy_decode(decoder, np.eye(n_classes, dtype="float32"), max_len=3)
     np.testing.assert_array_equal(out, [[4, 2, 0], [5, 2, 0], [6, 2, 0]])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(vocab_size=0), "vocab_size must be a positive int"),
-    (dict(vocab_size=1), "vocab_size must be at least 2"),
-    (dict(vocab_size=V, units=0), "units must be a positive int"),
-    (dict(vocab_size=V, embed_dim=2.5), "embed_dim must be a positive int"),
-    (dict(vocab_size=V, context_dim=-3), "context_dim must be a positive int or None"),
-    (dict(vocab_size=V, dropout=1.0), r"dropout must be a float in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(vocab_size=0), "vocab_size must be a positive int"),
+        (dict(vocab_size=1), "vocab_size must be at least 2"),
+        (dict(vocab_size=V, units=0), "units must be a positive int"),
+        (dict(vocab_size=V, embed_dim=2.5), "embed_dim must be a positive int"),
+        (dict(vocab_size=V, context_dim=-3), "context_dim must be a positive int or None"),
+        (dict(vocab_size=V, dropout=1.0), r"dropout must be a float in \[0, 1\)"),
+    ],
+)
 def test_bad_constructor_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TextDecoder(**kwargs)
@@ -183,8 +188,7 @@ def test_transformer_parameter_count_matches_the_formula():
     decoder(list(memory_inputs()))
     attention = 4 * (D_MODEL * D_MODEL + D_MODEL)  # query, key, value and output projections
     block = 2 * attention + (D_MODEL * FF + FF + FF * D_MODEL + D_MODEL) + 3 * 2 * D_MODEL
-    expected = (V * D_MODEL + MAX_LEN * D_MODEL + (C * D_MODEL + D_MODEL) + block + 2 * D_MODEL
-                + (D_MODEL * V + V))
+    expected = V * D_MODEL + MAX_LEN * D_MODEL + (C * D_MODEL + D_MODEL) + block + 2 * D_MODEL + (D_MODEL * V + V)
     assert decoder.count_params() == expected == 4_140
 
 
@@ -206,8 +210,9 @@ def test_transformer_step_by_step_equals_teacher_forcing_and_beam_one_equals_gre
         step_logits, state = decoder.step(memory, ids[:, t], state)
         logits.append(step_logits)
     np.testing.assert_allclose(np.stack(logits, axis=1), decoder([memory, ids]), atol=1e-5)
-    np.testing.assert_array_equal(beam_search(decoder, memory, beam_width=1, max_len=6),
-                                  greedy_decode(decoder, memory, max_len=6))
+    np.testing.assert_array_equal(
+        beam_search(decoder, memory, beam_width=1, max_len=6), greedy_decode(decoder, memory, max_len=6)
+    )
 
 
 def test_transformer_accepts_a_single_context_vector():
@@ -237,12 +242,15 @@ def test_transformer_same_seed_same_output():
     assert not np.allclose(make_transformer(0)([memory, ids]), make_transformer(1)([memory, ids]))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(vocab_size=1), "vocab_size must be at least 2"),
-    (dict(vocab_size=V, embed_dim=15, num_heads=2), "embed_dim must be divisible by num_heads"),
-    (dict(vocab_size=V, num_layers=0), "num_layers must be a positive int"),
-    (dict(vocab_size=V, dropout=-0.1), r"dropout must be a float in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(vocab_size=1), "vocab_size must be at least 2"),
+        (dict(vocab_size=V, embed_dim=15, num_heads=2), "embed_dim must be divisible by num_heads"),
+        (dict(vocab_size=V, num_layers=0), "num_layers must be a positive int"),
+        (dict(vocab_size=V, dropout=-0.1), r"dropout must be a float in \[0, 1\)"),
+    ],
+)
 def test_transformer_bad_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TransformerTextDecoder(**kwargs)

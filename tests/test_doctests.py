@@ -17,8 +17,9 @@ import pytest
 
 import mmgen_lib
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(mmgen_lib.__path__, "mmgen_lib.")
-                 if not m.name.endswith("__main__"))
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(mmgen_lib.__path__, "mmgen_lib.") if not m.name.endswith("__main__")
+)
 LAYER_MODULES = ("encoders", "fusion", "decoders", "losses")
 
 
@@ -34,9 +35,13 @@ def test_docstring_examples_run(name):
 def test_every_public_layer_shows_an_example(module_name):
     module = importlib.import_module(f"mmgen_lib.{module_name}")
     public = getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")])
-    classes = [getattr(module, n) for n in public if inspect.isclass(getattr(module, n))
-               and issubclass(getattr(module, n), (keras.layers.Layer, keras.losses.Loss))
-               and getattr(module, n).__module__ == module.__name__]
+    classes = [
+        getattr(module, n)
+        for n in public
+        if inspect.isclass(getattr(module, n))
+        and issubclass(getattr(module, n), (keras.layers.Layer, keras.losses.Loss))
+        and getattr(module, n).__module__ == module.__name__
+    ]
     assert classes, f"no public layers found in mmgen_lib.{module_name}"
     missing = [cls.__name__ for cls in classes if "Example:" not in (cls.__doc__ or "") or ">>>" not in cls.__doc__]
     assert not missing, f"add a runnable 'Example:' section to the docstrings of {missing} (mmgen_lib.{module_name})"

@@ -1,12 +1,12 @@
 """Tests of mmgen_lib.dual_encoder.DualEncoder: shapes, parameters, unit norm, loss, training, config, save/load."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 from mmgen_lib import losses
-from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
 from mmgen_lib.dual_encoder import DualEncoder
+from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
 
 VOCAB, SEQ, BATCH = 12, 6, 4
 
@@ -48,22 +48,34 @@ def test_parameter_count():
 
 def test_any_two_modalities_audio_image():
     keras.utils.set_random_seed(0)
-    model = DualEncoder(AudioEncoder(filters=(2, 4), output_dim=6), ImageEncoder(filters=(2, 4, 4), output_dim=6),
-                        modalities=("audio", "image"), embed_dim=3)
+    model = DualEncoder(
+        AudioEncoder(filters=(2, 4), output_dim=6),
+        ImageEncoder(filters=(2, 4, 4), output_dim=6),
+        modalities=("audio", "image"),
+        embed_dim=3,
+    )
     rng = np.random.default_rng(1)
-    out = model({"audio": rng.normal(size=(3, 28, 40)).astype("float32"),
-                 "image": rng.uniform(size=(3, 32, 32, 3)).astype("float32")})
+    out = model(
+        {
+            "audio": rng.normal(size=(3, 28, 40)).astype("float32"),
+            "image": rng.uniform(size=(3, 32, 32, 3)).astype("float32"),
+        }
+    )
     assert keras.ops.convert_to_numpy(out["audio"]).shape == (3, 3)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.encode(
-        rng.normal(size=(2, 28, 40)).astype("float32"), "audio")).shape, (2, 3))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.encode(rng.normal(size=(2, 28, 40)).astype("float32"), "audio")).shape, (2, 3)
+    )
 
 
 def test_encode_matches_call_and_pair_input():
     model = make_model()
     inputs = make_inputs()
     out = model(inputs)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.encode(inputs["image"], "image")),
-                               keras.ops.convert_to_numpy(out["image"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.encode(inputs["image"], "image")),
+        keras.ops.convert_to_numpy(out["image"]),
+        rtol=1e-6,
+    )
     pair = model((inputs["text"], inputs["image"]))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(pair["text"]), keras.ops.convert_to_numpy(out["text"]))
 
@@ -112,17 +124,24 @@ def test_save_and_load_keras_file(tmp_path):
     model.save(path)
     restored = keras.models.load_model(path)
     for name in ("text", "image"):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(inputs)[name]),
-                                   keras.ops.convert_to_numpy(model(inputs)[name]), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(restored(inputs)[name]),
+            keras.ops.convert_to_numpy(model(inputs)[name]),
+            rtol=1e-5,
+            atol=1e-6,
+        )
     assert restored.current_temperature == pytest.approx(model.current_temperature)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"modalities": ("text", "text")}, ValueError, "modalities"),
-    ({"modalities": "text"}, ValueError, "modalities"),
-    ({"embed_dim": 0}, ValueError, "embed_dim"),
-    ({"temperature": 0.0}, ValueError, "temperature"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"modalities": ("text", "text")}, ValueError, "modalities"),
+        ({"modalities": "text"}, ValueError, "modalities"),
+        ({"embed_dim": 0}, ValueError, "embed_dim"),
+        ({"temperature": 0.0}, ValueError, "temperature"),
+    ],
+)
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_model(**kwargs)

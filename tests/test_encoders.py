@@ -4,12 +4,17 @@ import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.encoders import (AttentionPooling, AudioEncoder, ImageEncoder, MaskedMeanPooling, ResidualBlock,
-                                TextEncoder, masked_mean)
+from mmgen_lib.encoders import (
+    AttentionPooling,
+    AudioEncoder,
+    ImageEncoder,
+    MaskedMeanPooling,
+    ResidualBlock,
+    TextEncoder,
+    masked_mean,
+)
 
-IDS = np.array([[1, 5, 6, 7, 2, 0, 0, 0],
-                [1, 8, 2, 0, 0, 0, 0, 0],
-                [1, 4, 9, 9, 9, 9, 9, 2]], np.int32)
+IDS = np.array([[1, 5, 6, 7, 2, 0, 0, 0], [1, 8, 2, 0, 0, 0, 0, 0], [1, 4, 9, 9, 9, 9, 9, 2]], np.int32)
 TEXT_KINDS = ("gru", "lstm", "transformer")
 POOLINGS = ("last", "mean", "attention")
 
@@ -74,13 +79,20 @@ def test_text_encoder_output_shape_and_padding_does_not_count(kind, pooling):
     np.testing.assert_allclose(alone[0], vector[1], atol=1e-5)
 
 
-@pytest.mark.parametrize("kind, pooling, params", [
-    ("gru", "last", 20 * 8 + 3 * (12 * (8 + 12) + 2 * 12)),  # embedding + GRU (reset_after: 2 biases)
-    ("lstm", "last", 20 * 8 + 4 * (12 * (8 + 12) + 12)),
-    ("gru", "attention", 952 + 12 * 12 + 12 + 12),  # + AttentionPooling(hidden_dim=units)
-    # embedding + positions (16 x 8) + projection + attention (4 x (12x12+12)) + 2 norms + FFN
-    ("transformer", "last", 160 + 128 + (8 * 12 + 12) + 4 * (12 * 12 + 12) + 2 * 24 + (12 * 24 + 24) + (24 * 12 + 12)),
-])
+@pytest.mark.parametrize(
+    "kind, pooling, params",
+    [
+        ("gru", "last", 20 * 8 + 3 * (12 * (8 + 12) + 2 * 12)),  # embedding + GRU (reset_after: 2 biases)
+        ("lstm", "last", 20 * 8 + 4 * (12 * (8 + 12) + 12)),
+        ("gru", "attention", 952 + 12 * 12 + 12 + 12),  # + AttentionPooling(hidden_dim=units)
+        # embedding + positions (16 x 8) + projection + attention (4 x (12x12+12)) + 2 norms + FFN
+        (
+            "transformer",
+            "last",
+            160 + 128 + (8 * 12 + 12) + 4 * (12 * 12 + 12) + 2 * 24 + (12 * 24 + 24) + (24 * 12 + 12),
+        ),
+    ],
+)
 def test_text_encoder_parameter_count(kind, pooling, params):
     encoder = small_text(kind, pooling)
     encoder(IDS)
@@ -160,13 +172,16 @@ def test_text_encoder_same_seed_same_output_and_dropout_only_in_training():
     assert not np.allclose(as_numpy(encoder(IDS, training=True)), outputs[0])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "rnn"}, "kind must be one of"),
-    ({"pooling": "max"}, "pooling must be one of"),
-    ({"vocab_size": 0}, "vocab_size must be a positive int"),
-    ({"units": 10, "kind": "transformer", "num_heads": 3}, "units must be divisible by num_heads"),
-    ({"dropout": 1.5}, "dropout must be a float in"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kind": "rnn"}, "kind must be one of"),
+        ({"pooling": "max"}, "pooling must be one of"),
+        ({"vocab_size": 0}, "vocab_size must be a positive int"),
+        ({"units": 10, "kind": "transformer", "num_heads": 3}, "units must be divisible by num_heads"),
+        ({"dropout": 1.5}, "dropout must be a float in"),
+    ],
+)
 def test_text_encoder_rejects_bad_arguments(kwargs, message):
     arguments = {"vocab_size": 20, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -200,11 +215,14 @@ def test_residual_block_is_identity_plus_convolutions():
         ResidualBlock(4)(np.zeros((1, 6, 6, 3), "float32"))
 
 
-@pytest.mark.parametrize("residual, params", [
-    # conv 3->16, 16->32, 32->32; residual blocks 2 convs each; Dense(4*4*32 -> 64)
-    (False, (27 * 16 + 16) + (144 * 32 + 32) + (288 * 32 + 32) + (512 * 64 + 64)),
-    (True, 47168 + 2 * (144 * 16 + 16) + 4 * (288 * 32 + 32)),
-])
+@pytest.mark.parametrize(
+    "residual, params",
+    [
+        # conv 3->16, 16->32, 32->32; residual blocks 2 convs each; Dense(4*4*32 -> 64)
+        (False, (27 * 16 + 16) + (144 * 32 + 32) + (288 * 32 + 32) + (512 * 64 + 64)),
+        (True, 47168 + 2 * (144 * 16 + 16) + 4 * (288 * 32 + 32)),
+    ],
+)
 def test_image_encoder_shape_and_parameter_count(residual, params):
     encoder = ImageEncoder(residual=residual)
     vector = as_numpy(encoder(images()))
@@ -299,8 +317,9 @@ def test_image_encoder_scales_uint8_images():
     keras.utils.set_random_seed(0)
     encoder = ImageEncoder(filters=(4, 8), output_dim=8)
     pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
-    np.testing.assert_allclose(np.asarray(encoder(pixels)), np.asarray(encoder(pixels.astype("float32") / 255.0)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(encoder(pixels)), np.asarray(encoder(pixels.astype("float32") / 255.0)), rtol=1e-6
+    )
     inputs = keras.Input((32, 32, 3), dtype="uint8")  # in a functional model too
     model = keras.Model(inputs, encoder(inputs))
     np.testing.assert_allclose(model.predict(pixels, verbose=0), np.asarray(encoder(pixels)), rtol=1e-5)

@@ -4,15 +4,30 @@ import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.flow import (ConditionalVelocityNet, FlowMatcher, SinusoidalTimeEmbedding, ddim_step, euler_sample,
-                            flow_matching_loss, guided_velocity, heun_sample, noise_to_velocity, sample_latents,
-                            straight_path, velocity_function, velocity_to_noise)
+from mmgen_lib.flow import (
+    ConditionalVelocityNet,
+    FlowMatcher,
+    SinusoidalTimeEmbedding,
+    ddim_step,
+    euler_sample,
+    flow_matching_loss,
+    guided_velocity,
+    heun_sample,
+    noise_to_velocity,
+    sample_latents,
+    straight_path,
+    velocity_function,
+    velocity_to_noise,
+)
 
 
 def inputs(n=5, d=4, c=3, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=(n, d)).astype("float32"), rng.random(n).astype("float32"),
-            rng.normal(size=(n, c)).astype("float32")]
+    return [
+        rng.normal(size=(n, d)).astype("float32"),
+        rng.random(n).astype("float32"),
+        rng.normal(size=(n, c)).astype("float32"),
+    ]
 
 
 # ----------------------------------------------------------------------------- objective
@@ -48,9 +63,16 @@ def test_time_embedding_formula_shape_and_config():
     assert (clone.dim, clone.max_period, clone.scale) == (8, 100.0, 10.0)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"dim": 7}, "even"), ({"dim": 0}, "dim"), ({"dim": True}, "dim"),
-    ({"dim": 8, "scale": 0}, "scale"), ({"dim": 8, "max_period": "x"}, "max_period")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"dim": 7}, "even"),
+        ({"dim": 0}, "dim"),
+        ({"dim": True}, "dim"),
+        ({"dim": 8, "scale": 0}, "scale"),
+        ({"dim": 8, "max_period": "x"}, "max_period"),
+    ],
+)
 def test_time_embedding_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SinusoidalTimeEmbedding(**kwargs)
@@ -123,10 +145,17 @@ def test_velocity_net_config_and_keras_round_trip(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded([x, t, c])), np.asarray(model([x, t, c])), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"latent_dim": 0}, "latent_dim"), ({"latent_dim": 2, "condition_dim": -1}, "condition_dim"),
-    ({"latent_dim": 2, "hidden_units": 1.5}, "hidden_units"), ({"latent_dim": 2, "num_layers": 0}, "num_layers"),
-    ({"latent_dim": 2, "condition_dropout": 1.0}, "condition_dropout"), ({"latent_dim": 2, "seed": -3}, "seed")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"latent_dim": 2, "condition_dim": -1}, "condition_dim"),
+        ({"latent_dim": 2, "hidden_units": 1.5}, "hidden_units"),
+        ({"latent_dim": 2, "num_layers": 0}, "num_layers"),
+        ({"latent_dim": 2, "condition_dropout": 1.0}, "condition_dropout"),
+        ({"latent_dim": 2, "seed": -3}, "seed"),
+    ],
+)
 def test_velocity_net_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ConditionalVelocityNet(**kwargs)
@@ -149,10 +178,12 @@ def test_guidance_combines_conditional_and_unconditional():
     v_c = np.asarray(net([x, t, c], drop_condition=np.zeros(5)))
     v_u = np.asarray(net([x, t, c], drop_condition=np.ones(5)))
     for w in (0.0, 1.0, 3.0):
-        np.testing.assert_allclose(np.asarray(guided_velocity(net, x, t, c, w)), v_u + w * (v_c - v_u),
-                                   rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(velocity_function(net, c, 2.0)(x, 0.3),
-                               np.asarray(guided_velocity(net, x, np.full(5, 0.3), c, 2.0)), atol=1e-5)
+        np.testing.assert_allclose(
+            np.asarray(guided_velocity(net, x, t, c, w)), v_u + w * (v_c - v_u), rtol=1e-4, atol=1e-5
+        )
+    np.testing.assert_allclose(
+        velocity_function(net, c, 2.0)(x, 0.3), np.asarray(guided_velocity(net, x, np.full(5, 0.3), c, 2.0)), atol=1e-5
+    )
     with pytest.raises(TypeError, match="guidance"):
         velocity_function(net, c, "strong")
 

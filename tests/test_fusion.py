@@ -32,13 +32,25 @@ CASES = {
     "tensor_2": (lambda: TensorFusion(), vectors(5, 3), (BATCH, 6 * 4), 0),
     "tensor_3": (lambda: TensorFusion(), vectors(5, 3, 2), (BATCH, 6 * 4 * 3), 0),
     # projections 3 x (d*4 + 4), outer product 5**3 = 125 -> Dense(7)
-    "tensor_projected_3": (lambda: TensorFusion(projection_dim=4, units=7), vectors(5, 3, 2), (BATCH, 7),
-                           24 + 16 + 12 + 125 * 7 + 7),
+    "tensor_projected_3": (
+        lambda: TensorFusion(projection_dim=4, units=7),
+        vectors(5, 3, 2),
+        (BATCH, 7),
+        24 + 16 + 12 + 125 * 7 + 7,
+    ),
     # projections (5*8+8) + (3*8+8); per modality MHA: 3*(8*2*4 + 2*4) + (2*4*8 + 8) = 288
-    "cross_2": (lambda: CrossAttentionFusion(dim=8, num_heads=2), sequences((6, 5), (7, 3)), (BATCH, 16),
-                48 + 32 + 2 * 288),
-    "cross_flatten_3": (lambda: CrossAttentionFusion(dim=8, num_heads=2, pooling="flatten"),
-                        sequences((6, 5), (7, 3), (2, 4)), (BATCH, (6 + 7 + 2) * 8), 48 + 32 + 40 + 3 * 288),
+    "cross_2": (
+        lambda: CrossAttentionFusion(dim=8, num_heads=2),
+        sequences((6, 5), (7, 3)),
+        (BATCH, 16),
+        48 + 32 + 2 * 288,
+    ),
+    "cross_flatten_3": (
+        lambda: CrossAttentionFusion(dim=8, num_heads=2, pooling="flatten"),
+        sequences((6, 5), (7, 3), (2, 4)),
+        (BATCH, (6 + 7 + 2) * 8),
+        48 + 32 + 40 + 3 * 288,
+    ),
 }
 
 
@@ -63,8 +75,9 @@ def test_config_round_trip_gives_equal_outputs(name):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(clone(inputs)), expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["early_dense_3", "late_weighted_3", "gated_2", "tensor_projected_3",
-                                  "cross_flatten_3"])
+@pytest.mark.parametrize(
+    "name", ["early_dense_3", "late_weighted_3", "gated_2", "tensor_projected_3", "cross_flatten_3"]
+)
 def test_keras_file_round_trip_with_a_modality_mask_input(name, tmp_path):
     factory, inputs, _, _ = CASES[name]
     keras.utils.set_random_seed(0)
@@ -152,8 +165,9 @@ def test_late_fusion_modes_match_numpy():
     weighted([s1, s2, s3])
     weighted.set_weights([np.array([0.5, -1.0, 2.0], "float32")])
     w = np.exp([0.5, -1.0, 2.0]) / np.exp([0.5, -1.0, 2.0]).sum()
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(weighted([s1, s2, s3])),
-                               np.einsum("n,bnk->bk", w, lp), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(weighted([s1, s2, s3])), np.einsum("n,bnk->bk", w, lp), rtol=1e-5, atol=1e-6
+    )
     masked = keras.ops.convert_to_numpy(LateFusion("average")([s1, s2, s3], modality_mask=[[1, 0, 1]] * BATCH))
     np.testing.assert_allclose(masked, np.log(np.exp(lp[:, [0, 2]]).mean(axis=1) + 1e-7), rtol=1e-5, atol=1e-6)
 
@@ -217,8 +231,11 @@ def test_a_missing_modality_does_not_leak_into_the_output(factory):
     keras.utils.set_random_seed(0)
     layer = factory()
     mask = np.array([[1, 0]] * BATCH, "float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer([a, b], modality_mask=mask)),
-                               keras.ops.convert_to_numpy(layer([a, 10 * b - 3], modality_mask=mask)), atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer([a, b], modality_mask=mask)),
+        keras.ops.convert_to_numpy(layer([a, 10 * b - 3], modality_mask=mask)),
+        atol=1e-6,
+    )
 
 
 # ----------------------------------------------------------------------------- bad inputs
@@ -253,13 +270,16 @@ def test_mismatched_batch_sizes_are_rejected():
         EarlyFusion()([a, b[:2]])
 
 
-@pytest.mark.parametrize("mask, message", [
-    (np.ones((BATCH, 3)), r"shape \(batch, 2\)"),
-    (np.ones((BATCH,)), r"shape \(batch, 2\)"),
-    (np.full((BATCH, 2), 0.5), "only 0 .missing. and 1"),
-    (np.array([[1, 1], [0, 0], [1, 0], [0, 1]]), "at least one present modality"),
-    (np.ones((2, 2)), "2 rows for a batch of 4"),
-])
+@pytest.mark.parametrize(
+    "mask, message",
+    [
+        (np.ones((BATCH, 3)), r"shape \(batch, 2\)"),
+        (np.ones((BATCH,)), r"shape \(batch, 2\)"),
+        (np.full((BATCH, 2), 0.5), "only 0 .missing. and 1"),
+        (np.array([[1, 1], [0, 0], [1, 0], [0, 1]]), "at least one present modality"),
+        (np.ones((2, 2)), "2 rows for a batch of 4"),
+    ],
+)
 def test_bad_modality_masks_are_rejected(mask, message):
     with pytest.raises(ValueError, match=message):
         LateFusion()(vectors(4, 4), modality_mask=mask)
@@ -270,15 +290,18 @@ def test_late_fusion_needs_the_same_classes_for_every_modality():
         LateFusion()(vectors(4, 3))
 
 
-@pytest.mark.parametrize("factory, message", [
-    (lambda: EarlyFusion(units=0), "units must be a positive int"),
-    (lambda: EarlyFusion(dropout=1.0), "dropout must be a float"),
-    (lambda: LateFusion(combine="max"), "combine must be one of"),
-    (lambda: GatedFusion(units=None), "units must be a positive int. Received"),
-    (lambda: TensorFusion(projection_dim=-2), "projection_dim must be a positive int"),
-    (lambda: CrossAttentionFusion(dim=10, num_heads=3), "divisible by num_heads"),
-    (lambda: CrossAttentionFusion(pooling="max"), "pooling must be one of"),
-])
+@pytest.mark.parametrize(
+    "factory, message",
+    [
+        (lambda: EarlyFusion(units=0), "units must be a positive int"),
+        (lambda: EarlyFusion(dropout=1.0), "dropout must be a float"),
+        (lambda: LateFusion(combine="max"), "combine must be one of"),
+        (lambda: GatedFusion(units=None), "units must be a positive int. Received"),
+        (lambda: TensorFusion(projection_dim=-2), "projection_dim must be a positive int"),
+        (lambda: CrossAttentionFusion(dim=10, num_heads=3), "divisible by num_heads"),
+        (lambda: CrossAttentionFusion(pooling="max"), "pooling must be one of"),
+    ],
+)
 def test_bad_constructor_arguments_are_rejected(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()

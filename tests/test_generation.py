@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from mmgen_lib.decoders import TextDecoder
-from mmgen_lib.generation import (beam_search, greedy_decode, next_token_distribution, sample,
-                                  sequence_log_prob)
+from mmgen_lib.generation import beam_search, greedy_decode, next_token_distribution, sample, sequence_log_prob
 
 END = 2
 
@@ -70,7 +69,7 @@ def test_a_wide_enough_beam_finds_the_most_likely_sequence():
     toy = MarkovDecoder(rng.normal(size=(4, 4)) * 2)
     context = rng.normal(size=(3, 4)).astype("float32")
     max_len = 3
-    best = beam_search(toy, context, beam_width=4 ** max_len, max_len=max_len)
+    best = beam_search(toy, context, beam_width=4**max_len, max_len=max_len)
     for row in range(len(context)):  # exhaustive search over the 64 sequences (stopping at <end>)
         logp = log_softmax(toy.table + context[row])
         candidates = {}
@@ -79,27 +78,32 @@ def test_a_wide_enough_beam_finds_the_most_likely_sequence():
             prefix = seq[:cut]
             candidates[prefix] = sum(logp[prev, tok] for prev, tok in zip((1,) + prefix[:-1], prefix))
         winner = max(candidates, key=candidates.get)
-        assert tuple(best[row][:len(winner)]) == winner and not best[row][len(winner):].any()
+        assert tuple(best[row][: len(winner)]) == winner and not best[row][len(winner) :].any()
 
 
 def test_beam_width_one_equals_greedy(decoder, context):
-    np.testing.assert_array_equal(beam_search(decoder, context, beam_width=1, max_len=8),
-                                  greedy_decode(decoder, context, max_len=8))
+    np.testing.assert_array_equal(
+        beam_search(decoder, context, beam_width=1, max_len=8), greedy_decode(decoder, context, max_len=8)
+    )
 
 
 @pytest.mark.parametrize("kwargs", [dict(temperature=0), dict(temperature=1e-6), dict(temperature=1.5, top_k=1)])
 def test_sampling_limits_equal_greedy(decoder, context, kwargs):
-    np.testing.assert_array_equal(sample(decoder, context, seed=3, max_len=8, **kwargs),
-                                  greedy_decode(decoder, context, max_len=8))
+    np.testing.assert_array_equal(
+        sample(decoder, context, seed=3, max_len=8, **kwargs), greedy_decode(decoder, context, max_len=8)
+    )
 
 
 def test_maximum_length_is_respected_and_output_is_padded_after_end(decoder, context):
-    for out in (greedy_decode(decoder, context, max_len=4), beam_search(decoder, context, beam_width=3, max_len=4),
-                sample(decoder, context, seed=0, max_len=4)):
+    for out in (
+        greedy_decode(decoder, context, max_len=4),
+        beam_search(decoder, context, beam_width=3, max_len=4),
+        sample(decoder, context, seed=0, max_len=4),
+    ):
         assert out.shape == (6, 4) and out.dtype == np.int32
         for row in out:
             if END in row:
-                assert not row[list(row).index(END) + 1:].any()
+                assert not row[list(row).index(END) + 1 :].any()
 
 
 def test_decoding_stops_early_when_every_sequence_has_ended():
@@ -110,9 +114,11 @@ def test_decoding_stops_early_when_every_sequence_has_ended():
 
 
 def test_batched_decoding_equals_one_example_at_a_time(decoder, context):
-    for decode in (lambda c: greedy_decode(decoder, c, max_len=6),
-                   lambda c: beam_search(decoder, c, beam_width=3, max_len=6)):
-        one_by_one = np.concatenate([decode(context[i:i + 1]) for i in range(len(context))])
+    for decode in (
+        lambda c: greedy_decode(decoder, c, max_len=6),
+        lambda c: beam_search(decoder, c, beam_width=3, max_len=6),
+    ):
+        one_by_one = np.concatenate([decode(context[i : i + 1]) for i in range(len(context))])
         np.testing.assert_array_equal(decode(context), one_by_one)
 
 
@@ -126,8 +132,9 @@ def test_beam_scores_are_the_log_probabilities_of_the_returned_sequences(decoder
 
 def test_length_penalty_ranks_by_average_log_probability():
     toy = MarkovDecoder(TRAP)
-    seqs, scores = beam_search(toy, TRAP_CONTEXT, beam_width=3, max_len=3, length_penalty=1.0,
-                               return_scores=True, return_all_beams=True)
+    seqs, scores = beam_search(
+        toy, TRAP_CONTEXT, beam_width=3, max_len=3, length_penalty=1.0, return_scores=True, return_all_beams=True
+    )
     lengths = np.array([list(s).index(END) + 1 if END in s else 3 for s in seqs[0]])
     per_token = scores[0] / lengths
     assert (np.diff(per_token) <= 1e-9).all()
@@ -159,19 +166,22 @@ def test_next_token_distribution_reference():
     np.testing.assert_array_equal(next_token_distribution(logits, temperature=0), [[1, 0, 0, 0]])
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda d, c: greedy_decode(object(), c), TypeError, "decoder must offer initial_state"),
-    (lambda d, c: greedy_decode(d, c, max_len=0), ValueError, "max_len must be an int >= 1"),
-    (lambda d, c: greedy_decode(d, c[:0]), ValueError, "context must hold at least one example"),
-    (lambda d, c: beam_search(d, c, beam_width=0), ValueError, "beam_width must be an int >= 1"),
-    (lambda d, c: beam_search(d, c, length_penalty=-1), ValueError, "length_penalty must be a finite number"),
-    (lambda d, c: sample(d, c, temperature=-0.5), ValueError, "temperature must be a finite number >= 0"),
-    (lambda d, c: sample(d, c, temperature=float("nan")), ValueError, "temperature must be a finite number"),
-    (lambda d, c: sample(d, c, top_k=0), ValueError, "top_k must be an int >= 1"),
-    (lambda d, c: sample(d, c, top_k=99), ValueError, "top_k must be at most the vocabulary size 7"),
-    (lambda d, c: sample(d, c, seed=-1), ValueError, "seed must be an int >= 0"),
-    (lambda d, c: sequence_log_prob(d, c, np.zeros((2, 3))), ValueError, r"token_ids must be \(batch, T\)"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda d, c: greedy_decode(object(), c), TypeError, "decoder must offer initial_state"),
+        (lambda d, c: greedy_decode(d, c, max_len=0), ValueError, "max_len must be an int >= 1"),
+        (lambda d, c: greedy_decode(d, c[:0]), ValueError, "context must hold at least one example"),
+        (lambda d, c: beam_search(d, c, beam_width=0), ValueError, "beam_width must be an int >= 1"),
+        (lambda d, c: beam_search(d, c, length_penalty=-1), ValueError, "length_penalty must be a finite number"),
+        (lambda d, c: sample(d, c, temperature=-0.5), ValueError, "temperature must be a finite number >= 0"),
+        (lambda d, c: sample(d, c, temperature=float("nan")), ValueError, "temperature must be a finite number"),
+        (lambda d, c: sample(d, c, top_k=0), ValueError, "top_k must be an int >= 1"),
+        (lambda d, c: sample(d, c, top_k=99), ValueError, "top_k must be at most the vocabulary size 7"),
+        (lambda d, c: sample(d, c, seed=-1), ValueError, "seed must be an int >= 0"),
+        (lambda d, c: sequence_log_prob(d, c, np.zeros((2, 3))), ValueError, r"token_ids must be \(batch, T\)"),
+    ],
+)
 def test_invalid_arguments_are_rejected(decoder, context, call, error, message):
     with pytest.raises(error, match=message):
         call(decoder, context)

@@ -9,7 +9,7 @@ from mmgen_lib.image_losses import ShiftTolerantMSE, object_area, shift_tolerant
 
 def scene(row=12, col=14, size=6, value=0.9, channel=0, n_background=0.16):
     image = np.full((32, 32, 3), n_background, "float32")
-    image[row:row + size, col:col + size, channel] = value
+    image[row : row + size, col : col + size, channel] = value
     return image
 
 
@@ -20,7 +20,7 @@ def as_numpy(value):
 def numpy_shifts(y_true, s):
     """Every (dy, dx) shift of ``y_true`` with mirrored borders, row by row, as the library orders them."""
     padded = np.pad(y_true, [(0, 0), (s, s), (s, s), (0, 0)], mode="symmetric")
-    return [padded[:, s + dy:s + dy + 32, s + dx:s + dx + 32] for dy in range(-s, s + 1) for dx in range(-s, s + 1)]
+    return [padded[:, s + dy : s + dy + 32, s + dx : s + dx + 32] for dy in range(-s, s + 1) for dx in range(-s, s + 1)]
 
 
 def numpy_reference(y_true, y_pred, max_shift, area_normalize, threshold=0.4):
@@ -112,15 +112,22 @@ def test_gradient_is_the_squared_error_to_the_best_shift_only():
     errors = np.stack([((y_pred_values - t) ** 2).sum(axis=(1, 2, 3)) for t in shifts])  # (25, 3)
     best = np.stack([shifts[k][b] for b, k in enumerate(errors.argmin(0))])
     area = np.maximum((y_true.max(-1) > 0.4).sum(axis=(1, 2)), 1)[:, None, None, None]
-    np.testing.assert_allclose(tape.gradient(value, y_pred).numpy(), 2 * (y_pred_values - best) / (3 * area),
-                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(
+        tape.gradient(value, y_pred).numpy(), 2 * (y_pred_values - best) / (3 * area), rtol=1e-4, atol=1e-7
+    )
     np.testing.assert_allclose(float(value), (errors.min(0) / (3 * area[:, 0, 0, 0])).sum(), rtol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"max_shift": -1}, "max_shift"), ({"max_shift": 9}, "max_shift"), ({"max_shift": 1.5}, "max_shift"),
-    ({"threshold": 0.0}, "threshold"), ({"threshold": 1.5}, "threshold"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_shift": -1}, "max_shift"),
+        ({"max_shift": 9}, "max_shift"),
+        ({"max_shift": 1.5}, "max_shift"),
+        ({"threshold": 0.0}, "threshold"),
+        ({"threshold": 1.5}, "threshold"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ShiftTolerantMSE(**kwargs)

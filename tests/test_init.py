@@ -37,7 +37,9 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
         else:
             continue
@@ -57,7 +59,7 @@ def test_no_import_cycles_between_library_modules():
         state[node] = "active"
         for target in sorted(graph[node]):
             if state.get(target) == "active":
-                cycles.append(stack[stack.index(target):] + [target] if target in stack else [node, target])
+                cycles.append(stack[stack.index(target) :] + [target] if target in stack else [node, target])
             elif target not in state:
                 visit(target, stack + [target])
         state[node] = "done"

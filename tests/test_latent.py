@@ -60,14 +60,17 @@ def test_training_is_seeded_learns_and_round_trips(tmp_path, probe, val):
         latent.load_latent_autoencoder(tmp_path / "nowhere", probe=probe)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda p, v: latent.train_latent_autoencoder(p, v.images, v.labels, epochs=0), ValueError, "epochs"),
-    (lambda p, v: latent.train_latent_autoencoder(p, v.images, v.labels[:3]), ValueError, "labels"),
-    (lambda p, v: latent.train_latent_autoencoder("probe", v.images, v.labels), TypeError, "probe"),
-    (lambda p, v: latent.load_latent_autoencoder(probe=p).encode(np.zeros((2, 32, 32))), ValueError, "images"),
-    (lambda p, v: latent.load_latent_autoencoder(probe=p).decode(np.zeros((2, 5))), ValueError, "latent"),
-    (lambda p, v: latent.save_latent_autoencoder("no", "/tmp/x"), TypeError, "LatentAutoencoder"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda p, v: latent.train_latent_autoencoder(p, v.images, v.labels, epochs=0), ValueError, "epochs"),
+        (lambda p, v: latent.train_latent_autoencoder(p, v.images, v.labels[:3]), ValueError, "labels"),
+        (lambda p, v: latent.train_latent_autoencoder("probe", v.images, v.labels), TypeError, "probe"),
+        (lambda p, v: latent.load_latent_autoencoder(probe=p).encode(np.zeros((2, 32, 32))), ValueError, "images"),
+        (lambda p, v: latent.load_latent_autoencoder(probe=p).decode(np.zeros((2, 5))), ValueError, "latent"),
+        (lambda p, v: latent.save_latent_autoencoder("no", "/tmp/x"), TypeError, "LatentAutoencoder"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(probe, val, call, error, match):
     with pytest.raises(error, match=match):
         call(probe, val)

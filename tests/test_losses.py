@@ -1,9 +1,9 @@
 """Tests of mmgen_lib.losses: NumPy references, finite-difference gradients, serialization, bad inputs."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from mmgen_lib import losses
 
@@ -148,8 +148,10 @@ def test_masked_ce_and_weighted_mse_gradients_match_finite_differences():
 LOSS_CASES = [
     (losses.CosineSimilarityLoss(), lambda rng: tuple(rng.normal(size=(2, 4, 3)).astype("float32"))),
     (losses.InfoNCELoss(), lambda rng: (np.arange(5), rng.normal(size=(5, 5)).astype("float32"))),
-    (losses.MaskedSequenceCrossEntropy(pad_id=0),
-     lambda rng: (np.array([[3, 1, 0], [2, 2, 1]]), rng.normal(size=(2, 3, 4)).astype("float32"))),
+    (
+        losses.MaskedSequenceCrossEntropy(pad_id=0),
+        lambda rng: (np.array([[3, 1, 0], [2, 2, 1]]), rng.normal(size=(2, 3, 4)).astype("float32")),
+    ),
     (losses.WeightedMSE(foreground_weight=3.0), lambda rng: tuple(rng.uniform(size=(2, 2, 4, 4, 3)).astype("float32"))),
 ]
 
@@ -169,7 +171,8 @@ def test_keras_losses_match_functions():
     assert float(losses.CosineSimilarityLoss()(a, b)) == pytest.approx(np_cosine_loss(a, b).mean(), rel=1e-5)
     targets, logits = np.array([[3, 1, 0], [2, 2, 1]]), rng.normal(size=(2, 3, 4))
     assert float(losses.MaskedSequenceCrossEntropy()(targets, logits)) == pytest.approx(
-        np_masked_ce(targets, logits), rel=1e-5)
+        np_masked_ce(targets, logits), rel=1e-5
+    )
     y = rng.uniform(size=(2, 4, 4, 3))
     p = rng.uniform(size=(2, 4, 4, 3))
     assert float(losses.WeightedMSE()(y, p)) == pytest.approx(((y - p) ** 2).mean(), rel=1e-5)
@@ -183,7 +186,8 @@ def test_info_nce_keras_loss_matches_function_and_handles_permuted_labels():
     assert float(losses.InfoNCELoss()(np.arange(6), logits)) == pytest.approx(expected, rel=1e-5)
     perm = rng.permutation(6)  # row i's partner is column perm[i]
     assert float(losses.InfoNCELoss()(perm, logits[:, perm][:, np.argsort(perm)][:, perm])) == pytest.approx(
-        float(losses.InfoNCELoss()(perm, logits[:, perm])), rel=1e-6)
+        float(losses.InfoNCELoss()(perm, logits[:, perm])), rel=1e-6
+    )
     assert float(losses.InfoNCELoss()(perm, logits[:, np.argsort(perm)])) == pytest.approx(expected, rel=1e-5)
 
 
@@ -207,12 +211,15 @@ def test_masked_ce_keras_loss_in_compiled_model_trains():
     assert np.isfinite(history.history["loss"]).all()
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: losses.MaskedSequenceCrossEntropy(pad_id=-1), "pad_id"),
-    (lambda: losses.WeightedMSE(foreground_weight=-1), "foreground_weight"),
-    (lambda: losses.WeightedMSE(threshold=0), "threshold"),
-    (lambda: losses.info_nce_loss(np.ones((2, 2)), np.ones((2, 2)), temperature=0.0), "temperature"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: losses.MaskedSequenceCrossEntropy(pad_id=-1), "pad_id"),
+        (lambda: losses.WeightedMSE(foreground_weight=-1), "foreground_weight"),
+        (lambda: losses.WeightedMSE(threshold=0), "threshold"),
+        (lambda: losses.info_nce_loss(np.ones((2, 2)), np.ones((2, 2)), temperature=0.0), "temperature"),
+    ],
+)
 def test_bad_loss_arguments_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -253,10 +260,15 @@ def test_similarity_logits_save_load(tmp_path):
     assert type(losses.SimilarityLogits.from_config(layer.get_config())) is losses.SimilarityLogits
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"temperature": 0}, "temperature"), ({"temperature": -1.0}, "temperature"),
-    ({"max_scale": 0}, "max_scale"), ({"temperature": 0.001, "max_scale": 100}, "max_scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"temperature": 0}, "temperature"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"max_scale": 0}, "max_scale"),
+        ({"temperature": 0.001, "max_scale": 100}, "max_scale"),
+    ],
+)
 def test_similarity_logits_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         losses.SimilarityLogits(**kwargs)
@@ -303,10 +315,16 @@ def test_multimodal_loss_config_round_trip():
     assert float(restored(TERMS)) == pytest.approx(float(loss(TERMS)), rel=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"alpha": -1.0}, "alpha"), ({"beta": "1"}, "beta"), ({"gamma": True}, "gamma"),
-    ({"alpha": 0, "beta": 0, "gamma": 0}, "at least one"), ({"weighting": "learned"}, "weighting"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"alpha": -1.0}, "alpha"),
+        ({"beta": "1"}, "beta"),
+        ({"gamma": True}, "gamma"),
+        ({"alpha": 0, "beta": 0, "gamma": 0}, "at least one"),
+        ({"weighting": "learned"}, "weighting"),
+    ],
+)
 def test_multimodal_loss_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         losses.MultimodalLoss(**kwargs)

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
-from mmgen_lib.metrics import (bleu4, caption_attribute_accuracy, caption_attribute_hits, modified_precision,
-                               ngrams)
+from mmgen_lib.metrics import bleu4, caption_attribute_accuracy, caption_attribute_hits, modified_precision, ngrams
 
 TRUTH = [
     {"shape": "circle", "color": "red", "size": "large", "position": "top", "material": "metal"},
@@ -29,8 +28,10 @@ def test_paraphrases_and_synonyms_count_as_correct():
 
 
 def test_missing_wrong_and_contradictory_attributes_are_wrong():
-    captions = ["a big red circle at the top",  # material missing
-                "a small green square on the left, made of wood and metal"]  # color wrong, material twice
+    captions = [
+        "a big red circle at the top",  # material missing
+        "a small green square on the left, made of wood and metal",
+    ]  # color wrong, material twice
     hits = caption_attribute_hits(captions, LABELS)
     np.testing.assert_array_equal(hits, [[1, 1, 1, 1, 0], [1, 0, 1, 1, 0]])
     scores = caption_attribute_accuracy(captions, LABELS)
@@ -48,15 +49,18 @@ def test_labels_and_attribute_dicts_give_the_same_scores():
     assert caption_attribute_accuracy(captions, LABELS) == caption_attribute_accuracy(captions, TRUTH)
 
 
-@pytest.mark.parametrize("captions, attributes, error, message", [
-    ("a red circle", LABELS[:1], TypeError, "captions must be a list of strings"),
-    ([3, "a red circle"], LABELS, TypeError, r"captions\[0\] must be a str"),
-    ([], LABELS[:0], ValueError, "captions is empty"),
-    (["a", "b", "c"], LABELS, ValueError, "same length"),
-    (["a", "b"], LABELS[:, :3], ValueError, r"int labels of shape \(n, 5\)"),
-    (["a", "b"], LABELS + 5, ValueError, "labels outside the attribute ranges"),
-    (["a", "b"], [{"shape": "circle"}] * 2, ValueError, "has no"),
-])
+@pytest.mark.parametrize(
+    "captions, attributes, error, message",
+    [
+        ("a red circle", LABELS[:1], TypeError, "captions must be a list of strings"),
+        ([3, "a red circle"], LABELS, TypeError, r"captions\[0\] must be a str"),
+        ([], LABELS[:0], ValueError, "captions is empty"),
+        (["a", "b", "c"], LABELS, ValueError, "same length"),
+        (["a", "b"], LABELS[:, :3], ValueError, r"int labels of shape \(n, 5\)"),
+        (["a", "b"], LABELS + 5, ValueError, "labels outside the attribute ranges"),
+        (["a", "b"], [{"shape": "circle"}] * 2, ValueError, "has no"),
+    ],
+)
 def test_bad_inputs_are_rejected(captions, attributes, error, message):
     with pytest.raises(error, match=message):
         caption_attribute_hits(captions, attributes)
@@ -81,7 +85,7 @@ def test_identical_texts_score_one():
 def test_one_wrong_last_word():
     # 10 words, the last one wrong: p_n = 9/10, 8/9, 7/8, 6/7, whose product is 6/10
     score = bleu4(["a big red circle at the top made of metal"], ["a big red circle at the top made of wood"])
-    assert score == pytest.approx(0.6 ** 0.25)
+    assert score == pytest.approx(0.6**0.25)
 
 
 def test_brevity_penalty():
@@ -110,13 +114,16 @@ def test_punctuation_and_case_are_tokenized_like_the_course_tokenizer():
     assert bleu4(["At the top: a red circle"], ["at the top : a red circle"]) == 1.0
 
 
-@pytest.mark.parametrize("references, hypotheses, error, message", [
-    ("a b", ["a b"], TypeError, "references must be a list"),
-    (["a b"], "a b", TypeError, "hypotheses must be a list of strings"),
-    (["a b", "c d"], ["a b"], ValueError, "same length"),
-    ([[]], ["a b"], ValueError, "needs at least one reference"),
-    ([], [], ValueError, "hypotheses is empty"),
-])
+@pytest.mark.parametrize(
+    "references, hypotheses, error, message",
+    [
+        ("a b", ["a b"], TypeError, "references must be a list"),
+        (["a b"], "a b", TypeError, "hypotheses must be a list of strings"),
+        (["a b", "c d"], ["a b"], ValueError, "same length"),
+        ([[]], ["a b"], ValueError, "needs at least one reference"),
+        ([], [], ValueError, "hypotheses is empty"),
+    ],
+)
 def test_bleu_bad_inputs_are_rejected(references, hypotheses, error, message):
     with pytest.raises(error, match=message):
         bleu4(references, hypotheses)

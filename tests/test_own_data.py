@@ -202,10 +202,18 @@ _MALFORMED = {  # name -> (how to spoil a good folder, what the message must nam
     "text as image": (lambda f: (f / "cat.png").write_text("not an image"), "cannot read image .*cat.png"),
     "image as wav": (lambda f: shutil.copy(f / "dog.png", f / "cat.wav"), "cat.wav: not a WAV file"),
     "folder as image": (lambda f: ((f / "cat.png").unlink(), (f / "cat.png").mkdir()), "cat.png is not a file"),
-    "csv not utf-8": (lambda f: (f / "captions.csv").write_bytes(b"image,caption\ncat.png,\xff\xfe caf\xe9\n"),
-                      "captions.csv is not UTF-8"),
-    "unreadable caption": (lambda f: ((f / "captions.csv").unlink(), (f / "cat.txt").write_bytes(b"\xff\xfe\x00"),
-                                      (f / "dog.txt").write_text("a dog")), "cat.txt is not UTF-8"),
+    "csv not utf-8": (
+        lambda f: (f / "captions.csv").write_bytes(b"image,caption\ncat.png,\xff\xfe caf\xe9\n"),
+        "captions.csv is not UTF-8",
+    ),
+    "unreadable caption": (
+        lambda f: (
+            (f / "captions.csv").unlink(),
+            (f / "cat.txt").write_bytes(b"\xff\xfe\x00"),
+            (f / "dog.txt").write_text("a dog"),
+        ),
+        "cat.txt is not UTF-8",
+    ),
     "truncated wav": (lambda f: (f / "cat.wav").write_bytes((f / "cat.wav").read_bytes()[:30]), "cat.wav"),
 }
 
@@ -222,8 +230,25 @@ def test_malformed_data_sets_raise_own_data_error_naming_the_place(tmp_path, nam
 def test_random_garbage_csvs_raise_only_named_errors(tmp_path):
     """Fuzz: random byte soups and random field mixes as captions.csv never crash with a raw error."""
     rng = np.random.default_rng(0)
-    pieces = ["image", "caption", "audio", "cat.png", "dog.png", "cat.wav", "a cat", "é", '"', ",", "\n", "\r\n",
-              "\x00", ";", "missing.png", "captions.csv", " "]
+    pieces = [
+        "image",
+        "caption",
+        "audio",
+        "cat.png",
+        "dog.png",
+        "cat.wav",
+        "a cat",
+        "é",
+        '"',
+        ",",
+        "\n",
+        "\r\n",
+        "\x00",
+        ";",
+        "missing.png",
+        "captions.csv",
+        " ",
+    ]
     for trial in range(40):
         folder = _good_folder(tmp_path / f"fuzz{trial}")
         if trial % 2:
@@ -243,7 +268,8 @@ def test_non_ascii_file_names_and_captions_load(tmp_path):
     folder.mkdir()
     _write_png(folder / "chat_noir.png")
     _write_png(folder / "café.png")
-    (folder / "captions.csv").write_text("image,caption\nchat_noir.png,un chat noir\ncafé.png,un café crème\n",
-                                         encoding="utf-8")
+    (folder / "captions.csv").write_text(
+        "image,caption\nchat_noir.png,un chat noir\ncafé.png,un café crème\n", encoding="utf-8"
+    )
     own = load_own_data(folder)
     assert own.captions == ["un chat noir", "un café crème"] and own.images.shape == (2, 32, 32, 3)

@@ -26,7 +26,7 @@ def _pyproject_requirements() -> set[str]:
 def _environment_pip_requirements() -> set[str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    pip_lines = [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
+    pip_lines = [line.strip()[2:] for line in lines[start + 1 :] if line.strip().startswith("- ")]
     return {_normalise(r) for r in pip_lines if not r.startswith("-e")}
 
 
@@ -91,21 +91,30 @@ def test_a_non_editable_install_names_mmgen_data_dir_and_uses_it(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # the test environment's packages (numpy, setuptools...) without its editable mmgen: a plain path line
     # in a .pth adds the folder but does not run the .pth files inside it
     Path(purelib, "test_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MMGEN_DATA_DIR")}
     isolation = ["--no-build-isolation"] if _setuptools_is_new_enough() else []  # else pip fetches the backend
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                              *isolation, str(source)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", *isolation, str(source)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     assert (Path(purelib) / "mmgen_lib" / "course" / "__main__.py").exists(), "subpackages must be installed"
 
     run = lambda *args, **extra: subprocess.run(  # noqa: E731
-        [str(python), "-c", _INSTALLED_CHECK, *args], capture_output=True, text=True, cwd=tmp_path,
-        env={**env, **extra})
+        [str(python), "-c", _INSTALLED_CHECK, *args], capture_output=True, text=True, cwd=tmp_path, env={**env, **extra}
+    )
     refused = run()
     assert refused.returncode == 0, refused.stderr
     lines = refused.stdout.splitlines()

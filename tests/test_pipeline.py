@@ -50,8 +50,15 @@ def test_spectrogram_rejects_bad_audio():
 
 def test_split_arrays_keys_shapes_and_ranges(arrays, val):
     n = len(val)
-    expected = {"image": (n, 32, 32, 3), "audio": (n, 2000), "spectrogram": (n, 28, 40),
-                "caption_ids": (n, 16), "question_ids": (n, 8), "answer_ids": (n,), "material": (n,)}
+    expected = {
+        "image": (n, 32, 32, 3),
+        "audio": (n, 2000),
+        "spectrogram": (n, 28, 40),
+        "caption_ids": (n, 16),
+        "question_ids": (n, 8),
+        "answer_ids": (n,),
+        "material": (n,),
+    }
     for key, shape in expected.items():
         assert arrays[key].shape == shape, key
     assert 0.0 <= arrays["image"].min() and arrays["image"].max() <= 1.0
@@ -75,12 +82,15 @@ def test_seeded_shuffling_is_repeatable_and_seed_dependent(arrays):
     assert not np.array_equal(order(1), order(2))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(inputs="image"), TypeError, "sequences of names"),
-    (dict(inputs=()), ValueError, "at least one"),
-    (dict(inputs=("pixels",)), ValueError, "no \\['pixels'\\]"),
-    (dict(inputs=("image",), batch_size=0), ValueError, "batch_size must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(inputs="image"), TypeError, "sequences of names"),
+        (dict(inputs=()), ValueError, "at least one"),
+        (dict(inputs=("pixels",)), ValueError, "no \\['pixels'\\]"),
+        (dict(inputs=("image",), batch_size=0), ValueError, "batch_size must be a positive int"),
+    ],
+)
 def test_make_dataset_rejects_bad_arguments(arrays, kwargs, error, match):
     with pytest.raises(error, match=match):
         pipeline.make_dataset(arrays, **kwargs)

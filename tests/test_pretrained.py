@@ -46,8 +46,9 @@ def test_encoders_are_named_and_can_return_grid_or_sequence(test_arrays):
     z_a, frames = E_a(test_arrays["spectrogram"][:3])
     assert tuple(z_a.shape) == (3, 64) and frames.shape[0] == 3
     plain = pretrained.load_image_classifier().get_layer("E_v")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(plain(test_arrays["image"][:3])),
-                               keras.ops.convert_to_numpy(vector), atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(plain(test_arrays["image"][:3])), keras.ops.convert_to_numpy(vector), atol=1e-5
+    )
 
 
 def test_training_is_seeded_and_learns(small_train):
@@ -66,8 +67,9 @@ def test_save_load_round_trip_and_no_overwrite(tmp_path, small_train):
     assert set(meta["models"]) == {"image", "audio"}
     loaded = pretrained.load_image_classifier(tmp_path)
     x = small_train["image"][:4]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)["shape"]),
-                               keras.ops.convert_to_numpy(image_model(x)["shape"]), atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)["shape"]), keras.ops.convert_to_numpy(image_model(x)["shape"]), atol=1e-5
+    )
     with pytest.raises(FileExistsError, match="force"):
         pretrained.save_classifiers(image_model, audio_model, tmp_path)
     (tmp_path / "image_classifier.npz").write_bytes(b"damaged")
@@ -77,12 +79,19 @@ def test_save_load_round_trip_and_no_overwrite(tmp_path, small_train):
         pretrained.load_audio_classifier(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: pretrained.train_classifier("video", {}), ValueError, "modality must be one of"),
-    (lambda: pretrained.train_classifier("image", {"image": np.zeros((2, 32, 32, 3))}, epochs=0), ValueError, "epochs"),
-    (lambda: pretrained.train_classifier("image", [1, 2]), TypeError, "arrays must be a dict"),
-    (lambda: pretrained.save_classifiers("no", "no", "/tmp/x"), TypeError, "image_model must be a keras.Model"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: pretrained.train_classifier("video", {}), ValueError, "modality must be one of"),
+        (
+            lambda: pretrained.train_classifier("image", {"image": np.zeros((2, 32, 32, 3))}, epochs=0),
+            ValueError,
+            "epochs",
+        ),
+        (lambda: pretrained.train_classifier("image", [1, 2]), TypeError, "arrays must be a dict"),
+        (lambda: pretrained.save_classifiers("no", "no", "/tmp/x"), TypeError, "image_model must be a keras.Model"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(call, error, match):
     with pytest.raises(error, match=match):
         call()

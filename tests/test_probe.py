@@ -9,8 +9,15 @@ import pytest
 
 from mmgen_lib import probe as probe_module
 from mmgen_lib.data import ATTRIBUTES, generate_split, load_split
-from mmgen_lib.probe import (PROBE_ATTRIBUTES, AttributeProbe, load_probe, probe_accuracy, probe_predict,
-                             save_probe, train_probe)
+from mmgen_lib.probe import (
+    PROBE_ATTRIBUTES,
+    AttributeProbe,
+    load_probe,
+    probe_accuracy,
+    probe_predict,
+    save_probe,
+    train_probe,
+)
 
 
 def images(n=4, seed=0):
@@ -82,10 +89,15 @@ def test_same_seed_same_output():
     np.testing.assert_array_equal(*outputs)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"filters": (8, 8)}, "filters"), ({"filters": (8, 0, 8)}, "filters"), ({"units": 0}, "units"),
-    ({"color_units": -2}, "color_units"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"filters": (8, 8)}, "filters"),
+        ({"filters": (8, 0, 8)}, "filters"),
+        ({"units": 0}, "units"),
+        ({"color_units": -2}, "color_units"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         AttributeProbe(**kwargs)
@@ -129,8 +141,7 @@ def test_save_and_load_round_trip_with_checksum(tmp_path):
     meta = save_probe(probe, tmp_path, accuracy={"test": {"shape": 1.0}})
     assert json.loads((tmp_path / "probe.json").read_text())["sha256"] == meta["sha256"]
     loaded = load_probe(tmp_path)
-    np.testing.assert_allclose(as_numpy(loaded(images())["position"]), as_numpy(probe(images())["position"]),
-                               atol=1e-6)
+    np.testing.assert_allclose(as_numpy(loaded(images())["position"]), as_numpy(probe(images())["position"]), atol=1e-6)
     with pytest.raises(FileExistsError, match="force"):
         save_probe(probe, tmp_path)
     assert save_probe(probe, tmp_path, force=True)["sha256"] == meta["sha256"]  # same weights, same bytes

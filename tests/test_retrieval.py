@@ -23,8 +23,9 @@ def test_first_relevant_rank_matches_sorting_reference():
     similarity = rng.normal(size=(20, 15))
     relevance = rng.uniform(size=(20, 15)) < 0.2
     relevance[np.arange(20), rng.integers(0, 15, 20)] = True
-    np.testing.assert_array_equal(retrieval.first_relevant_rank(similarity, relevance),
-                                  reference_first_rank(similarity, relevance))
+    np.testing.assert_array_equal(
+        retrieval.first_relevant_rank(similarity, relevance), reference_first_rank(similarity, relevance)
+    )
 
 
 def test_hand_worked_example():
@@ -79,8 +80,14 @@ def test_random_scores_land_near_chance_and_perfect_scores_at_one():
     assert abs(retrieval.recall_at_k(rng.normal(size=relevance.shape), relevance, 1) - chance) < 0.05
     report = retrieval.retrieval_report(relevance.astype(float), relevance, ks=(1, 5))
     assert report["recall_at_1"] == 1.0 and report["median_rank"] == 1.0
-    assert set(report) == {"recall_at_1", "chance_recall_at_1", "recall_at_5", "chance_recall_at_5",
-                           "median_rank", "chance_median_rank"}
+    assert set(report) == {
+        "recall_at_1",
+        "chance_recall_at_1",
+        "recall_at_5",
+        "chance_recall_at_5",
+        "median_rank",
+        "chance_median_rank",
+    }
 
 
 def test_shared_attributes_and_relevance():
@@ -91,10 +98,12 @@ def test_shared_attributes_and_relevance():
     gallery = np.array([[0, 1, 0, 2, 2], [0, 1, 1, 2, 0], [1, 1, 1, 1, 0]])
     relevance = retrieval.attribute_relevance(query, gallery, retrieval.shared_attributes("text", "image"))
     np.testing.assert_array_equal(relevance, [[True, False, False], [False, False, True]])
-    np.testing.assert_array_equal(retrieval.attribute_relevance(query, gallery, ATTRIBUTE_NAMES),
-                                  [[False, False, False], [False, False, False]])
-    np.testing.assert_array_equal(retrieval.attribute_relevance(query, gallery, "size"),
-                                  [[True, False, False], [False, True, True]])
+    np.testing.assert_array_equal(
+        retrieval.attribute_relevance(query, gallery, ATTRIBUTE_NAMES), [[False, False, False], [False, False, False]]
+    )
+    np.testing.assert_array_equal(
+        retrieval.attribute_relevance(query, gallery, "size"), [[True, False, False], [False, True, True]]
+    )
 
 
 def test_cosine_similarity_matrix_matches_definition():
@@ -104,18 +113,24 @@ def test_cosine_similarity_matrix_matches_definition():
     np.testing.assert_allclose(retrieval.cosine_similarity_matrix(a, b), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 4), bool)), "same shape"),
-    (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 3), bool), k=0), "k must be"),
-    (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 3), bool), k=4), "k must be"),
-    (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.array([[1, 0, 0], [0, 0, 0]], bool)), "at least one relevant"),
-    (lambda: retrieval.median_rank(np.zeros((1, 2)), np.array([[2, 0]])), "boolean"),
-    (lambda: retrieval.shared_attributes("text", "video"), "modality"),
-    (lambda: retrieval.attribute_relevance(np.zeros((2, 4)), np.zeros((2, 5)), ("shape",)), "query_labels"),
-    (lambda: retrieval.attribute_relevance(np.zeros((2, 5)), np.zeros((2, 5)), ("smell",)), "attributes"),
-    (lambda: retrieval.attribute_relevance(np.zeros((2, 5)), np.zeros((2, 5)), ()), "attributes"),
-    (lambda: retrieval.cosine_similarity_matrix(np.zeros((2, 3)), np.zeros((2, 4))), "same d"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 4), bool)), "same shape"),
+        (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 3), bool), k=0), "k must be"),
+        (lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.ones((2, 3), bool), k=4), "k must be"),
+        (
+            lambda: retrieval.recall_at_k(np.zeros((2, 3)), np.array([[1, 0, 0], [0, 0, 0]], bool)),
+            "at least one relevant",
+        ),
+        (lambda: retrieval.median_rank(np.zeros((1, 2)), np.array([[2, 0]])), "boolean"),
+        (lambda: retrieval.shared_attributes("text", "video"), "modality"),
+        (lambda: retrieval.attribute_relevance(np.zeros((2, 4)), np.zeros((2, 5)), ("shape",)), "query_labels"),
+        (lambda: retrieval.attribute_relevance(np.zeros((2, 5)), np.zeros((2, 5)), ("smell",)), "attributes"),
+        (lambda: retrieval.attribute_relevance(np.zeros((2, 5)), np.zeros((2, 5)), ()), "attributes"),
+        (lambda: retrieval.cosine_similarity_matrix(np.zeros((2, 3)), np.zeros((2, 4))), "same d"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()

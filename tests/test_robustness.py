@@ -136,12 +136,15 @@ def test_changed_attributes_ignores_rephrasing():
         changed_attributes("a red circle", "a blue circle")
 
 
-@pytest.mark.parametrize("mask, message", [
-    (np.ones((4, 3)), r"shape \(batch, 2\)"),
-    (np.array([[1, 5]] * 4), "only 0 .missing. and 1"),
-    (np.full((4, 2), 0.5), "only 0 .missing. and 1"),
-    (np.ones((3, 2)), "3 rows for a batch of 4"),
-])
+@pytest.mark.parametrize(
+    "mask, message",
+    [
+        (np.ones((4, 3)), r"shape \(batch, 2\)"),
+        (np.array([[1, 5]] * 4), "only 0 .missing. and 1"),
+        (np.full((4, 2), 0.5), "only 0 .missing. and 1"),
+        (np.ones((3, 2)), "3 rows for a batch of 4"),
+    ],
+)
 def test_modality_dropout_checks_its_mask_like_the_fusion_layers(mask, message):
     vectors = [np.ones((4, 3), "float32"), np.ones((4, 5), "float32")]
     with pytest.raises(ValueError, match=message):

@@ -7,8 +7,17 @@ import pytest
 
 from mmgen_lib import data
 from mmgen_lib.probe import load_probe
-from mmgen_lib.scoreboard import (COLUMNS, frechet_distance, ideal_silhouettes, normalised_entropy, omit_attributes,
-                                  probe_features, score_generator, scoreboard_markdown, silhouette_iou)
+from mmgen_lib.scoreboard import (
+    COLUMNS,
+    frechet_distance,
+    ideal_silhouettes,
+    normalised_entropy,
+    omit_attributes,
+    probe_features,
+    score_generator,
+    scoreboard_markdown,
+    silhouette_iou,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +33,10 @@ def test_split():
 
 def test_omit_attributes_removes_words_and_position_phrases():
     assert omit_attributes("a large red metal circle at the top", ("position", "size")) == "a red metal circle"
-    assert omit_attributes("at the bottom: a tiny blue square made of wood", "position") == \
-        "a tiny blue square made of wood"
+    assert (
+        omit_attributes("at the bottom: a tiny blue square made of wood", "position")
+        == "a tiny blue square made of wood"
+    )
     rng = np.random.default_rng(0)
     for _ in range(50):
         attrs = {k: v[rng.integers(len(v))] for k, v in data.ATTRIBUTES.items()}
@@ -96,8 +107,17 @@ def test_silhouette_iou_high_for_real_low_for_wrong_shape(test_split):
 def test_score_generator_row_and_json(probe, test_split, tmp_path, monkeypatch):
     images, labels = test_split
     monkeypatch.setenv("MMGEN_RESULTS_DIR", str(tmp_path))
-    row = score_generator("real images", images, labels, probe, real_images=images, heldout=(images, labels),
-                          silent=(images, labels, "position"), seconds=0.3, parameters=12)
+    row = score_generator(
+        "real images",
+        images,
+        labels,
+        probe,
+        real_images=images,
+        heldout=(images, labels),
+        silent=(images, labels, "position"),
+        seconds=0.3,
+        parameters=12,
+    )
     assert row["probe_acc_min"] >= 0.98 and row["probe_acc_heldout_combos"] == row["probe_acc_min"]
     assert row["frechet_probe"] == pytest.approx(0.0, abs=1e-3)
     assert row["silent_position_entropy"] > 0.9 and row["silent_named_acc_min"] >= 0.98
@@ -121,8 +141,10 @@ def test_score_generator_sees_a_collapsed_generator(probe, test_split, monkeypat
 
 
 def test_scoreboard_markdown_one_row_per_generator():
-    rows = [{"generator": "09 regression", "probe_acc_min": 1.0, "parameters": 123456},
-            {"generator": "14 flow", "probe_acc_min": 0.95, "silent_entropy": 0.99}]
+    rows = [
+        {"generator": "09 regression", "probe_acc_min": 1.0, "parameters": 123456},
+        {"generator": "14 flow", "probe_acc_min": 0.95, "silent_entropy": 0.99},
+    ]
     table = scoreboard_markdown(rows)
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].startswith("| generator | probe_acc_min")

@@ -41,8 +41,11 @@ def _ids(batch, length, vocab=20):
 def _discover() -> dict[str, type]:
     for module in pkgutil.walk_packages(mmgen_lib.__path__, "mmgen_lib."):
         importlib.import_module(module.name)
-    return {key.split(">", 1)[1]: obj for key, obj in keras.saving.get_custom_objects().items()
-            if key.startswith("mmgen_lib>")}
+    return {
+        key.split(">", 1)[1]: obj
+        for key, obj in keras.saving.get_custom_objects().items()
+        if key.startswith("mmgen_lib>")
+    }
 
 
 REGISTERED = _discover()
@@ -68,8 +71,10 @@ def _layer(module, name, *args, **kwargs):
 EXAMPLES = {
     "MaskedMeanPooling": (_layer("encoders", "MaskedMeanPooling"), _floats(2, 5, 4)),
     "AttentionPooling": (_layer("encoders", "AttentionPooling", 8), _floats(2, 5, 4)),
-    "TextEncoder": (_layer("encoders", "TextEncoder", 20, embed_dim=8, units=8, kind="transformer",
-                           pooling="attention"), _ids(2, 6)),
+    "TextEncoder": (
+        _layer("encoders", "TextEncoder", 20, embed_dim=8, units=8, kind="transformer", pooling="attention"),
+        _ids(2, 6),
+    ),
     "ResidualBlock": (_layer("encoders", "ResidualBlock", 4), _floats(2, 8, 8, 4)),
     "ImageEncoder": (_layer("encoders", "ImageEncoder", filters=(4, 8), output_dim=8), _floats(2, 32, 32, 3)),
     "AudioEncoder": (_layer("encoders", "AudioEncoder", filters=(4,), output_dim=8), _floats(2, 28, 40)),
@@ -79,40 +84,79 @@ EXAMPLES = {
     "TensorFusion": (_layer("fusion", "TensorFusion", projection_dim=3, units=6), [_floats(2, 3), _floats(2, 5)]),
     "CrossAttentionFusion": (_layer("fusion", "CrossAttentionFusion", 8, 2), [_floats(2, 4, 3), _floats(2, 6, 5)]),
     "TextDecoder": (_layer("decoders", "TextDecoder", 20, embed_dim=8, units=8), [_floats(2, 6), _ids(2, 5)]),
-    "TransformerTextDecoder": (_layer("decoders", "TransformerTextDecoder", 20, embed_dim=8, ff_dim=16, max_len=8),
-                               [_floats(2, 6), _ids(2, 5)]),
+    "TransformerTextDecoder": (
+        _layer("decoders", "TransformerTextDecoder", 20, embed_dim=8, ff_dim=16, max_len=8),
+        [_floats(2, 6), _ids(2, 5)],
+    ),
     "ImageDecoder": (_layer("decoders", "ImageDecoder", hidden_units=16, filters=(8, 8, 4)), _floats(2, 6)),
     "SimilarityLogits": (_layer("losses", "SimilarityLogits"), [_floats(3, 4), _floats(5, 4)]),
-    "MultimodalLoss": (_layer("losses", "MultimodalLoss", 1.0, 0.5, 2.0, weighting="uncertainty"),
-                       {"ce": np.float32(0.7), "cos": np.float32(0.2), "mse": np.float32(0.05)}),
-    "AttributeProbe": (_layer("probe", "AttributeProbe", filters=(4, 4, 4), units=8, color_units=4),
-                       _floats(2, 32, 32, 3)),
+    "MultimodalLoss": (
+        _layer("losses", "MultimodalLoss", 1.0, 0.5, 2.0, weighting="uncertainty"),
+        {"ce": np.float32(0.7), "cos": np.float32(0.2), "mse": np.float32(0.05)},
+    ),
+    "AttributeProbe": (
+        _layer("probe", "AttributeProbe", filters=(4, 4, 4), units=8, color_units=4),
+        _floats(2, 32, 32, 3),
+    ),
     "ModalityDropout": (_layer("robustness", "ModalityDropout", missing="learned"), [_floats(2, 3), _floats(2, 5)]),
-    "GaussianSampling": (_layer("vae", "GaussianSampling", seed=1),  # logvar -80: the noise vanishes, z = mu
-                         [_floats(2, 4), np.full((2, 4), -80.0, "float32")]),
-    "ProductOfExperts": (_layer("vae", "ProductOfExperts"), [_floats(2, 3, 4), _floats(2, 3, 4),
-                                                             np.array([[1, 0, 1], [1, 1, 1]], "float32")]),
-    "MultimodalVAE": (_layer("vae", "MultimodalVAE", vocab_size=20, latent_dim=4, hidden_dim=8, seed=0),
-                      {"image": _floats(2, 32, 32, 3), "text": _ids(2, 6), "audio": _floats(2, 28, 40)}),
+    "GaussianSampling": (
+        _layer("vae", "GaussianSampling", seed=1),  # logvar -80: the noise vanishes, z = mu
+        [_floats(2, 4), np.full((2, 4), -80.0, "float32")],
+    ),
+    "ProductOfExperts": (
+        _layer("vae", "ProductOfExperts"),
+        [_floats(2, 3, 4), _floats(2, 3, 4), np.array([[1, 0, 1], [1, 1, 1]], "float32")],
+    ),
+    "MultimodalVAE": (
+        _layer("vae", "MultimodalVAE", vocab_size=20, latent_dim=4, hidden_dim=8, seed=0),
+        {"image": _floats(2, 32, 32, 3), "text": _ids(2, 6), "audio": _floats(2, 28, 40)},
+    ),
     "VectorQuantizer": (_layer("tokens", "VectorQuantizer", codebook_size=8, code_dim=4, seed=0), _floats(2, 3, 4)),
-    "ImageTokenizer": (_layer("tokens", "ImageTokenizer", codebook_size=16, code_dim=4, filters=(4, 4, 4),
-                              decoder_filters=(4, 4, 4), hidden_units=8, seed=0), _floats(2, 32, 32, 3)),
-    "SoundTokenizer": (_layer("tokens", "SoundTokenizer", codebook_size=8, code_dim=4, filters=(4, 4), seed=0),
-                       _floats(2, 28, 40)),
+    "ImageTokenizer": (
+        _layer(
+            "tokens",
+            "ImageTokenizer",
+            codebook_size=16,
+            code_dim=4,
+            filters=(4, 4, 4),
+            decoder_filters=(4, 4, 4),
+            hidden_units=8,
+            seed=0,
+        ),
+        _floats(2, 32, 32, 3),
+    ),
+    "SoundTokenizer": (
+        _layer("tokens", "SoundTokenizer", codebook_size=8, code_dim=4, filters=(4, 4), seed=0),
+        _floats(2, 28, 40),
+    ),
     "SinusoidalTimeEmbedding": (_layer("flow", "SinusoidalTimeEmbedding", dim=8), _floats(2)),
-    "ConditionalVelocityNet": (_layer("flow", "ConditionalVelocityNet", latent_dim=4, condition_dim=3, hidden_units=8,
-                                      num_layers=2, time_dim=8, seed=0), [_floats(2, 4), _floats(2), _floats(2, 3)]),
-    "FlowMatcher": (_layer("flow", "FlowMatcher", latent_dim=4, hidden_units=8, num_layers=2, time_dim=8, seed=0),
-                    _floats(2, 4)),
+    "ConditionalVelocityNet": (
+        _layer(
+            "flow",
+            "ConditionalVelocityNet",
+            latent_dim=4,
+            condition_dim=3,
+            hidden_units=8,
+            num_layers=2,
+            time_dim=8,
+            seed=0,
+        ),
+        [_floats(2, 4), _floats(2), _floats(2, 3)],
+    ),
+    "FlowMatcher": (
+        _layer("flow", "FlowMatcher", latent_dim=4, hidden_units=8, num_layers=2, time_dim=8, seed=0),
+        _floats(2, 4),
+    ),
     "DualEncoder": (_dual_encoder, {"text": _ids(2, 6), "image": _floats(2, 32, 32, 3)}),
     # losses: the input is (y_true, y_pred)
-    "ShiftTolerantMSE": (_layer("image_losses", "ShiftTolerantMSE", max_shift=1), (_floats(2, 8, 8, 3),
-                                                                                   _floats(2, 8, 8, 3))),
+    "ShiftTolerantMSE": (
+        _layer("image_losses", "ShiftTolerantMSE", max_shift=1),
+        (_floats(2, 8, 8, 3), _floats(2, 8, 8, 3)),
+    ),
     "CosineSimilarityLoss": (_layer("losses", "CosineSimilarityLoss"), (_floats(3, 4), _floats(3, 4))),
     "InfoNCELoss": (_layer("losses", "InfoNCELoss"), (np.arange(3), _floats(3, 3))),
     "MaskedSequenceCrossEntropy": (_layer("losses", "MaskedSequenceCrossEntropy"), (_ids(2, 5), _floats(2, 5, 20))),
-    "WeightedMSE": (_layer("losses", "WeightedMSE", foreground_weight=2.0), (_floats(2, 4, 4, 3),
-                                                                           _floats(2, 4, 4, 3))),
+    "WeightedMSE": (_layer("losses", "WeightedMSE", foreground_weight=2.0), (_floats(2, 4, 4, 3), _floats(2, 4, 4, 3))),
 }
 
 
@@ -166,8 +210,9 @@ def _symbolic(example):
 
 def test_every_registered_class_has_an_example():
     missing = sorted(set(REGISTERED) - set(EXAMPLES))
-    assert not missing, "".join(f"\nadd an example input for {name} to EXAMPLES in tests/test_serialization.py"
-                                for name in missing)
+    assert not missing, "".join(
+        f"\nadd an example input for {name} to EXAMPLES in tests/test_serialization.py" for name in missing
+    )
     stale = sorted(set(EXAMPLES) - set(REGISTERED))
     assert not stale, f"EXAMPLES names classes that are not registered under 'mmgen_lib': {stale}"
 
@@ -200,7 +245,8 @@ def test_layer_round_trips_standalone_and_wrapped_with_its_weights(name, tmp_pat
         layer.save(path)
         restored = keras.models.load_model(path)
         assert len(restored.weights) == len(layer.weights), (
-            f"{name}: {len(layer.weights)} weights saved, {len(restored.weights)} loaded (does build() create them?)")
+            f"{name}: {len(layer.weights)} weights saved, {len(restored.weights)} loaded (does build() create them?)"
+        )
     else:
         restored = type(layer).from_config(layer.get_config())
         build_config = layer.get_build_config()
@@ -255,5 +301,8 @@ def test_the_shipped_probe_survives_save_and_load_model(tmp_path):
     images = _floats(4, 32, 32, 3)
     expected = probe.predict(images, verbose=0)
     probe.save(tmp_path / "probe.keras")
-    _assert_same(expected, keras.models.load_model(tmp_path / "probe.keras").predict(images, verbose=0),
-                 "shipped probe after save/load_model")
+    _assert_same(
+        expected,
+        keras.models.load_model(tmp_path / "probe.keras").predict(images, verbose=0),
+        "shipped probe after save/load_model",
+    )

@@ -71,14 +71,17 @@ def test_split_words_separates_punctuation():
     assert split_words("At the top: a Big circle?") == ["at", "the", "top", ":", "a", "big", "circle", "?"]
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda t: t.encode(""), ValueError, "empty"),
-    (lambda t: t.encode(5), TypeError, "must be a str"),
-    (lambda t: t.encode_batch("a circle", 5), TypeError, "list of strings"),
-    (lambda t: t.encode_batch(["a big red circle"], 3), ValueError, "more than max_len"),
-    (lambda t: t.encode_batch(["a"], 0), ValueError, "max_len must be a positive int"),
-    (lambda t: t.decode([999]), ValueError, "outside the vocabulary"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda t: t.encode(""), ValueError, "empty"),
+        (lambda t: t.encode(5), TypeError, "must be a str"),
+        (lambda t: t.encode_batch("a circle", 5), TypeError, "list of strings"),
+        (lambda t: t.encode_batch(["a big red circle"], 3), ValueError, "more than max_len"),
+        (lambda t: t.encode_batch(["a"], 0), ValueError, "max_len must be a positive int"),
+        (lambda t: t.decode([999]), ValueError, "outside the vocabulary"),
+    ],
+)
 def test_bad_inputs_are_rejected_clearly(tokenizer, call, error, match):
     with pytest.raises(error, match=match):
         call(tokenizer)

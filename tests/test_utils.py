@@ -60,22 +60,27 @@ def test_report_writes_nothing_without_the_variable(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("lesson, metrics, error, match", [
-    ("", {"a": 1}, ValueError, "non-empty file stem"),
-    ("../x", {"a": 1}, ValueError, "file stem"),
-    ("01", {}, TypeError, "non-empty dict"),
-    ("01", {"a": "high"}, TypeError, "must be a number"),
-    ("01", {"a": float("nan")}, ValueError, "finite"),
-    ("01", {"a": True}, TypeError, "must be a number"),
-])
+@pytest.mark.parametrize(
+    "lesson, metrics, error, match",
+    [
+        ("", {"a": 1}, ValueError, "non-empty file stem"),
+        ("../x", {"a": 1}, ValueError, "file stem"),
+        ("01", {}, TypeError, "non-empty dict"),
+        ("01", {"a": "high"}, TypeError, "must be a number"),
+        ("01", {"a": float("nan")}, ValueError, "finite"),
+        ("01", {"a": True}, TypeError, "must be a number"),
+    ],
+)
 def test_report_rejects_bad_input(lesson, metrics, error, match):
     with pytest.raises(error, match=match):
         utils.report(lesson, metrics)
 
 
 def test_import_has_no_side_effects_and_does_not_load_tensorflow():
-    code = ("import sys, mmgen_lib, mmgen_lib.utils, mmgen_lib.data, mmgen_lib.tokenizer;"
-            "print('tensorflow' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
+    code = (
+        "import sys, mmgen_lib, mmgen_lib.utils, mmgen_lib.data, mmgen_lib.tokenizer;"
+        "print('tensorflow' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

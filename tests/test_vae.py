@@ -4,8 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from mmgen_lib.vae import (GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl,
-                              shift_tolerant_squared_error)
+from mmgen_lib.vae import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl, shift_tolerant_squared_error
 
 SPEC = (8, 12)
 SIZES = (3, 4, 2, 4, 3)
@@ -19,11 +18,16 @@ def tiny_vae(**kwargs):
 
 def batch(n=5, seed=0):
     rng = np.random.default_rng(seed)
-    inputs = {"image": rng.random((n, 32, 32, 3), dtype=np.float32),
-              "text": rng.integers(1, 20, (n, 7)).astype("int32"),
-              "audio": rng.normal(size=(n, *SPEC)).astype("float32")}
-    targets = {"image": inputs["image"], "audio": inputs["audio"],
-               "text": np.stack([rng.integers(0, s, n) for s in SIZES], axis=1).astype("int32")}
+    inputs = {
+        "image": rng.random((n, 32, 32, 3), dtype=np.float32),
+        "text": rng.integers(1, 20, (n, 7)).astype("int32"),
+        "audio": rng.normal(size=(n, *SPEC)).astype("float32"),
+    }
+    targets = {
+        "image": inputs["image"],
+        "audio": inputs["audio"],
+        "text": np.stack([rng.integers(0, s, n) for s in SIZES], axis=1).astype("int32"),
+    }
     return inputs, targets
 
 
@@ -193,8 +197,9 @@ def test_vae_same_seed_same_output_in_training_mode():
 def test_vae_loss_matches_its_parts_and_classic_mode_ignores_absent_modalities():
     inputs, targets = batch()
     for cross in (True, False):
-        vae = tiny_vae(cross_reconstruction=cross, beta=0.5,
-                       reconstruction_weights={"image": 2.0, "text": 3.0, "audio": 0.5})
+        vae = tiny_vae(
+            cross_reconstruction=cross, beta=0.5, reconstruction_weights={"image": 2.0, "text": 3.0, "audio": 0.5}
+        )
         out = vae({"text": inputs["text"]})
         recon = {k: np.asarray(v) for k, v in vae.reconstruction_losses(targets, out).items()}
         kl = np.asarray(gaussian_kl(out["mu"], out["logvar"]))
@@ -215,8 +220,7 @@ def test_vae_fits_and_logs_its_terms():
 
 
 def test_vae_config_round_trip():
-    vae = tiny_vae(beta=0.2, cross_reconstruction=False, image_shift_tolerance=1,
-                   reconstruction_weights={"audio": 0.1})
+    vae = tiny_vae(beta=0.2, cross_reconstruction=False, image_shift_tolerance=1, reconstruction_weights={"audio": 0.1})
     clone = MultimodalVAE.from_config(vae.get_config())
     assert clone.get_config() == vae.get_config()
     assert clone.count_params() == vae.count_params()
@@ -236,16 +240,19 @@ def test_vae_keras_save_load_gives_equal_outputs(tmp_path):
     np.testing.assert_allclose(np.asarray(sub["mu"]), np.asarray(vae({"audio": inputs["audio"]})["mu"]), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(vocab_size=0), "vocab_size"),
-    (dict(latent_dim=2.5), "latent_dim"),
-    (dict(beta=-1.0), "beta"),
-    (dict(attribute_sizes=(3, 1)), "attribute_sizes"),
-    (dict(reconstruction_weights={"video": 1.0}), "reconstruction_weights"),
-    (dict(spectrogram_shape=(28, 41)), "spectrogram_shape"),
-    (dict(image_shift_tolerance=5), "image_shift_tolerance"),
-    (dict(seed=-2), "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(vocab_size=0), "vocab_size"),
+        (dict(latent_dim=2.5), "latent_dim"),
+        (dict(beta=-1.0), "beta"),
+        (dict(attribute_sizes=(3, 1)), "attribute_sizes"),
+        (dict(reconstruction_weights={"video": 1.0}), "reconstruction_weights"),
+        (dict(spectrogram_shape=(28, 41)), "spectrogram_shape"),
+        (dict(image_shift_tolerance=5), "image_shift_tolerance"),
+        (dict(seed=-2), "seed"),
+    ],
+)
 def test_vae_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tiny_vae(**kwargs)
@@ -272,5 +279,8 @@ def test_vae_image_size_comes_from_the_constructor_and_other_sizes_are_refused()
 def test_vae_scales_uint8_images():
     vae = MultimodalVAE(vocab_size=20, seed=0)
     pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
-    np.testing.assert_allclose(np.asarray(vae({"image": pixels})["mu"]),
-                               np.asarray(vae({"image": pixels.astype("float32") / 255.0})["mu"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(vae({"image": pixels})["mu"]),
+        np.asarray(vae({"image": pixels.astype("float32") / 255.0})["mu"]),
+        rtol=1e-6,
+    )

@@ -44,14 +44,17 @@ def test_plot_spectrogram_axes():
     assert fig.axes[0].get_xlabel() == "time (s)"
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: viz.show_images(np.zeros((32, 32, 3))), "must be \\(n, height, width"),
-    (lambda: viz.show_images(np.zeros((2, 8, 8, 3)), titles=["a"]), "1 titles for 2 images"),
-    (lambda: viz.plot_history({"loss": [1]}, metrics=("acc",)), "has no \\['acc'\\]"),
-    (lambda: viz.plot_confusion([0, 1], [0], ["a", "b"]), "same shape"),
-    (lambda: viz.plot_grouped_bars({"m": [1]}, ["x", "y"], "t"), "1 values for 2 groups"),
-    (lambda: viz.plot_spectrogram(np.zeros(5)), "must be \\(frames, bins\\)"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: viz.show_images(np.zeros((32, 32, 3))), "must be \\(n, height, width"),
+        (lambda: viz.show_images(np.zeros((2, 8, 8, 3)), titles=["a"]), "1 titles for 2 images"),
+        (lambda: viz.plot_history({"loss": [1]}, metrics=("acc",)), "has no \\['acc'\\]"),
+        (lambda: viz.plot_confusion([0, 1], [0], ["a", "b"]), "same shape"),
+        (lambda: viz.plot_grouped_bars({"m": [1]}, ["x", "y"], "t"), "1 values for 2 groups"),
+        (lambda: viz.plot_spectrogram(np.zeros(5)), "must be \\(frames, bins\\)"),
+    ],
+)
 def test_bad_inputs_are_rejected(call, match):
     with pytest.raises(ValueError, match=match):
         call()

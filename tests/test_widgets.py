@@ -30,8 +30,13 @@ def _png_pixels(data):
 def test_compose_caption_round_trips_through_parse_caption():
     caption = widgets.compose_caption("square", "blue", "small", "left", "glass")
     assert caption == "a small blue glass square on the left"
-    assert parse_caption(caption) == {"shape": "square", "color": "blue", "size": "small", "position": "left",
-                                      "material": "glass"}
+    assert parse_caption(caption) == {
+        "shape": "square",
+        "color": "blue",
+        "size": "small",
+        "position": "left",
+        "material": "glass",
+    }
     with pytest.raises(ValueError, match="color must be one of"):
         widgets.compose_caption("square", "pink", "small", "left", "glass")
 
@@ -80,8 +85,9 @@ def test_wav_bytes_is_a_playable_wav():
 
 
 def test_caption_to_image_panel_shows_a_result_and_reacts_to_controls():
-    panel = widgets.caption_to_image_panel(fake_text_to_image, caption="a big red circle at the top, made of wood",
-                                           num_images=2, scale=1)
+    panel = widgets.caption_to_image_panel(
+        fake_text_to_image, caption="a big red circle at the top, made of wood", num_images=2, scale=1
+    )
     controls = panel.controls
     first = _png_pixels(controls["image"].value)
     assert first.shape == (32, 66, 3) and first[0, 0].tolist() == [255, 0, 0]

@@ -19,6 +19,7 @@ Anything else on stderr (a Python warning, an unknown TF error) stays visible.
 
     python tools/build_notebooks.py                 # every lesson
     python tools/build_notebooks.py 01 05_fusion    # lessons whose stem starts with these
+    python tools/build_notebooks.py --check         # only compare sources and notebooks (pre-commit)
 
 Outputs are never edited by hand: change the source and rebuild.
 """
@@ -46,20 +47,50 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 # The known TensorFlow C++ log lines (absl format: severity, date, time, thread, file:line]).
 # Only these are removed from saved stderr outputs; any other stderr line is kept.
 _ABSL = r"[IWEF]\d{4} [\d:.]+\s+\d+ "
-TF_LOG_LINE = re.compile("|".join([
-    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
-    _ABSL + r"port\.cc:\d+\] oneDNN custom operations are on\..*",
-    _ABSL + r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\.",
-    _ABSL + r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized to use available CPU instructions.*",
-    r"To enable the following instructions: .*, in other operations, rebuild TensorFlow with the appropriate "
-    r"compiler flags\.",
-    _ABSL + r"util\.cc:\d+\] oneDNN supports DT_BOOL only on platforms with AVX-512\. Falling back to the default "
-    r"Eigen-based implementation if present\.",
-    _ABSL + r"cuda_platform\.cc:\d+\] failed call to cuInit: .*",
-    _ABSL + r"dataset\.cc:\d+\] Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset "
-    r"does not implement the AsGraphDefInternal\(\) method needed to apply optimizations\.",
-    _ABSL + r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status: OUT_OF_RANGE: End of sequence",
-]))
+TF_LOG_LINE = re.compile(
+    "|".join(
+        [
+            r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+            _ABSL + r"port\.cc:\d+\] oneDNN custom operations are on\..*",
+            _ABSL + r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\.",
+            _ABSL
+            + r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized to use available CPU instructions.*",
+            r"To enable the following instructions: .*, in other operations, rebuild TensorFlow with the appropriate "
+            r"compiler flags\.",
+            _ABSL
+            + r"util\.cc:\d+\] oneDNN supports DT_BOOL only on platforms with AVX-512\. Falling back to the default "
+            r"Eigen-based implementation if present\.",
+            _ABSL + r"cuda_platform\.cc:\d+\] failed call to cuInit: .*",
+            _ABSL + r"dataset\.cc:\d+\] Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset "
+            r"does not implement the AsGraphDefInternal\(\) method needed to apply optimizations\.",
+            _ABSL
+            + r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status: OUT_OF_RANGE: End of sequence",
+        ]
+    )
+)
+
+
+def cells_of(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
+    """What a source decides about each cell: its type, its text and its tags (not outputs)."""
+    return [(cell.cell_type, cell.source, list(cell.get("metadata", {}).get("tags", []))) for cell in notebook.cells]
+
+
+def out_of_sync(sources: list[Path]) -> list[str]:
+    """One line per lesson whose notebook does not match its source cell for cell (nothing is executed)."""
+    problems = []
+    for source in sources:
+        target = LESSONS / f"{source.stem}.ipynb"
+        if not target.exists():
+            problems.append(f"{source.stem}: no notebook {target.relative_to(ROOT)}")
+            continue
+        expected, actual = cells_of(jupytext.read(source)), cells_of(nbformat.read(target, as_version=4))
+        if len(expected) != len(actual):
+            problems.append(f"{source.stem}: {len(expected)} cells in the source, {len(actual)} in the notebook")
+            continue
+        changed = [index for index, (want, got) in enumerate(zip(expected, actual)) if want != got]
+        if changed:
+            problems.append(f"{source.stem}: cells {changed} differ (type, text or tags)")
+    return problems
 
 
 def strip_tf_log_lines(text: str) -> str:
@@ -74,8 +105,7 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     "unrun"; from a fresh top-to-bottom run they are simply 1, 2, 3, ... so they are
     deterministic and do not add noise to diffs.
     """
-    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
-                                            "language_info": {"name": "python"}})
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     for index, cell in enumerate(notebook.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
@@ -105,7 +135,9 @@ def build(source: Path, timeout: int = 600) -> tuple[Path, float, float]:
     cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3",
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
         resources={"metadata": {"path": str(LESSONS)}},
         # Default kernel settings (output capture on), as a learner's JupyterLab: build time is
         # learner time. TF's C++ log lines are removed from the saved outputs by clean().
@@ -125,8 +157,10 @@ def slowest_cells(notebook: nbformat.NotebookNode, count: int = 3) -> str:
     for index, cell in enumerate(notebook.cells):
         timing = cell.get("metadata", {}).get("execution", {})
         if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            start, end = (datetime.fromisoformat(str(timing[key]).replace("Z", "+00:00"))
-                          for key in ("iopub.execute_input", "shell.execute_reply"))
+            start, end = (
+                datetime.fromisoformat(str(timing[key]).replace("Z", "+00:00"))
+                for key in ("iopub.execute_input", "shell.execute_reply")
+            )
             timed.append(((end - start).total_seconds(), index))
     return ", ".join(f"[{index}] {sec:.1f} s" for sec, index in sorted(timed, reverse=True)[:count])
 
@@ -134,6 +168,9 @@ def slowest_cells(notebook: nbformat.NotebookNode, count: int = 3) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", help="stems or prefixes (default: all)")
+    parser.add_argument(
+        "--check", action="store_true", help="execute nothing; exit 1 if a notebook does not match its source"
+    )
     args = parser.parse_args(argv)
     sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
     if args.lessons:
@@ -141,6 +178,11 @@ def main(argv=None) -> int:
     if not sources:
         print("no lesson sources matched", file=sys.stderr)
         return 2
+    if args.check:
+        problems = out_of_sync(sources)
+        for problem in problems:
+            print(f"{problem}; rebuild with `python tools/build_notebooks.py {problem[:2]}`", file=sys.stderr)
+        return 1 if problems else 0
     os.environ.setdefault("PYTHONHASHSEED", "0")
     for source in sources:
         target, seconds, cpu_seconds, slowest = build(source)
@@ -148,9 +190,11 @@ def main(argv=None) -> int:
         # On a busy machine wall time is inflated. Training keeps about one core busy (TensorFlow's
         # small ops barely use the second), so on an idle 2-core machine the wall time is close to
         # the kernel's CPU time (benchmarks/run_course.py, 2026-12-02: wall = 0.8-1.0 x kernel CPU).
-        print(f"{target.relative_to(ROOT)}: wall {seconds:.1f} s, kernel CPU {cpu_seconds:.1f} s "
-              f"(about as many seconds of wall time on an idle 2-core machine), {size_kb:.0f} KB; "
-              f"slowest cells (wall): {slowest}")
+        print(
+            f"{target.relative_to(ROOT)}: wall {seconds:.1f} s, kernel CPU {cpu_seconds:.1f} s "
+            f"(about as many seconds of wall time on an idle 2-core machine), {size_kb:.0f} KB; "
+            f"slowest cells (wall): {slowest}"
+        )
     return 0
 
 

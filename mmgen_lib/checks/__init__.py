@@ -22,9 +22,23 @@ import numbers
 
 import numpy as np
 
-__all__ = ["ExerciseCheckFailed", "passed", "fail", "show", "describe", "expect_function", "call_answer",
-           "as_number", "as_array", "as_pair", "as_int", "check_type", "check_shape", "check_close",
-           "check_equal"]
+__all__ = [
+    "ExerciseCheckFailed",
+    "passed",
+    "fail",
+    "show",
+    "describe",
+    "expect_function",
+    "call_answer",
+    "as_number",
+    "as_array",
+    "as_pair",
+    "as_int",
+    "check_type",
+    "check_shape",
+    "check_close",
+    "check_equal",
+]
 
 PREFIX = "Not quite: {message}"
 HINT = "\nHint: {hint}"
@@ -126,8 +140,13 @@ def describe(value) -> str:
 def expect_function(fn, name: str, signature: str | None = None) -> None:
     """Fail unless ``fn`` is callable (the learner may have assigned a value instead)."""
     if not callable(fn):
-        fail("`{name}` should be a function, but it is {got}", "define it with `def {signature}:`",
-             name=name, got=describe(fn), signature=signature or f"{name}(...)")
+        fail(
+            "`{name}` should be a function, but it is {got}",
+            "define it with `def {signature}:`",
+            name=name,
+            got=describe(fn),
+            signature=signature or f"{name}(...)",
+        )
 
 
 def call_answer(fn, call: str, *args, **kwargs):
@@ -139,9 +158,10 @@ def call_answer(fn, call: str, *args, **kwargs):
         raise
     except Exception as error:  # noqa: BLE001 - the learner's code, not the check, raised it
         first_line = (str(error).splitlines() or [""])[0][:200]
-        raise ExerciseCheckFailed(_fill("{call} raised {error}: {text}", dict(
-            call=call, error=type(error).__name__, text=first_line)),
-            "the error comes from your code: its traceback is printed above this message") from error
+        raise ExerciseCheckFailed(
+            _fill("{call} raised {error}: {text}", dict(call=call, error=type(error).__name__, text=first_line)),
+            "the error comes from your code: its traceback is printed above this message",
+        ) from error
     if result is None:
         fail("{call} returned None", "did you forget the `return` statement?", call=call)
     return result
@@ -161,8 +181,12 @@ def as_number(value, name: str, hint: str | None = None) -> float:
     if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "biuf":
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        _fail("`{name}` should be one number, but it is {got}",
-             hint or "reduce it to a single number (e.g. with .mean() or float(...))", name=name, got=describe(value))
+        _fail(
+            "`{name}` should be one number, but it is {got}",
+            hint or "reduce it to a single number (e.g. with .mean() or float(...))",
+            name=name,
+            got=describe(value),
+        )
     value = float(value)
     if not np.isfinite(value):
         _fail("`{name}` is {got}, not a finite number", hint, name=name, got=show(value))
@@ -181,24 +205,38 @@ def as_array(value, name: str, shape=None, hint: str | None = None, numeric: boo
     try:
         array = np.asarray(value)
     except Exception as error:  # noqa: BLE001 - ragged lists and the like
-        _fail("`{name}` cannot be turned into an array ({error})", hint or "every row must have the same length",
-             name=name, error=f"{type(error).__name__}: {error}")
+        _fail(
+            "`{name}` cannot be turned into an array ({error})",
+            hint or "every row must have the same length",
+            name=name,
+            error=f"{type(error).__name__}: {error}",
+        )
     if numeric and not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         _fail("`{name}` should hold numbers, but its dtype is {dtype}", hint, name=name, dtype=array.dtype)
     if shape is not None:
         shape = tuple(shape)
         ok = array.ndim == len(shape) and all(e is None or e == a for e, a in zip(shape, array.shape))
         if not ok:
-            _fail("`{name}` has shape {got}, expected {expected}", hint, name=name, got=tuple(array.shape),
-                 expected=tuple("any" if e is None else e for e in shape) if None in shape else shape)
+            _fail(
+                "`{name}` has shape {got}, expected {expected}",
+                hint,
+                name=name,
+                got=tuple(array.shape),
+                expected=tuple("any" if e is None else e for e in shape) if None in shape else shape,
+            )
     return array
 
 
 def as_pair(value, name: str, items: str, hint: str | None = None) -> tuple:
     """A tuple or list of exactly two things (``items`` names them, e.g. "(inputs, targets)")."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        _fail("`{name}` should return two things {items}, but it returned {got}", hint,
-             name=name, items=items, got=describe(value))
+        _fail(
+            "`{name}` should return two things {items}, but it returned {got}",
+            hint,
+            name=name,
+            items=items,
+            got=describe(value),
+        )
     return tuple(value)
 
 
@@ -208,18 +246,26 @@ def as_int(value, call: str) -> int:
         _fail("{call} returned None", "return the number", call=call)
     if _is_tensor(value) or isinstance(value, np.ndarray) and value.shape == ():
         value = np.asarray(value)[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not float(value).is_integer():
-        _fail("{call} should return a whole number (int), but it returned {got}", "return an int",
-             call=call, got=describe(value))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+        _fail(
+            "{call} should return a whole number (int), but it returned {got}",
+            "return an int",
+            call=call,
+            got=describe(value),
+        )
     return int(value)
 
 
 # ------------------------------------------------------------------ generic comparisons
 def check_type(value, expected_type, name: str = "answer") -> None:
     if not isinstance(value, expected_type):
-        _fail("`{name}` should be a {expected}, but it is {got}", None, name=name,
-             expected=getattr(expected_type, "__name__", str(expected_type)), got=describe(value))
+        _fail(
+            "`{name}` should be a {expected}, but it is {got}",
+            None,
+            name=name,
+            expected=getattr(expected_type, "__name__", str(expected_type)),
+            got=describe(value),
+        )
 
 
 def check_shape(value, expected_shape, name: str = "answer", hint: str | None = None) -> np.ndarray:
@@ -227,8 +273,9 @@ def check_shape(value, expected_shape, name: str = "answer", hint: str | None = 
     return as_array(value, name, expected_shape, hint, numeric=False)
 
 
-def check_close(value, expected, name: str = "answer", atol: float = 1e-5, rtol: float = 1e-4,
-                hint: str | None = None) -> None:
+def check_close(
+    value, expected, name: str = "answer", atol: float = 1e-5, rtol: float = 1e-4, hint: str | None = None
+) -> None:
     """Check that ``value`` is numerically close to ``expected`` (shape first, then values)."""
     expected = np.asarray(expected)
     array = as_array(value, name, expected.shape, hint)
@@ -237,10 +284,16 @@ def check_close(value, expected, name: str = "answer", atol: float = 1e-5, rtol:
     difference = np.abs(array.astype(np.float64) - expected.astype(np.float64))
     if not np.allclose(array, expected, atol=atol, rtol=rtol):
         worst = np.unravel_index(np.argmax(difference), difference.shape) if difference.ndim else ()
-        _fail("`{name}` differs from the expected values by up to {difference} "
-             "(at index {index}: got {got}, expected {expected})", hint, name=name,
-             difference=show(difference.max()), index=tuple(int(i) for i in worst),
-             got=show(array[worst], 6), expected=show(expected[worst], 6))
+        _fail(
+            "`{name}` differs from the expected values by up to {difference} "
+            "(at index {index}: got {got}, expected {expected})",
+            hint,
+            name=name,
+            difference=show(difference.max()),
+            index=tuple(int(i) for i in worst),
+            got=show(array[worst], 6),
+            expected=show(expected[worst], 6),
+        )
 
 
 def check_equal(value, expected, name: str = "answer", hint: str | None = None) -> None:

@@ -29,23 +29,34 @@ def check_cosine_matrix(cosine_matrix) -> None:
     queries, gallery = rng.normal(size=(4, 5)) * 3, rng.normal(size=(7, 5)) * 2
     expected = _unit(queries) @ _unit(gallery).T
     call = "cosine_matrix(queries (4, 5), gallery (7, 5))"
-    got = as_array(_call(cosine_matrix, "cosine_matrix", "cosine_matrix(queries, gallery)", call, queries.copy(),
-                         gallery.copy()), call, hint="return one (n_queries, n_gallery) array")
+    got = as_array(
+        _call(cosine_matrix, "cosine_matrix", "cosine_matrix(queries, gallery)", call, queries.copy(), gallery.copy()),
+        call,
+        hint="return one (n_queries, n_gallery) array",
+    )
     if got.shape == (7, 4):
-        fail("the result has shape (7, 4): rows should be queries and columns gallery items",
-             "compute `queries @ gallery.T`, not `gallery @ queries.T`")
+        fail(
+            "the result has shape (7, 4): rows should be queries and columns gallery items",
+            "compute `queries @ gallery.T`, not `gallery @ queries.T`",
+        )
     got = as_array(got, call, (4, 7), "one row per query, one column per gallery item")
     if np.allclose(got, queries @ gallery.T):
-        fail("these are raw dot products: they depend on the vectors' lengths",
-             "divide each row of both matrices by its L2 norm (np.linalg.norm(x, axis=1, keepdims=True)) first")
+        fail(
+            "these are raw dot products: they depend on the vectors' lengths",
+            "divide each row of both matrices by its L2 norm (np.linalg.norm(x, axis=1, keepdims=True)) first",
+        )
     if np.abs(got).max() > 1 + 1e-6:
-        fail("a cosine lies in [-1, 1], but your largest value is {largest}",
-             "normalise each vector (each ROW, axis=1) to unit length before the matrix product",
-             largest=show(np.abs(got).max(), 3))
+        fail(
+            "a cosine lies in [-1, 1], but your largest value is {largest}",
+            "normalise each vector (each ROW, axis=1) to unit length before the matrix product",
+            largest=show(np.abs(got).max(), 3),
+        )
     if not np.allclose(got, expected, atol=1e-6):
-        fail("the values differ from the cosine similarities by up to {diff}",
-             "normalise each row (axis=1, not axis=0), then take `queries @ gallery.T`",
-             diff=show(np.abs(got - expected).max(), 3))
+        fail(
+            "the values differ from the cosine similarities by up to {diff}",
+            "normalise each row (axis=1, not axis=0), then take `queries @ gallery.T`",
+            diff=show(np.abs(got - expected).max(), 3),
+        )
     passed("cosine similarity matrix is right for a (4, 5) x (7, 5) example")
 
 
@@ -62,14 +73,26 @@ def _info_nce_variants(a, b, temperature):
     raw = a @ b.T / temperature
     raw_value = (-np.diag(_log_softmax(raw, 1)).mean() - np.diag(_log_softmax(raw, 0)).mean()) / 2
     return expected, (
-        (rows, "you computed only one direction (a->b)",
-         "average the cross-entropy of the rows AND of the columns of the logits matrix"),
-        (cols, "you computed only one direction (b->a)",
-         "average the cross-entropy of the rows AND of the columns of the logits matrix"),
-        (_reference_info_nce(a, b, 1.0)[0], "the temperature is missing",
-         "divide the cosine similarities by `temperature` before the softmax"),
-        (_reference_info_nce(a, b, 1 / temperature)[0], "the logits are multiplied by the temperature",
-         "divide the cosine similarities by `temperature`"),
+        (
+            rows,
+            "you computed only one direction (a->b)",
+            "average the cross-entropy of the rows AND of the columns of the logits matrix",
+        ),
+        (
+            cols,
+            "you computed only one direction (b->a)",
+            "average the cross-entropy of the rows AND of the columns of the logits matrix",
+        ),
+        (
+            _reference_info_nce(a, b, 1.0)[0],
+            "the temperature is missing",
+            "divide the cosine similarities by `temperature` before the softmax",
+        ),
+        (
+            _reference_info_nce(a, b, 1 / temperature)[0],
+            "the logits are multiplied by the temperature",
+            "divide the cosine similarities by `temperature`",
+        ),
         (rows + cols, "you added the two directions instead of averaging them", "divide the sum by 2"),
         (raw_value, "the embeddings were not normalised", "divide each row of z_a and z_b by its L2 norm first"),
     )
@@ -87,21 +110,31 @@ def check_info_nce(info_nce) -> None:
         b[: n // 2] += 2 * a[: n // 2]  # some positives are close, so the loss is not at its chance level
         expected, mistakes = _info_nce_variants(a, b, temperature)
         call = f"info_nce(z_a {a.shape}, z_b {b.shape}, temperature={temperature})"
-        got = as_number(_call(info_nce, "info_nce", "info_nce(z_a, z_b, temperature)", call, a.copy(), b.copy(),
-                              temperature), call, "return one number, the mean loss: average the per-example "
-                        "losses with .mean()")
+        got = as_number(
+            _call(info_nce, "info_nce", "info_nce(z_a, z_b, temperature)", call, a.copy(), b.copy(), temperature),
+            call,
+            "return one number, the mean loss: average the per-example losses with .mean()",
+        )
         seen.append(got)
         if np.isclose(got, expected, rtol=1e-5):
             continue
         if len(seen) > 1 and np.isclose(got, seen[0], rtol=1e-5):
-            fail("{call} returned {got}, the same as for the first batch", "compute the loss from z_a, z_b and "
-                 "temperature; a number typed in cannot fit every batch", call=call, got=show(got))
+            fail(
+                "{call} returned {got}, the same as for the first batch",
+                "compute the loss from z_a, z_b and temperature; a number typed in cannot fit every batch",
+                call=call,
+                got=show(got),
+            )
         for value, message, hint in mistakes:
             if np.isclose(got, value, rtol=1e-5):
                 fail(message, hint)
-        fail("{call} is {got}, expected {expected}",
-             "the positives are on the diagonal: loss = mean of -log_softmax(logits)[i, i] over rows and over columns",
-             call=call, got=show(got, 6), expected=show(expected, 6))
+        fail(
+            "{call} is {got}, expected {expected}",
+            "the positives are on the diagonal: loss = mean of -log_softmax(logits)[i, i] over rows and over columns",
+            call=call,
+            got=show(got, 6),
+            expected=show(expected, 6),
+        )
     passed("symmetric InfoNCE matches on 3 batches, e.g. {value} for 6 pairs at temperature 0.2", value=show(seen[0]))
 
 
@@ -113,8 +146,11 @@ def check_audio_text_relevance(relevance, chance_r1, labels) -> None:
     n = len(labels)
     relevance = as_array(relevance, "relevance", (n, n), "one row per audio query, one column per caption")
     if relevance.dtype != bool and not np.isin(relevance, (0, 1)).all():
-        fail("`relevance` should be boolean (True = relevant), but it holds other values such as {values}",
-             "compare labels: the result of == is boolean", values=show(np.unique(relevance)[:4]))
+        fail(
+            "`relevance` should be boolean (True = relevant), but it holds other values such as {values}",
+            "compare labels: the result of == is boolean",
+            values=show(np.unique(relevance)[:4]),
+        )
     relevance = relevance.astype(bool)
 
     def match(names):
@@ -123,29 +159,45 @@ def check_audio_text_relevance(relevance, chance_r1, labels) -> None:
 
     expected = match(("size", "material"))
     if np.array_equal(relevance, match(ATTRIBUTE_NAMES)):
-        fail("you required all five attributes to match, but a sound carries only size and material",
-             "compare only the attributes both modalities carry: retrieval.shared_attributes('audio', 'text')")
+        fail(
+            "you required all five attributes to match, but a sound carries only size and material",
+            "compare only the attributes both modalities carry: retrieval.shared_attributes('audio', 'text')",
+        )
     if np.array_equal(relevance, match(("material",))) or np.array_equal(relevance, match(("size",))):
-        fail("you compared only one attribute; the sound carries two (size and material)",
-             "relevant = same size AND same material")
+        fail(
+            "you compared only one attribute; the sound carries two (size and material)",
+            "relevant = same size AND same material",
+        )
     if not np.array_equal(relevance, expected):
-        fail("{wrong} entries of `relevance` are wrong", "relevant = same size AND same material as the query",
-             wrong=int((relevance != expected).sum()))
+        fail(
+            "{wrong} entries of `relevance` are wrong",
+            "relevant = same size AND same material as the query",
+            wrong=int((relevance != expected).sum()),
+        )
     per_query = expected.mean(axis=1)
     chance = float(np.mean(per_query))
     if chance_r1 is not None and np.shape(chance_r1) == (n,):
-        fail("`chance_r1` should be one number, but it is {got}",
-             "that is the chance level of each query: average it over the queries",
-             got=describe(np.asarray(chance_r1)))
+        fail(
+            "`chance_r1` should be one number, but it is {got}",
+            "that is the chance level of each query: average it over the queries",
+            got=describe(np.asarray(chance_r1)),
+        )
     value = as_number(chance_r1, "chance_r1", "the chance level is one number: the mean over the queries of R/N")
     if np.isclose(value, 1 / n, rtol=1e-3):
-        fail("`chance_r1` is 1/N = {got}: that is the chance of hitting ONE particular caption",
-             "several captions are relevant to each query: a random first guess is relevant with probability R/N",
-             got=show(value))
+        fail(
+            "`chance_r1` is 1/N = {got}: that is the chance of hitting ONE particular caption",
+            "several captions are relevant to each query: a random first guess is relevant with probability R/N",
+            got=show(value),
+        )
     if not np.isclose(value, chance, rtol=1e-6):
-        fail("`chance_r1` is {got}, but the chance level of this relevance matrix differs from it by {diff}",
-             "compute it from `relevance` (a typed-in, rounded number is not exact): the mean over the queries "
-             "of R/N, or retrieval.chance_recall_at_k(relevance, 1)",
-             got=show(value, 6), diff=show(abs(value - chance), 2))
-    passed("audio->text relevance is right; chance Recall@1 = {chance} (about 1/6: 2 sizes x 3 materials)",
-           chance=show(chance, 3))
+        fail(
+            "`chance_r1` is {got}, but the chance level of this relevance matrix differs from it by {diff}",
+            "compute it from `relevance` (a typed-in, rounded number is not exact): the mean over the queries "
+            "of R/N, or retrieval.chance_recall_at_k(relevance, 1)",
+            got=show(value, 6),
+            diff=show(abs(value - chance), 2),
+        )
+    passed(
+        "audio->text relevance is right; chance Recall@1 = {chance} (about 1/6: 2 sizes x 3 materials)",
+        chance=show(chance, 3),
+    )

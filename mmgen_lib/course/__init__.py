@@ -28,14 +28,41 @@ from mmgen_lib.course.grading import grade
 from mmgen_lib.course.html_site import EDITIONS, SITE_CSS, WIDGET_NOTE, build_site
 from mmgen_lib.course.latex_svg import MathStats, math_html, render_math_in_markdown
 from mmgen_lib.course.student import (
-    BEGIN_MARKER, END_MARKER, LESSONS, SOLUTION_TAG, build_student_edition, cell_tags, exercise_pairs, lesson_paths,
-    stub_source, student_notebook,
+    BEGIN_MARKER,
+    END_MARKER,
+    LESSONS,
+    SOLUTION_TAG,
+    build_student_edition,
+    cell_tags,
+    exercise_pairs,
+    lesson_paths,
+    stub_source,
+    student_notebook,
 )
 
 __all__ = [
-    "BEGIN_MARKER", "CHECKS_MODULE", "EDITIONS", "END_MARKER", "LESSONS", "SITE_CSS", "SOLUTION_TAG", "WIDGET_NOTE",
-    "MathStats", "audit", "build_site", "build_student_edition", "cell_tags", "check_calls", "exercise_pairs",
-    "exercise_summary", "grade", "lesson_paths", "main", "math_html", "render_math_in_markdown", "stub_source",
+    "BEGIN_MARKER",
+    "CHECKS_MODULE",
+    "EDITIONS",
+    "END_MARKER",
+    "LESSONS",
+    "SITE_CSS",
+    "SOLUTION_TAG",
+    "WIDGET_NOTE",
+    "MathStats",
+    "audit",
+    "build_site",
+    "build_student_edition",
+    "cell_tags",
+    "check_calls",
+    "exercise_pairs",
+    "exercise_summary",
+    "grade",
+    "lesson_paths",
+    "main",
+    "math_html",
+    "render_math_in_markdown",
+    "stub_source",
     "student_notebook",
 ]
 

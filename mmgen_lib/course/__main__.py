@@ -22,8 +22,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output folder (student, site)")
     parser.add_argument("--lessons", default=str(LESSONS), help="lessons folder (default: %(default)s)")
     parser.add_argument("--saved", action="store_true", help="grade: read the saved outputs, do not re-run")
-    parser.add_argument("--student-only", action="store_true",
-                        help="site: only the student edition, no solutions and no instructor guide")
+    parser.add_argument(
+        "--student-only",
+        action="store_true",
+        help="site: only the student edition, no solutions and no instructor guide",
+    )
     parser.add_argument("--format", choices=FORMATS, default="nbgrader", help="export: the format (%(default)s)")
     args = parser.parse_intermixed_args(argv)
     if args.command == "audit":
@@ -43,8 +46,10 @@ def main(argv=None) -> int:
         if not out:
             parser.error("export needs an output folder: export --format nbgrader OUT")
         written = export_nbgrader(out, args.lessons)
-        print(f"nbgrader course: {len(written)} assignments in {out}/source "
-              f"(run nbgrader from {out}: nbgrader generate_assignment {written[0].stem if written else 'NN_topic'})")
+        print(
+            f"nbgrader course: {len(written)} assignments in {out}/source "
+            f"(run nbgrader from {out}: nbgrader generate_assignment {written[0].stem if written else 'NN_topic'})"
+        )
         return 0
     if not args.out:
         parser.error(f"{args.command} needs --out DIR")
@@ -56,8 +61,10 @@ def main(argv=None) -> int:
         index = build_site(args.out, args.lessons, student_only=args.student_only, stats=stats)
         print(f"site: {index} (open it in a browser; no network needed)")
         raw = sorted(set(stats.raw))
-        print(f"equations: {stats.drawn} drawn as SVG, {len(stats.raw)} shown as LaTeX source"
-              + "".join(f"\n  {tex}" for tex in raw))
+        print(
+            f"equations: {stats.drawn} drawn as SVG, {len(stats.raw)} shown as LaTeX source"
+            + "".join(f"\n  {tex}" for tex in raw)
+        )
     return 0
 
 

@@ -73,11 +73,14 @@ def exercise_summary(notebook) -> list[dict]:
     summary = []
     for solution, check in exercise_pairs(notebook):
         source = notebook.cells[solution].source
-        summary.append({
-            "solution_cell": solution, "check_cell": check,
-            "has_markers": BEGIN_MARKER in source and END_MARKER in source,
-            "checks": check_calls(notebook.cells[check].source, aliases) if check is not None else [],
-        })
+        summary.append(
+            {
+                "solution_cell": solution,
+                "check_cell": check,
+                "has_markers": BEGIN_MARKER in source and END_MARKER in source,
+                "checks": check_calls(notebook.cells[check].source, aliases) if check is not None else [],
+            }
+        )
     return summary
 
 

@@ -30,8 +30,13 @@ def grade(path, execute: bool = True, timeout: int = 600, lessons_dir=LESSONS) -
     if execute:
         from nbclient import NotebookClient
 
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(Path(path).resolve().parent)}}).execute()
+        NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(Path(path).resolve().parent)}},
+        ).execute()
     results = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or "exercise-check" not in cell_tags(cell):

@@ -77,8 +77,11 @@ def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str,
         if len(editions) > 1:
             items.append('<span class="mm-spacer"></span>Edition:')
             for name in editions:
-                items.append(f'<span class="mm-here">{EDITIONS[name]}</span>' if name == edition
-                             else _link(f"{name}/{stem}.html", EDITIONS[name], prefix))
+                items.append(
+                    f'<span class="mm-here">{EDITIONS[name]}</span>'
+                    if name == edition
+                    else _link(f"{name}/{stem}.html", EDITIONS[name], prefix)
+                )
     return '<nav class="mm-nav">' + " ".join(items) + "</nav>"
 
 
@@ -105,8 +108,12 @@ def _exporter(stats: MathStats):
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"mmgen.html.j2": _PAGE_TEMPLATE})],
-                            embed_images=True, exclude_anchor_links=False)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"mmgen.html.j2": _PAGE_TEMPLATE})],
+        embed_images=True,
+        exclude_anchor_links=False,
+    )
     exporter.template_file = "mmgen.html.j2"
     exporter.register_preprocessor(_StaticPreprocessor(stats), enabled=True)
     return exporter
@@ -139,8 +146,11 @@ def build_site(out, lessons_dir=LESSONS, student_only: bool = False, stats: Math
         title = _title(notebook, path.stem)
         versions = {"instructor": notebook, "student": student_notebook(notebook)}
         for edition in editions:
-            resources = {"metadata": {"name": f"{title} ({EDITIONS[edition]})", "path": str(lessons_dir)},
-                         "mmgen_nav": _nav(paths, index, edition, "../", editions), "mmgen_css": SITE_CSS}
+            resources = {
+                "metadata": {"name": f"{title} ({EDITIONS[edition]})", "path": str(lessons_dir)},
+                "mmgen_nav": _nav(paths, index, edition, "../", editions),
+                "mmgen_css": SITE_CSS,
+            }
             page, _ = exporter.from_notebook_node(versions[edition], resources=resources)
             (out / edition).mkdir(parents=True, exist_ok=True)
             (out / edition / f"{path.stem}.html").write_text(page, encoding="utf-8")
@@ -150,14 +160,20 @@ def build_site(out, lessons_dir=LESSONS, student_only: bool = False, stats: Math
     if not student_only:
         guide = lessons_dir / "INSTRUCTORS.md"
         guide_text = guide.read_text(encoding="utf-8") if guide.exists() else "# Instructor guide\n\nNot written yet."
-        (out / "instructors.html").write_text(_markdown_page(guide_text, "Instructor guide", nav, stats),
-                                              encoding="utf-8")
-    about = ("Each lesson comes in two editions: *with solutions* (as in `lessons/`) and the *student "
-             "edition* (exercise solutions replaced by `raise NotImplementedError`)." if not student_only else
-             "Your code goes between `# YOUR CODE HERE` and `# END OF YOUR CODE`; the cell after it checks it.")
-    index_md = ("# Multimodal Generation, step by step\n\n"
-                f"The executed course, lesson by lesson. {about} These pages need no network.\n\n"
-                "| lesson | open | exercises |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n")
+        (out / "instructors.html").write_text(
+            _markdown_page(guide_text, "Instructor guide", nav, stats), encoding="utf-8"
+        )
+    about = (
+        "Each lesson comes in two editions: *with solutions* (as in `lessons/`) and the *student "
+        "edition* (exercise solutions replaced by `raise NotImplementedError`)."
+        if not student_only
+        else "Your code goes between `# YOUR CODE HERE` and `# END OF YOUR CODE`; the cell after it checks it."
+    )
+    index_md = (
+        "# Multimodal Generation, step by step\n\n"
+        f"The executed course, lesson by lesson. {about} These pages need no network.\n\n"
+        "| lesson | open | exercises |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
     index_page = out / "index.html"
     index_page.write_text(_markdown_page(index_md, "mmgen course", nav, stats), encoding="utf-8")
     return index_page

@@ -15,19 +15,46 @@ from dataclasses import dataclass, field
 
 # LaTeX commands mathtext lacks → an equivalent it has ("" drops the command).
 _MATHTEXT_COMMANDS = {
-    "lVert": r"\Vert", "rVert": r"\Vert", "lvert": "|", "rvert": "|", "dfrac": r"\frac", "tfrac": r"\frac",
-    "boldsymbol": r"\mathbf", "bm": r"\mathbf", "displaystyle": "", "textstyle": "", "limits": "", "nolimits": "",
-    "lbrace": r"\{", "rbrace": r"\}", "le": r"\leq", "ge": r"\geq", "to": r"\rightarrow", "gets": r"\leftarrow",
-    "texttt": r"\mathtt", "textbf": r"\mathbf", "textit": r"\mathit", "textrm": r"\mathrm", "tag": "",
-    "ne": r"\neq", "land": r"\wedge", "lor": r"\vee", "iff": r"\Leftrightarrow", "implies": r"\Rightarrow",
+    "lVert": r"\Vert",
+    "rVert": r"\Vert",
+    "lvert": "|",
+    "rvert": "|",
+    "dfrac": r"\frac",
+    "tfrac": r"\frac",
+    "boldsymbol": r"\mathbf",
+    "bm": r"\mathbf",
+    "displaystyle": "",
+    "textstyle": "",
+    "limits": "",
+    "nolimits": "",
+    "lbrace": r"\{",
+    "rbrace": r"\}",
+    "le": r"\leq",
+    "ge": r"\geq",
+    "to": r"\rightarrow",
+    "gets": r"\leftarrow",
+    "texttt": r"\mathtt",
+    "textbf": r"\mathbf",
+    "textit": r"\mathit",
+    "textrm": r"\mathrm",
+    "tag": "",
+    "ne": r"\neq",
+    "land": r"\wedge",
+    "lor": r"\vee",
+    "iff": r"\Leftrightarrow",
+    "implies": r"\Rightarrow",
     **{f"{size}{side}": "" for size in ("big", "Big", "bigg", "Bigg") for side in ("", "l", "r", "m")},
 }
-_ENVIRONMENT = re.compile(r"\\begin\{(aligned|align\*?|gathered|gather\*?|equation\*?|split)\}(.*?)\\end\{\1\}",
-                          re.DOTALL)
+_ENVIRONMENT = re.compile(
+    r"\\begin\{(aligned|align\*?|gathered|gather\*?|equation\*?|split)\}(.*?)\\end\{\1\}", re.DOTALL
+)
 _PATH_COMMANDS = {1: ("M", 1), 2: ("L", 1), 3: ("Q", 2), 4: ("C", 3)}
 _CODE = re.compile(r"(^```.*?^```[^\n]*$|^~~~.*?^~~~[^\n]*$|`[^`\n]+`)", re.DOTALL | re.MULTILINE)
-_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(\\begin\{(\w+\*?)\}.*?\\end\{\4\})|\\\((.+?)\\\)"
-                   r"|(?<![\\$\w])\$(?=\S)([^$\n]*?\S)\$(?![\d$])", re.DOTALL)
+_MATH = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(\\begin\{(\w+\*?)\}.*?\\end\{\4\})|\\\((.+?)\\\)"
+    r"|(?<![\\$\w])\$(?=\S)([^$\n]*?\S)\$(?![\d$])",
+    re.DOTALL,
+)
 
 
 @dataclass
@@ -45,7 +72,7 @@ def _mathtext(tex: str) -> str:
     return " ".join(tex.split())
 
 
-@functools.lru_cache(maxsize=None)  # a pure function of its arguments: caching changes no result
+@functools.cache  # a pure function of its arguments: caching changes no result
 def _svg_line(tex: str, size: float) -> tuple[str, float, float, float]:
     """One line of LaTeX as an SVG path: (svg, width_em, height_em, depth_em)."""
     from matplotlib.font_manager import FontProperties
@@ -65,12 +92,14 @@ def _svg_line(tex: str, size: float) -> tuple[str, float, float, float]:
             index += 1
             continue
         letter, count = _PATH_COMMANDS.get(code, ("L", 1))
-        points = vertices[index:index + count]
+        points = vertices[index : index + count]
         commands.append(letter + " ".join(f"{x + pad:.2f} {top + pad - y:.2f}" for x, y in points))
         index += count
     box_w, box_h = width + 2 * pad, height + 2 * pad
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {box_w:.2f} {box_h:.2f}">'
-           f'<path fill="#111" d="{"".join(commands)}"/></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {box_w:.2f} {box_h:.2f}">'
+        f'<path fill="#111" d="{"".join(commands)}"/></svg>'
+    )
     return svg, box_w / size, box_h / size, (depth + pad) / size
 
 
@@ -103,8 +132,10 @@ def math_html(tex: str, display: bool = False, stats: MathStats | None = None) -
         alt = html.escape(tex.strip(), quote=True).replace("$", "&#36;").replace("|", "&#124;")
         scale = 1.15 if display else 1.0
         src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-        images.append(f'<img class="mm-math" alt="{alt}" src="{src}" style="height:{height * scale:.3f}em;'
-                      f'width:{width * scale:.3f}em;vertical-align:{-depth * scale:.3f}em">')
+        images.append(
+            f'<img class="mm-math" alt="{alt}" src="{src}" style="height:{height * scale:.3f}em;'
+            f'width:{width * scale:.3f}em;vertical-align:{-depth * scale:.3f}em">'
+        )
     if stats is not None:
         stats.drawn += 1
     if display:
@@ -114,6 +145,7 @@ def math_html(tex: str, display: bool = False, stats: MathStats | None = None) -
 
 def render_math_in_markdown(source: str, stats: MathStats | None = None) -> str:
     """Replace every ``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]`` and environment outside code by HTML."""
+
     def replace(match):
         display_tex = match.group(1) or match.group(2) or match.group(3)
         if display_tex is not None:

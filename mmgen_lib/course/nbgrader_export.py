@@ -24,15 +24,21 @@ from pathlib import Path
 
 import nbformat
 
-from mmgen_lib.course.student import BEGIN_MARKER, END_MARKER, LESSONS, exercise_pairs, lesson_paths, \
-    refuse_inside_lessons
+from mmgen_lib.course.student import (
+    BEGIN_MARKER,
+    END_MARKER,
+    LESSONS,
+    exercise_pairs,
+    lesson_paths,
+    refuse_inside_lessons,
+)
 
 FORMATS = ("nbgrader",)
 NBGRADER_SCHEMA_VERSION = 3
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 
-NBGRADER_CONFIG = '''\
+NBGRADER_CONFIG = """\
 # nbgrader configuration of the course exported by `python -m mmgen_lib.course export --format nbgrader`.
 # Run nbgrader from this folder:  nbgrader generate_assignment 00_welcome
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -41,7 +47,7 @@ c.CourseDirectory.root = "."
 # A lesson runs in under a minute; one cell (a training loop) may take most of it.
 c.Execute.timeout = 300
 c.ExecutePreprocessor.timeout = 300
-'''
+"""
 
 
 def solution_source(source: str) -> str:
@@ -64,16 +70,23 @@ def solution_source(source: str) -> str:
         else:
             out.append(line)
     if open_at is not None:
-        raise ValueError(f"'{BEGIN_MARKER}' on line {open_at} has no '{END_MARKER}' line after it. "
-                         f"Received: {source!r}")
+        raise ValueError(
+            f"'{BEGIN_MARKER}' on line {open_at} has no '{END_MARKER}' line after it. Received: {source!r}"
+        )
     if BEGIN_SOLUTION not in "\n".join(out):
         raise ValueError(f"an exercise cell needs '{BEGIN_MARKER}' and '{END_MARKER}' lines. Received: {source!r}")
     return "\n".join(out)
 
 
 def _nbgrader_metadata(grade_id: str, *, solution=False, grade=False, points=None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": NBGRADER_SCHEMA_VERSION,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": NBGRADER_SCHEMA_VERSION,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return meta
@@ -95,8 +108,10 @@ def nbgrader_notebook(notebook, points: int = 1):
     roles = {}
     for number, (solution, check) in enumerate(exercise_pairs(notebook), start=1):
         if check is None:
-            raise ValueError(f"exercise {number} (cell {solution}) has no check cell after it. Received: "
-                             f"{notebook.cells[solution].source!r}")
+            raise ValueError(
+                f"exercise {number} (cell {solution}) has no check cell after it. Received: "
+                f"{notebook.cells[solution].source!r}"
+            )
         roles[solution] = ("solution", f"exercise{number}_solution")
         roles[check] = ("check", f"exercise{number}_check")
     for index, cell in enumerate(notebook.cells):

@@ -84,8 +84,9 @@ def stub_source(source: str) -> str:
             continue
         end = next((j for j in range(index + 1, len(lines)) if lines[j].strip().startswith(END_MARKER)), None)
         if end is None:
-            raise ValueError(f"'{BEGIN_MARKER}' on line {index + 1} has no '{END_MARKER}' line after it. "
-                             f"Received: {source!r}")
+            raise ValueError(
+                f"'{BEGIN_MARKER}' on line {index + 1} has no '{END_MARKER}' line after it. Received: {source!r}"
+            )
         indent = line[: len(line) - len(line.lstrip())]
         out += [line, f"{indent}raise NotImplementedError", lines[end]]
         index = end + 1
