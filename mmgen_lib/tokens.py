@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -38,11 +39,22 @@ from keras import layers, ops
 
 from mmgen_lib import shipped
 from mmgen_lib.image_losses import shift_tolerant_mse
+from mmgen_lib.progress import epoch_line
 from mmgen_lib.utils import data_dir as default_data_dir
 from mmgen_lib.validation import positive_int
 
-__all__ = ["VectorQuantizer", "ImageTokenizer", "SoundTokenizer", "code_usage", "codebook_perplexity",
-           "train_tokenizer", "save_tokenizers", "load_tokenizers", "default_tokenizers_dir", "META_FILE"]
+__all__ = [
+    "VectorQuantizer",
+    "ImageTokenizer",
+    "SoundTokenizer",
+    "code_usage",
+    "codebook_perplexity",
+    "train_tokenizer",
+    "save_tokenizers",
+    "load_tokenizers",
+    "default_tokenizers_dir",
+    "META_FILE",
+]
 
 META_FILE = "tokenizers.json"
 WEIGHT_FILES = {"image": "image_tokenizer.npz", "sound": "sound_tokenizer.npz"}
@@ -51,8 +63,12 @@ SHIPPED_EPOCHS = {"image": 20, "sound": 6}  # the recipe of `python -m mmgen_lib
 
 
 def _filters(value, name: str = "filters") -> tuple:
-    if (isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) < 1
-            or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in value)):
+    if (
+        isinstance(value, (str, bytes))
+        or not hasattr(value, "__len__")
+        or len(value) < 1
+        or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in value)
+    ):
         raise ValueError(f"{name} must be a non-empty sequence of positive ints. Received: {name}={value!r}")
     return tuple(int(f) for f in value)
 
@@ -93,17 +109,25 @@ class VectorQuantizer(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] != self.code_dim:
-            raise ValueError(f"VectorQuantizer(code_dim={self.code_dim}) needs inputs (batch, ..., {self.code_dim}). "
-                             f"Received input shape {tuple(input_shape)}")
+            raise ValueError(
+                f"VectorQuantizer(code_dim={self.code_dim}) needs inputs (batch, ..., {self.code_dim}). "
+                f"Received input shape {tuple(input_shape)}"
+            )
         limit = 1.0 / self.codebook_size
-        self.codebook = self.add_weight(shape=(self.codebook_size, self.code_dim), name="codebook",
-                                        initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed))
+        self.codebook = self.add_weight(
+            shape=(self.codebook_size, self.code_dim),
+            name="codebook",
+            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
+        )
 
     def nearest_codes(self, inputs):
         """Token ids of the nearest entries: (batch, ..., code_dim) -> (batch, ...) int32."""
         flat = ops.reshape(inputs, (-1, self.code_dim))  # (n, D)
-        distances = (ops.sum(flat**2, axis=1, keepdims=True) - 2.0 * ops.matmul(flat, ops.transpose(self.codebook))
-                     + ops.sum(self.codebook**2, axis=1)[None, :])  # (n, K): ||z||^2 - 2 z.e + ||e||^2
+        distances = (
+            ops.sum(flat**2, axis=1, keepdims=True)
+            - 2.0 * ops.matmul(flat, ops.transpose(self.codebook))
+            + ops.sum(self.codebook**2, axis=1)[None, :]
+        )  # (n, K): ||z||^2 - 2 z.e + ||e||^2
         ids = ops.cast(ops.argmin(distances, axis=1), "int32")  # (n,)
         return ops.reshape(ids, ops.shape(inputs)[:-1])
 
@@ -142,8 +166,13 @@ class VectorQuantizer(layers.Layer):
         return int(len(dead))
 
     def get_config(self):
-        return {**super().get_config(), "codebook_size": self.codebook_size, "code_dim": self.code_dim,
-                "beta": self.beta, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "codebook_size": self.codebook_size,
+            "code_dim": self.code_dim,
+            "beta": self.beta,
+            "seed": self.seed,
+        }
 
 
 def code_usage(ids, codebook_size: int) -> np.ndarray:
@@ -185,8 +214,11 @@ class _Tokenizer(keras.Model):
     def call(self, inputs, training=False):
         z = self.encode_vectors(inputs)  # (batch, n_tokens, code_dim)
         quantized = self.quantizer(z)
-        return {"reconstruction": self.decode_vectors(quantized["quantized"]), "ids": quantized["ids"],
-                "vq_loss": quantized["loss"]}
+        return {
+            "reconstruction": self.decode_vectors(quantized["quantized"]),
+            "ids": quantized["ids"],
+            "vq_loss": quantized["loss"],
+        }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return ops.mean(self.reconstruction_loss(x, y_pred["reconstruction"])) + ops.mean(y_pred["vq_loss"])
@@ -195,8 +227,10 @@ class _Tokenizer(keras.Model):
         """Inputs -> token ids (n, n_tokens) int32 in [0, codebook_size)."""
         x = self._check_inputs(x)
         self._ensure_built()
-        parts = [self.quantizer.nearest_codes(self.encode_vectors(x[i:i + batch_size]))
-                 for i in range(0, len(x), batch_size)]
+        parts = [
+            self.quantizer.nearest_codes(self.encode_vectors(x[i : i + batch_size]))
+            for i in range(0, len(x), batch_size)
+        ]
         return np.concatenate([ops.convert_to_numpy(p) for p in parts]).astype(np.int32)
 
     def decode(self, ids, batch_size: int = 500) -> np.ndarray:
@@ -207,19 +241,20 @@ class _Tokenizer(keras.Model):
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"ids must be integers. Received dtype {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.codebook_size):
-            raise ValueError(f"ids must be in [0, {self.codebook_size}). "
-                             f"Received values in [{ids.min()}, {ids.max()}]")
+            raise ValueError(f"ids must be in [0, {self.codebook_size}). Received values in [{ids.min()}, {ids.max()}]")
         self._ensure_built()
-        parts = [self.decode_vectors(self.quantizer.lookup(ids[i:i + batch_size]))
-                 for i in range(0, len(ids), batch_size)]
+        parts = [
+            self.decode_vectors(self.quantizer.lookup(ids[i : i + batch_size])) for i in range(0, len(ids), batch_size)
+        ]
         return np.concatenate([ops.convert_to_numpy(p) for p in parts]).astype(np.float32)
 
     def encoder_outputs(self, x, batch_size: int = 500) -> np.ndarray:
         """Unquantised encoder vectors (n, n_tokens, code_dim): what dead codes are restarted from."""
         x = self._check_inputs(x)
         self._ensure_built()
-        return np.concatenate([ops.convert_to_numpy(self.encode_vectors(x[i:i + batch_size]))
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate(
+            [ops.convert_to_numpy(self.encode_vectors(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+        )
 
     def _ensure_built(self):
         if not self.built:
@@ -262,27 +297,43 @@ class ImageTokenizer(_Tokenizer):
 
     input_shape_ = (32, 32, 3)
 
-    def __init__(self, codebook_size=256, code_dim=8, filters=(16, 32, 64), decoder_filters=(64, 32, 16),
-                 hidden_units=64, beta=0.25, seed=None, **kwargs):
+    def __init__(
+        self,
+        codebook_size=256,
+        code_dim=8,
+        filters=(16, 32, 64),
+        decoder_filters=(64, 32, 16),
+        hidden_units=64,
+        beta=0.25,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.filters = _filters(filters)
         if len(self.filters) != 3:
             raise ValueError(f"filters must be three ints (32 -> 16 -> 8 -> 4). Received: filters={filters!r}")
         self.decoder_filters = _filters(decoder_filters, "decoder_filters")
         if len(self.decoder_filters) != 3:
-            raise ValueError(f"decoder_filters must be three ints (4 -> 32). Received: decoder_filters={decoder_filters!r}")
+            raise ValueError(
+                f"decoder_filters must be three ints (4 -> 32). Received: decoder_filters={decoder_filters!r}"
+            )
         self.hidden_units = positive_int(hidden_units, "hidden_units")
         self._init_quantizer(codebook_size, code_dim, beta, seed)
         self.n_tokens = 17  # 16 shape tokens (a 4x4 grid) + 1 colour token
-        self.convs = [layers.Conv2D(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"down{k}")
-                      for k, f in enumerate(self.filters)]
+        self.convs = [
+            layers.Conv2D(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"down{k}")
+            for k, f in enumerate(self.filters)
+        ]
         self.to_code = layers.Conv2D(self.code_dim, 1, name="to_code")
         self.from_code = layers.Conv2D(self.hidden_units, 3, padding="same", activation="leaky_relu", name="from_code")
-        self.up = [layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"up{k}")
-                   for k, f in enumerate(self.decoder_filters)]
+        self.up = [
+            layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"up{k}")
+            for k, f in enumerate(self.decoder_filters)
+        ]
         # Compositing as in lesson 09's ImageDecoder: a per-pixel mask, one object colour, one background.
-        self.to_mask = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="mask",
-                                     bias_initializer=keras.initializers.Constant(-2.0))
+        self.to_mask = layers.Conv2D(
+            1, 3, padding="same", activation="sigmoid", name="mask", bias_initializer=keras.initializers.Constant(-2.0)
+        )
         # The colour token: 1x1 colour detectors, max over the image (the probe's colour branch), one vector.
         self.colour_pixels = layers.Conv2D(self.filters[0], 1, activation="relu", name="colour_pixels")
         self.max_pool = layers.GlobalMaxPooling2D()
@@ -290,10 +341,12 @@ class ImageTokenizer(_Tokenizer):
         self.colour_hidden = layers.Dense(max(1, self.hidden_units // 2), activation="leaky_relu", name="colour_hidden")
         # Objects are bright, the background dark grey: starting the two colours apart gives the mask a
         # gradient from the first step (two equal colours would leave it none).
-        self.to_colour = layers.Dense(3, activation="sigmoid", name="colour",
-                                      bias_initializer=keras.initializers.Constant(1.0))
-        self.to_background = layers.Dense(3, activation="sigmoid", name="background",
-                                          bias_initializer=keras.initializers.Constant(-1.5))
+        self.to_colour = layers.Dense(
+            3, activation="sigmoid", name="colour", bias_initializer=keras.initializers.Constant(1.0)
+        )
+        self.to_background = layers.Dense(
+            3, activation="sigmoid", name="background", bias_initializer=keras.initializers.Constant(-1.5)
+        )
 
     def _check_inputs(self, x):
         x = np.asarray(x)
@@ -328,9 +381,16 @@ class ImageTokenizer(_Tokenizer):
         return shift_tolerant_mse(images, reconstruction, max_shift=2, area_normalize=True)  # (batch,)
 
     def get_config(self):
-        return {**super().get_config(), "codebook_size": self.codebook_size, "code_dim": self.code_dim,
-                "filters": list(self.filters), "decoder_filters": list(self.decoder_filters),
-                "hidden_units": self.hidden_units, "beta": self.beta, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "codebook_size": self.codebook_size,
+            "code_dim": self.code_dim,
+            "filters": list(self.filters),
+            "decoder_filters": list(self.decoder_filters),
+            "hidden_units": self.hidden_units,
+            "beta": self.beta,
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmgen_lib")
@@ -356,8 +416,9 @@ class SoundTokenizer(_Tokenizer):
 
     input_shape_ = (FRAMES, MEL_BINS)
 
-    def __init__(self, codebook_size=32, code_dim=16, filters=(64, 64), beta=0.25, seed=None, mean=0.0, std=1.0,
-                 **kwargs):
+    def __init__(
+        self, codebook_size=32, code_dim=16, filters=(64, 64), beta=0.25, seed=None, mean=0.0, std=1.0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.filters = _filters(filters)
         if len(self.filters) != 2:
@@ -370,18 +431,24 @@ class SoundTokenizer(_Tokenizer):
         self.mean, self.std = float(mean), float(std)
         self._init_quantizer(codebook_size, code_dim, beta, seed)
         self.n_tokens = 8
-        self.down = [layers.Conv1D(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"down{k}")
-                     for k, f in enumerate(self.filters)]
+        self.down = [
+            layers.Conv1D(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"down{k}")
+            for k, f in enumerate(self.filters)
+        ]
         self.to_code = layers.Conv1D(self.code_dim, 1, name="to_code")
-        self.up = [layers.Conv1DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"up{k}")
-                   for k, f in enumerate(reversed(self.filters))]
+        self.up = [
+            layers.Conv1DTranspose(f, 4, strides=2, padding="same", activation="leaky_relu", name=f"up{k}")
+            for k, f in enumerate(reversed(self.filters))
+        ]
         self.to_mel = layers.Conv1D(MEL_BINS, 3, padding="same", name="to_mel")
 
     def _check_inputs(self, x):
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[1:] != (FRAMES, MEL_BINS):
-            raise ValueError(f"log-mels must be (n, {FRAMES}, {MEL_BINS}) (pipeline.log_mel_spectrogram of "
-                             f"2,000-sample clips). Received shape {x.shape}")
+            raise ValueError(
+                f"log-mels must be (n, {FRAMES}, {MEL_BINS}) (pipeline.log_mel_spectrogram of "
+                f"2,000-sample clips). Received shape {x.shape}"
+            )
         return x.astype(np.float32)
 
     def encode_vectors(self, log_mels):
@@ -402,13 +469,29 @@ class SoundTokenizer(_Tokenizer):
         return ops.mean(ops.square((reconstruction - log_mels) / self.std), axis=(1, 2))  # (batch,)
 
     def get_config(self):
-        return {**super().get_config(), "codebook_size": self.codebook_size, "code_dim": self.code_dim,
-                "filters": list(self.filters), "beta": self.beta, "seed": self.seed, "mean": self.mean,
-                "std": self.std}
+        return {
+            **super().get_config(),
+            "codebook_size": self.codebook_size,
+            "code_dim": self.code_dim,
+            "filters": list(self.filters),
+            "beta": self.beta,
+            "seed": self.seed,
+            "mean": self.mean,
+            "std": self.std,
+        }
 
 
-def train_tokenizer(tokenizer, x, epochs: int = 6, batch_size: int = 64, learning_rate: float = 4e-3,
-                    seed: int = 0, restart_dead_codes: bool = True, usage_examples: int = 2000) -> dict:
+def train_tokenizer(
+    tokenizer,
+    x,
+    epochs: int = 6,
+    batch_size: int = 64,
+    learning_rate: float = 4e-3,
+    seed: int = 0,
+    restart_dead_codes: bool = True,
+    usage_examples: int = 2000,
+    progress: str | None = None,
+) -> dict:
     """Train a tokenizer epoch by epoch, restarting dead codes after each epoch (lesson 15).
 
     Adam with a cosine decay from ``learning_rate`` to 0 over all the epochs.
@@ -419,6 +502,9 @@ def train_tokenizer(tokenizer, x, epochs: int = 6, batch_size: int = 64, learnin
     Seeded: a tokenizer constructed right after ``keras.utils.set_random_seed(s)`` and trained
     with the same ``seed`` gets the same weights (on one machine, with
     ``tf.config.experimental.enable_op_determinism()``).
+
+    ``progress``: a label; if given, one line per epoch (``mmgen_lib.progress.epoch_line``: loss,
+    perplexity before the epoch, codes restarted, seconds).
 
     Returns:
         history dict: ``loss`` (one per epoch), ``restarted`` (codes restarted before each
@@ -436,8 +522,7 @@ def train_tokenizer(tokenizer, x, epochs: int = 6, batch_size: int = 64, learnin
 
     def measure():
         vectors = tokenizer.encoder_outputs(sample)  # (n, n_tokens, code_dim)
-        counts = code_usage(ops.convert_to_numpy(tokenizer.quantizer.nearest_codes(vectors)),
-                            tokenizer.codebook_size)
+        counts = code_usage(ops.convert_to_numpy(tokenizer.quantizer.nearest_codes(vectors)), tokenizer.codebook_size)
         history["usage"].append(counts)
         return vectors, counts
 
@@ -449,8 +534,12 @@ def train_tokenizer(tokenizer, x, epochs: int = 6, batch_size: int = 64, learnin
             break
         restarted = tokenizer.quantizer.restart_dead_codes(vectors, counts, seed + epoch) if restart_dead_codes else 0
         history["restarted"].append(restarted)
+        started = time.perf_counter()
         fit = tokenizer.fit(x, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
         history["loss"].append(float(fit.history["loss"][-1]))
+        if progress is not None:
+            values = {"loss": history["loss"][-1], "perplexity": history["perplexity"][-1], "restarted": restarted}
+            print(epoch_line(progress, epoch + 1, epochs, values, time.perf_counter() - started), flush=True)
     history["usage"] = np.stack(history["usage"])
     return history
 
@@ -461,12 +550,15 @@ def default_tokenizers_dir() -> Path:
 
 
 _CLASSES = {"image": ImageTokenizer, "sound": SoundTokenizer}
-_CONFIG_KEYS = {"image": ("codebook_size", "code_dim", "filters", "decoder_filters", "hidden_units", "beta", "seed"),
-                "sound": ("codebook_size", "code_dim", "filters", "beta", "seed", "mean", "std")}
+_CONFIG_KEYS = {
+    "image": ("codebook_size", "code_dim", "filters", "decoder_filters", "hidden_units", "beta", "seed"),
+    "sound": ("codebook_size", "code_dim", "filters", "beta", "seed", "mean", "std"),
+}
 
 
-def save_tokenizers(image_tokenizer, sound_tokenizer, out_dir, metrics: dict | None = None,
-                    force: bool = False) -> dict:
+def save_tokenizers(
+    image_tokenizer, sound_tokenizer, out_dir, metrics: dict | None = None, force: bool = False
+) -> dict:
     """Write both tokenizers' weights (``.npz``) and ``tokenizers.json`` (configs, sha256, metrics)."""
     meta, payloads = {"metrics": metrics or {}, "tokenizers": {}}, {}
     for kind, model in (("image", image_tokenizer), ("sound", sound_tokenizer)):
@@ -502,9 +594,11 @@ def load_tokenizers(path=None, verify: bool = True):
 
 
 def main(argv=None) -> int:
-    parser = shipped.training_parser("python -m mmgen_lib.tokens",
-                                     "Train the image and sound tokenizers on the train split and save them.",
-                                     "the tokenizers")
+    parser = shipped.training_parser(
+        "python -m mmgen_lib.tokens",
+        "Train the image and sound tokenizers on the train split and save them.",
+        "the tokenizers",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="epochs for both (default: the shipped recipe)")
     parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
     args = parser.parse_args(argv)
@@ -516,23 +610,29 @@ def main(argv=None) -> int:
     train = load_split("train")
     n = args.examples or len(train)
     images = train.images[:n].astype(np.float32) / 255.0  # (n, 32, 32, 3)
-    log_mels = np.concatenate([log_mel_spectrogram(train.audio[i:min(i + 500, n)]).numpy()
-                               for i in range(0, n, 500)])  # (n, 28, 40)
+    log_mels = np.concatenate(
+        [log_mel_spectrogram(train.audio[i : min(i + 500, n)]).numpy() for i in range(0, n, 500)]
+    )  # (n, 28, 40)
     keras.utils.set_random_seed(args.seed)  # layers draw their initial weights' seeds when constructed
     image_tokenizer = ImageTokenizer(seed=args.seed)
-    image_history = train_tokenizer(image_tokenizer, images, epochs=args.epochs or SHIPPED_EPOCHS["image"],
-                                    seed=args.seed)
+    image_history = train_tokenizer(
+        image_tokenizer, images, epochs=args.epochs or SHIPPED_EPOCHS["image"], seed=args.seed
+    )
     keras.utils.set_random_seed(args.seed)
-    sound_tokenizer = SoundTokenizer(seed=args.seed, mean=round(float(log_mels.mean()), 4),
-                                     std=round(float(log_mels.std()), 4))
-    sound_history = train_tokenizer(sound_tokenizer, log_mels, epochs=args.epochs or SHIPPED_EPOCHS["sound"],
-                                    seed=args.seed)
-    metrics = {"image_train_perplexity": round(image_history["perplexity"][-1], 2),
-               "sound_train_perplexity": round(sound_history["perplexity"][-1], 2),
-               "image_train_loss": round(image_history["loss"][-1], 4),
-               "sound_train_loss": round(sound_history["loss"][-1], 4)}
+    sound_tokenizer = SoundTokenizer(
+        seed=args.seed, mean=round(float(log_mels.mean()), 4), std=round(float(log_mels.std()), 4)
+    )
+    sound_history = train_tokenizer(
+        sound_tokenizer, log_mels, epochs=args.epochs or SHIPPED_EPOCHS["sound"], seed=args.seed
+    )
+    metrics = {
+        "image_train_perplexity": round(image_history["perplexity"][-1], 2),
+        "sound_train_perplexity": round(sound_history["perplexity"][-1], 2),
+        "image_train_loss": round(image_history["loss"][-1], 4),
+        "sound_train_loss": round(sound_history["loss"][-1], 4),
+    }
     meta = save_tokenizers(image_tokenizer, sound_tokenizer, args.out, metrics, force=True)
-    for kind, entry in meta["tokenizers"].items():
+    for entry in meta["tokenizers"].values():
         print(f"wrote {entry['file']} (sha256 {entry['sha256'][:12]}...)")
     print(f"wrote {META_FILE} to {args.out}: {metrics}")
     return 0

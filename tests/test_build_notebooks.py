@@ -31,6 +31,10 @@ DURING_TRAINING = (
     "W0000 00:00:1796218045.306632   17761 dataset.cc:997] Input of GeneratorDatasetOp::Dataset will not be "
     "optimized because the dataset does not implement the AsGraphDefInternal() method needed to apply "
     "optimizations.\n"
+    "I0000 00:00:1796266934.435999    9842 generator_dataset_op.cc:213] Memory patch applied: "
+    "M_TRIM_THRESHOLD=128 kb was set.\n"
+    "E0000 00:00:1796267344.396238   15299 util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512. "
+    "Falling back to the default Eigen-based implementation if present.\n"
 )
 END_OF_SEQUENCE = (
     "I0000 00:00:1796217300.123456   10208 local_rendezvous.cc:407] Local rendezvous is aborting "
@@ -63,3 +67,22 @@ def test_clean_drops_emptied_stderr_streams_and_keeps_other_outputs():
     outputs = notebook.cells[1].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", END_OF_SEQUENCE), ("stderr", "UserWarning: keep me\n")]
     assert notebook.cells[1].execution_count == 1 and notebook.cells[1].id == "cell-001"
+
+
+def test_clean_joins_the_chunks_of_one_stream():
+    cell = nbformat.v4.new_code_cell(
+        "print('a', 1)",
+        execution_count=1,
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="plain mean changes by"),
+            nbformat.v4.new_output("stream", name="stdout", text=" 0.1863\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="UserWarning: keep me\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="after the warning\n"),
+        ],
+    )
+    notebook = build_notebooks.clean(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o.name, o.text) for o in notebook.cells[0].outputs] == [
+        ("stdout", "plain mean changes by 0.1863\n"),
+        ("stderr", "UserWarning: keep me\n"),
+        ("stdout", "after the warning\n"),
+    ]

@@ -12,8 +12,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mmgen_lib.tokens import (ImageTokenizer, SoundTokenizer, VectorQuantizer, code_usage, codebook_perplexity,
-                              load_tokenizers, save_tokenizers, train_tokenizer)
+from mmgen_lib.tokens import (
+    ImageTokenizer,
+    SoundTokenizer,
+    VectorQuantizer,
+    code_usage,
+    codebook_perplexity,
+    load_tokenizers,
+    save_tokenizers,
+    train_tokenizer,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(0)
@@ -25,6 +33,7 @@ def nearest_codes_numpy(z, codebook):
 
 
 # ----------------------------------------------------------------------------- VectorQuantizer
+
 
 def test_quantizer_matches_numpy_nearest_code_and_losses():
     quantizer = VectorQuantizer(codebook_size=8, code_dim=3, beta=0.25, seed=1)
@@ -98,12 +107,15 @@ def test_perplexity_counts_equally_used_codes():
         codebook_perplexity(np.zeros(0, int), 4)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"codebook_size": 0}, ValueError, "codebook_size"),
-    ({"code_dim": 2.5}, ValueError, "code_dim"),
-    ({"beta": -1.0}, ValueError, "beta"),
-    ({"seed": "a"}, TypeError, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"codebook_size": 0}, ValueError, "codebook_size"),
+        ({"code_dim": 2.5}, ValueError, "code_dim"),
+        ({"beta": -1.0}, ValueError, "beta"),
+        ({"seed": "a"}, TypeError, "seed"),
+    ],
+)
 def test_quantizer_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=f"Received: {match}="):
         VectorQuantizer(**kwargs)
@@ -127,9 +139,11 @@ def test_quantizer_config_and_keras_round_trip(tmp_path):
 
 # ----------------------------------------------------------------------------- tokenizers
 
+
 def small_image_tokenizer(seed=0):
-    return ImageTokenizer(codebook_size=16, code_dim=4, filters=(4, 8, 8), decoder_filters=(8, 8, 4),
-                          hidden_units=16, seed=seed)
+    return ImageTokenizer(
+        codebook_size=16, code_dim=4, filters=(4, 8, 8), decoder_filters=(8, 8, 4), hidden_units=16, seed=seed
+    )
 
 
 def small_sound_tokenizer(seed=0):
@@ -140,10 +154,13 @@ IMAGES = RNG.integers(0, 256, size=(6, 32, 32, 3)).astype("uint8")
 LOG_MELS = RNG.normal(-5.0, 3.0, size=(6, 28, 40)).astype("float32")
 
 
-@pytest.mark.parametrize("make, x, n_tokens, out_shape", [
-    (small_image_tokenizer, IMAGES, 17, (6, 32, 32, 3)),
-    (small_sound_tokenizer, LOG_MELS, 8, (6, 28, 40)),
-])
+@pytest.mark.parametrize(
+    "make, x, n_tokens, out_shape",
+    [
+        (small_image_tokenizer, IMAGES, 17, (6, 32, 32, 3)),
+        (small_sound_tokenizer, LOG_MELS, 8, (6, 28, 40)),
+    ],
+)
 def test_encode_decode_shapes_and_ranges(make, x, n_tokens, out_shape):
     tokenizer = make()
     ids = tokenizer.encode(x)
@@ -170,8 +187,9 @@ def test_parameter_counts_are_exact():
     mask_decoder = (9 * 4 * 16 + 16) + (16 * 16 * 8 + 8) + (16 * 8 * 8 + 8) + (16 * 8 * 4 + 4) + (9 * 4 + 1)
     colour_decoder = (4 * 8 + 8) + 2 * (8 * 3 + 3)
     assert image.count_params() == shape_encoder + colour_encoder + 16 * 4 + mask_decoder + colour_decoder
-    sound_params = (4 * 40 * 8 + 8) + (4 * 8 * 8 + 8) + (8 * 4 + 4) + 8 * 4 + (4 * 4 * 8 + 8) + (4 * 8 * 8 + 8) \
-        + (3 * 8 * 40 + 40)
+    sound_params = (
+        (4 * 40 * 8 + 8) + (4 * 8 * 8 + 8) + (8 * 4 + 4) + 8 * 4 + (4 * 4 * 8 + 8) + (4 * 8 * 8 + 8) + (3 * 8 * 40 + 40)
+    )
     assert sound.count_params() == sound_params
 
 
@@ -200,20 +218,28 @@ def test_same_seed_same_tokenizer():
     assert not np.allclose(a.quantizer.codebook.numpy(), c.quantizer.codebook.numpy())
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"filters": (8, 8)}, "filters"),
-    ({"decoder_filters": "abc"}, "decoder_filters"),
-    ({"codebook_size": -1}, "codebook_size"),
-    ({"hidden_units": 0}, "hidden_units"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"filters": (8, 8)}, "filters"),
+        ({"decoder_filters": "abc"}, "decoder_filters"),
+        ({"codebook_size": -1}, "codebook_size"),
+        ({"hidden_units": 0}, "hidden_units"),
+    ],
+)
 def test_image_tokenizer_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=f"Received: {match}="):
         ImageTokenizer(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"std": 0.0}, "std"), ({"mean": float("nan")}, "mean"), ({"filters": (8,)}, "filters"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"std": 0.0}, "std"),
+        ({"mean": float("nan")}, "mean"),
+        ({"filters": (8,)}, "filters"),
+    ],
+)
 def test_sound_tokenizer_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=f"Received: {match}="):
         SoundTokenizer(**kwargs)
@@ -247,7 +273,18 @@ def test_training_lowers_the_loss_restarts_dead_codes_and_is_seeded():
     np.testing.assert_array_equal(again.quantizer.codebook.numpy(), tokenizer.quantizer.codebook.numpy())
 
 
+def test_training_prints_one_progress_line_per_epoch_when_asked(capsys):
+    tokenizer = SoundTokenizer(codebook_size=16, code_dim=4, filters=(8, 8), seed=0, mean=-5.0, std=3.0)
+    history = train_tokenizer(tokenizer, LOG_MELS.repeat(4, axis=0), epochs=2, batch_size=32, progress="sound")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" · ")[:3] for line in lines] == [
+        ["sound", f"epoch {epoch + 1}/2", f"loss {loss:.4g}"] for epoch, loss in enumerate(history["loss"])
+    ]
+    assert all(f"restarted {n}" in line for n, line in zip(history["restarted"], lines))
+
+
 # ----------------------------------------------------------------------------- shipping
+
 
 def test_save_and_load_round_trip_with_checksums(tmp_path):
     image, sound = small_image_tokenizer(), small_sound_tokenizer()
@@ -287,8 +324,13 @@ def test_shipped_tokenizers_load_verified_with_the_documented_api():
 
 def regenerate(out):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "mmgen_lib.tokens", "--out", str(out), "--epochs", "1",
-                           "--examples", "256"], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mmgen_lib.tokens", "--out", str(out), "--epochs", "1", "--examples", "256"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_regeneration_command_is_byte_for_byte_reproducible_and_refuses_to_overwrite(tmp_path):

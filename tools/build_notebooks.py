@@ -10,7 +10,7 @@ The kernel runs with **default kernel settings** (ipykernel's ``capture_fd_outpu
 a learner's JupyterLab runs it, so the build time is the learner's time. With capture on,
 TensorFlow's C++ runtime lines written to file descriptor 2 (the oneDNN / CUDA / CPU-feature
 start-up banners, absl's "All log messages before absl::InitializeLog()" notice, oneDNN's
-DT_BOOL fallback note, ``MirroredStrategy``'s "GeneratorDatasetOp ... will not be optimized",
+DT_BOOL / DT_INT32 fallback notes, ``MirroredStrategy``'s "GeneratorDatasetOp ... will not be optimized",
 ``local_rendezvous`` "End of sequence") arrive in the notebook as ``stderr`` stream
 outputs. They would make the saved outputs machine-dependent and noisy, so ``clean`` removes
 exactly those known lines (``TF_LOG_LINE`` below, one pattern per known message, tested in
@@ -58,11 +58,12 @@ TF_LOG_LINE = re.compile(
             r"To enable the following instructions: .*, in other operations, rebuild TensorFlow with the appropriate "
             r"compiler flags\.",
             _ABSL
-            + r"util\.cc:\d+\] oneDNN supports DT_BOOL only on platforms with AVX-512\. Falling back to the default "
+            + r"util\.cc:\d+\] oneDNN supports DT_[A-Z0-9]+ only on platforms with AVX-512\. Falling back to the default "
             r"Eigen-based implementation if present\.",
             _ABSL + r"cuda_platform\.cc:\d+\] failed call to cuInit: .*",
             _ABSL + r"dataset\.cc:\d+\] Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset "
             r"does not implement the AsGraphDefInternal\(\) method needed to apply optimizations\.",
+            _ABSL + r"generator_dataset_op\.cc:\d+\] Memory patch applied: M_TRIM_THRESHOLD=\d+ kb was set\.",
             _ABSL
             + r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status: OUT_OF_RANGE: End of sequence",
         ]
@@ -101,6 +102,9 @@ def strip_tf_log_lines(text: str) -> str:
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop metadata noise and TensorFlow's C++ log lines; keep tags, outputs and execution counts.
 
+    Consecutive chunks of one stream (stdout or stderr) become one output: with output capture a
+    single ``print`` can arrive in two messages, which would otherwise differ from build to build.
+
     Execution counts stay because nbval treats a cell with outputs but no count as
     "unrun"; from a fresh top-to-bottom run they are simply 1, 2, 3, ... so they are
     deterministic and do not add noise to diffs.
@@ -118,9 +122,17 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 output.text = strip_tf_log_lines(output.text)
                 if not output.text:
                     continue
+            previous = outputs[-1] if outputs else None
+            if output.get("output_type") == "stream" and previous is not None and _same_stream(previous, output):
+                previous.text += output.text  # one print may arrive in several chunks: keep one output per run
+                continue
             outputs.append(output)
         cell.outputs = outputs
     return notebook
+
+
+def _same_stream(a, b) -> bool:
+    return a.get("output_type") == b.get("output_type") == "stream" and a.get("name") == b.get("name")
 
 
 def _children_cpu_seconds() -> float:

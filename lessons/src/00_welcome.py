@@ -14,9 +14,9 @@
 # **Builds**: `mmgen_lib.utils` (seeding, environment check, results reporting).
 
 # %%
-import numpy as np
 import keras
 import matplotlib.pyplot as plt
+import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.utils import check_environment, report, set_seed
@@ -124,8 +124,9 @@ print("identical  :", np.array_equal(first, second))
 
 # %%
 test = data.load_split("test")
-fig = viz.show_images(test.images[:8], titles=test.captions[:8], ncols=4, size=2.0,
-                      title="ShapesWorld test examples and their captions")
+fig = viz.show_images(
+    test.images[:8], titles=test.captions[:8], ncols=4, size=2.0, title="ShapesWorld test examples and their captions"
+)
 plt.show()
 
 # %% [markdown]
@@ -144,11 +145,14 @@ report("00_welcome", {"environment_ok": int(environment_ok), "packages_checked":
 # **Exercise 1.** Write `seeded_draw(seed)` that returns 3 uniform random numbers in
 # $[0, 1)$, the *same* three for the same seed and different ones for another seed.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def seeded_draw(seed):
     set_seed(seed)
     return keras.random.uniform((3,)).numpy()
+
+
 # END OF YOUR CODE
 
 # %%
@@ -163,11 +167,14 @@ check_seeded_draw(seeded_draw)
 # are in `data.ATTRIBUTES["material"]`). The check calls it on the test split and on label
 # arrays you have not seen, so compute the number; do not type it in.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def metal_fraction(materials):
     metal_index = data.ATTRIBUTES["material"].index("metal")
     return float(np.mean(np.asarray(materials) == metal_index))
+
+
 # END OF YOUR CODE
 
 # %%

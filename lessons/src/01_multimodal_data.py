@@ -17,8 +17,8 @@
 # %%
 import time
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import Audio, display
 
 from mmgen_lib import data, pipeline, viz
@@ -26,7 +26,7 @@ from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-N_SHOWN = 8          # examples shown in grids
+N_SHOWN = 8  # examples shown in grids
 set_seed(SEED)
 viz.use_course_style()
 
@@ -67,8 +67,16 @@ tokenizer = shapesworld_tokenizer(train)
 # NBVAL_CHECK_OUTPUT
 for name in data.SPLITS:
     print(f"{name:<8} {data.SPLITS[name]:>5} examples")
-print("images:", train.images.shape, train.images.dtype, "| audio:", train.audio.shape, train.audio.dtype,
-      "| labels:", train.labels.shape)
+print(
+    "images:",
+    train.images.shape,
+    train.images.dtype,
+    "| audio:",
+    train.audio.shape,
+    train.audio.dtype,
+    "| labels:",
+    train.labels.shape,
+)
 print("example 0:", train.attributes(0))
 print("caption  :", train.captions[0])
 print("question :", train.questions[0], "->", train.answers[0])
@@ -83,14 +91,16 @@ print(f"loaded and verified the train and test splits in {load_seconds:.2f} s")
 # drawn over a dark background (level `data.BACKGROUND` = 40) with mild noise.
 
 # %%
-fig = viz.show_images(train.images[:N_SHOWN], titles=train.captions[:N_SHOWN], ncols=8, size=1.6,
-                      title="Train images and their captions")
+fig = viz.show_images(
+    train.images[:N_SHOWN], titles=train.captions[:N_SHOWN], ncols=8, size=1.6, title="Train images and their captions"
+)
 plt.show()
 
 # %% [markdown]
 # **Build it: the object's mask, colour and centre.** A pixel belongs to the object when one of
 # its channels differs from the background by more than 60. Averaging the pixels under the mask
 # gives the object's colour; averaging their coordinates gives its centre.
+
 
 # %%
 def object_mask(images):
@@ -112,8 +122,10 @@ area = masks.sum(axis=(1, 2))
 size = test.label("size")
 assert area.min() > 0
 assert area[size == 0].max() < area[size == 1].min(), "small and large objects overlap in area"
-print(f"small objects: {area[size == 0].min()}–{area[size == 0].max()} px, "
-      f"large: {area[size == 1].min()}–{area[size == 1].max()} px")
+print(
+    f"small objects: {area[size == 0].min()}–{area[size == 0].max()} px, "
+    f"large: {area[size == 1].min()}–{area[size == 1].max()} px"
+)
 
 # %% [markdown]
 # ## 3. Sounds are waveforms
@@ -159,6 +171,7 @@ for name, index in examples.items():
 # | log-mel | (28, 40) — 40 mel bands, `log(S + 1e-6)` |
 #
 # **Build it** with NumPy, then check it against the library's `tf.signal` version.
+
 
 # %%
 def numpy_spectrogram(wave, frame_length=256, frame_step=64):
@@ -229,8 +242,14 @@ for caption in test.captions[:4]:
 # %%
 # NBVAL_CHECK_OUTPUT
 train_arrays = pipeline.split_arrays(train, tokenizer)
-ds = pipeline.make_dataset(train_arrays, inputs=("image", "spectrogram", "caption_ids"),
-                           targets=("material", "color"), batch_size=64, shuffle=True, seed=SEED)
+ds = pipeline.make_dataset(
+    train_arrays,
+    inputs=("image", "spectrogram", "caption_ids"),
+    targets=("material", "color"),
+    batch_size=64,
+    shuffle=True,
+    seed=SEED,
+)
 inputs, targets = next(iter(ds))
 for name, tensor in {**inputs, **targets}.items():
     print(f"{name:<12} {str(tuple(tensor.shape)):<18} {tensor.dtype.name}")
@@ -244,6 +263,7 @@ for name, tensor in {**inputs, **targets}.items():
 # - **size from pitch**: the dominant frequency, split at the midpoint between the sizes;
 # - **material from decay**: the ratio of late (0.125–0.25 s) to early (0–0.06 s) energy, in log scale;
 # - **material from pixels**: the nearest material-average image colour — it cannot work.
+
 
 # %%
 def mean_colors(images):
@@ -309,13 +329,16 @@ assert color_from_pixels_acc >= 0.99, f"colour from pixels: {color_from_pixels_a
 assert size_from_pitch_acc >= 0.99, f"size from pitch: {size_from_pitch_acc:.3f}"
 assert material_from_decay_acc >= 0.95, f"material from decay: {material_from_decay_acc:.3f}"
 assert material_from_pixels_acc <= 0.45, f"material should not be visible: {material_from_pixels_acc:.3f}"
-report("01_multimodal_data", {
-    "caption_parse_rate": caption_parse_rate,
-    "color_from_pixels_acc": color_from_pixels_acc,
-    "size_from_pitch_acc": size_from_pitch_acc,
-    "material_from_decay_acc": material_from_decay_acc,
-    "material_from_pixels_acc": material_from_pixels_acc,
-})
+report(
+    "01_multimodal_data",
+    {
+        "caption_parse_rate": caption_parse_rate,
+        "color_from_pixels_acc": color_from_pixels_acc,
+        "size_from_pitch_acc": size_from_pitch_acc,
+        "material_from_decay_acc": material_from_decay_acc,
+        "material_from_pixels_acc": material_from_pixels_acc,
+    },
+)
 
 # %% [markdown]
 # Colour, size and material are read off near-perfectly by the modality that carries them,
@@ -327,12 +350,15 @@ report("01_multimodal_data", {
 # **Exercise 1.** Write `dominant_frequency(wave, sample_rate)` returning the frequency in Hz
 # with the largest magnitude in `np.fft.rfft(wave)`.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def dominant_frequency(wave, sample_rate):
     magnitudes = np.abs(np.fft.rfft(wave))
     frequencies = np.fft.rfftfreq(len(wave), 1 / sample_rate)
     return frequencies[np.argmax(magnitudes)]
+
+
 # END OF YOUR CODE
 
 # %%
@@ -345,12 +371,15 @@ check_dominant_frequency(dominant_frequency, test)
 # of the object's pixels only (a pixel is the object's when one channel differs from
 # `data.BACKGROUND` by more than 60).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def mean_object_color(image):
     image = image.astype(np.float64)
     mask = np.abs(image - data.BACKGROUND).max(axis=-1) > 60
     return image[mask].mean(axis=0)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -363,13 +392,16 @@ check_mean_object_color(mean_object_color, test)
 # integer array of shape `(len(sequences), max_len)`, each sequence at the start of its row and
 # zeros (`<pad>`) after it — what `tokenizer.encode_batch` does.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def pad_batch(sequences, max_len):
     out = np.zeros((len(sequences), max_len), dtype=np.int32)
     for row, ids in enumerate(sequences):
-        out[row, :len(ids)] = ids
+        out[row, : len(ids)] = ids
     return out
+
+
 # END OF YOUR CODE
 
 # %%

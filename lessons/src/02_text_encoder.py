@@ -22,9 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mmgen_lib import data, viz
-from mmgen_lib.encoders import TextEncoder, masked_mean
 from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
+from mmgen_lib.encoders import TextEncoder, masked_mean
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -133,6 +134,7 @@ print("embeddings:", by_index.shape, "- indexing, one-hot @ W and keras Embeddin
 # mean changes with the amount of padding (and is pulled towards the embedding of `<pad>`);
 # the masked mean does not.
 
+
 # %%
 def masked_mean_numpy(sequence, mask):
     """Mean over the positions where mask is True: (batch, seq_len, dim), (batch, seq_len) -> (batch, dim)."""
@@ -161,11 +163,13 @@ print("masked mean: padding-invariant, and equal to mmgen_lib.encoders.masked_me
 # same parameters, and with the same weights it returns the same vectors.
 
 # %%
-seed_text_encoder = keras.Sequential([
-    keras.Input((16,), dtype="int32"),
-    keras.layers.Embedding(tokenizer.vocab_size, 256, mask_zero=True),
-    keras.layers.LSTM(128),
-])
+seed_text_encoder = keras.Sequential(
+    [
+        keras.Input((16,), dtype="int32"),
+        keras.layers.Embedding(tokenizer.vocab_size, 256, mask_zero=True),
+        keras.layers.LSTM(128),
+    ]
+)
 library_text_encoder = TextEncoder(tokenizer.vocab_size, embed_dim=256, units=128, kind="lstm", pooling="last")
 library_text_encoder.build((None, 16))
 library_text_encoder.set_weights(seed_text_encoder.get_weights())
@@ -174,8 +178,9 @@ library_text_encoder.set_weights(seed_text_encoder.get_weights())
 # NBVAL_CHECK_OUTPUT
 print("seed E_t parameters   :", seed_text_encoder.count_params())
 print("TextEncoder parameters:", library_text_encoder.count_params())
-np.testing.assert_allclose(keras.ops.convert_to_numpy(library_text_encoder(ids)),
-                           seed_text_encoder.predict(ids, verbose=0), atol=1e-5)
+np.testing.assert_allclose(
+    keras.ops.convert_to_numpy(library_text_encoder(ids)), seed_text_encoder.predict(ids, verbose=0), atol=1e-5
+)
 print("same weights -> same text vectors", tuple(library_text_encoder(ids).shape))
 
 # %% [markdown]
@@ -185,6 +190,7 @@ print("same weights -> same text vectors", tuple(library_text_encoder(ids).shape
 # counts, broken down by part. For every kind, padding a caption with 8 more zeros leaves its
 # vector unchanged. (The Transformer learns one position vector per slot, so it needs
 # `max_len` ≥ 24 here.)
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -207,14 +213,18 @@ for kind in KINDS:
     set_seed(SEED)
     encoders_24[kind] = encoder = TextEncoder(tokenizer.vocab_size, EMBED_DIM, UNITS, kind=kind, max_len=24)
     z_16, z_24 = (keras.ops.convert_to_numpy(encoder(x)) for x in (ids, longer))
-    print(f"{kind:<11} parameters {encoder.count_params():>6}   z_t {z_16.shape}   "
-          f"padding changes z_t: {not np.allclose(z_16, z_24, atol=1e-5)}")
+    print(
+        f"{kind:<11} parameters {encoder.count_params():>6}   z_t {z_16.shape}   "
+        f"padding changes z_t: {not np.allclose(z_16, z_24, atol=1e-5)}"
+    )
     print("    " + ", ".join(f"{part} {count:,}" for part, count in parameter_parts(encoder).items()))
 transformer_parts = parameter_parts(encoders_24["transformer"])
 gap = encoders_24["transformer"].count_params() - encoders_24["lstm"].count_params()
-print(f"transformer - lstm: {gap:,} more parameters; position embedding {transformer_parts['position embedding']:,}, "
-      f"self-attention + feed-forward {transformer_parts['self-attention'] + transformer_parts['feed-forward']:,} "
-      f"(the LSTM's gates: {parameter_parts(encoders_24['lstm'])['LSTM gates']:,})")
+print(
+    f"transformer - lstm: {gap:,} more parameters; position embedding {transformer_parts['position embedding']:,}, "
+    f"self-attention + feed-forward {transformer_parts['self-attention'] + transformer_parts['feed-forward']:,} "
+    f"(the LSTM's gates: {parameter_parts(encoders_24['lstm'])['LSTM gates']:,})"
+)
 
 # %% [markdown]
 # Where does the Transformer's surplus come from? Not from the position embedding, which is
@@ -232,6 +242,7 @@ print(f"transformer - lstm: {gap:,} more parameters; position embedding {transfo
 # `classifiers.attribute_classifier` builds exactly that: `Input -> encoder -> {attribute: Dense(n_values)}`,
 # compiled with one sparse cross-entropy per head (lessons 03, 04, 12 and 13 reuse it).
 
+
 # %%
 def accuracy_per_attribute(model, ids, labels):
     """Accuracy per attribute, in data.ATTRIBUTE_NAMES order (predict_in_batches: direct calls, no tracing)."""
@@ -244,13 +255,27 @@ caption_models, histories, caption_accuracy = {}, {}, {}
 for kind in KINDS:
     set_seed(SEED)
     attention = kind == "transformer"  # attention pooling; return_sequences keeps the states for section 3.3
-    encoder = TextEncoder(tokenizer.vocab_size, EMBED_DIM, UNITS, kind=kind, pooling="attention" if attention else "last",
-                          return_sequences=attention, name="text_encoder")
-    model = attribute_classifier(encoder, (16,), input_dtype="int32", input_name="ids", learning_rate=LEARNING_RATE,
-                                 metrics=False)  # the loss curves are plotted; accuracy is measured on test
-    histories[kind] = model.fit(arrays["train"]["caption_ids"], targets["train"], epochs=EPOCHS,
-                                batch_size=BATCH_SIZE, verbose=0,
-                                validation_data=(arrays["val"]["caption_ids"], targets["val"]))
+    encoder = TextEncoder(
+        tokenizer.vocab_size,
+        EMBED_DIM,
+        UNITS,
+        kind=kind,
+        pooling="attention" if attention else "last",
+        return_sequences=attention,
+        name="text_encoder",
+    )
+    model = attribute_classifier(
+        encoder, (16,), input_dtype="int32", input_name="ids", learning_rate=LEARNING_RATE, metrics=False
+    )  # the loss curves are plotted; accuracy is measured on test
+    histories[kind] = model.fit(
+        arrays["train"]["caption_ids"],
+        targets["train"],
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+        validation_data=(arrays["val"]["caption_ids"], targets["val"]),
+        callbacks=[ProgressLine(f"{kind} text encoder", per_epoch=False)],
+    )
     caption_models[kind] = model
     caption_accuracy[kind] = accuracy_per_attribute(model, arrays["test"]["caption_ids"], arrays["test"])
     print(f"{kind:<11}", {name: round(acc, 3) for name, acc in caption_accuracy[kind].items()})
@@ -258,9 +283,12 @@ for kind in KINDS:
 # %%
 fig = viz.plot_history(histories["gru"], metrics=("loss",), title="GRU text encoder + 5 heads (summed loss)")
 plt.show()
-fig = viz.plot_grouped_bars({kind: list(caption_accuracy[kind].values()) for kind in KINDS}, data.ATTRIBUTE_NAMES,
-                            title="Test accuracy from captions, per attribute",
-                            chance=[1 / len(v) for v in data.ATTRIBUTES.values()])
+fig = viz.plot_grouped_bars(
+    {kind: list(caption_accuracy[kind].values()) for kind in KINDS},
+    data.ATTRIBUTE_NAMES,
+    title="Test accuracy from captions, per attribute",
+    chance=[1 / len(v) for v in data.ATTRIBUTES.values()],
+)
 plt.show()
 
 # %% [markdown]
@@ -278,8 +306,11 @@ set_seed(SEED)
 question_ids = keras.Input((8,), dtype="int32")
 question_z = TextEncoder(tokenizer.vocab_size, 16, 32, kind="gru")(question_ids)
 question_model = keras.Model(question_ids, keras.layers.Dense(len(data.ATTRIBUTES))(question_z))
-question_model.compile(keras.optimizers.Adam(LEARNING_RATE),
-                       keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+question_model.compile(
+    keras.optimizers.Adam(LEARNING_RATE),
+    keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=["accuracy"],
+)
 question_model.fit(arrays["train"]["question_ids"], answer_type["train"], epochs=1, batch_size=BATCH_SIZE, verbose=0)
 question_pred = keras.ops.convert_to_numpy(question_model(arrays["test"]["question_ids"])).argmax(-1)
 question_type_acc = float(np.mean(question_pred == answer_type["test"]))
@@ -292,6 +323,7 @@ print("answer-type accuracy on test questions:", round(question_type_acc, 3))
 # same label, so training pushes their embeddings together; words that must be told apart
 # ("big" vs "small") are pushed apart. We compare cosine similarities of embedding rows before
 # training (a freshly initialised encoder with the same seed) and after.
+
 
 # %%
 def cosine(table_, a, b):
@@ -307,14 +339,20 @@ after = keras.ops.convert_to_numpy(caption_models["gru"].get_layer("text_encoder
 synonyms = [("big", "large"), ("tiny", "small"), ("little", "small"), ("wood", "wooden"), ("metal", "metallic")]
 contrasts = [("big", "small"), ("red", "blue"), ("left", "right"), ("big", "red")]
 pairs = synonyms + contrasts
-similarity = {"before training": [cosine(before, a, b) for a, b in pairs],
-              "after training": [cosine(after, a, b) for a, b in pairs]}
+similarity = {
+    "before training": [cosine(before, a, b) for a, b in pairs],
+    "after training": [cosine(after, a, b) for a, b in pairs],
+}
 for (a, b), s0, s1 in zip(pairs, *similarity.values()):
     print(f"{a + ' / ' + b:<17} {s0:+.2f} -> {s1:+.2f}")
 
 # %%
-fig = viz.plot_grouped_bars(similarity, [f"{a}\n{b}" for a, b in pairs], ylabel="cosine similarity",
-                            title="Word embeddings: synonyms (left five) move together, contrasts apart")
+fig = viz.plot_grouped_bars(
+    similarity,
+    [f"{a}\n{b}" for a, b in pairs],
+    ylabel="cosine similarity",
+    title="Word embeddings: synonyms (left five) move together, contrasts apart",
+)
 fig.axes[0].set_ylim(-1.05, 1.05)
 fig.axes[0].axhline(0, color="black", linewidth=0.5)
 plt.show()
@@ -334,8 +372,10 @@ _, _, directions = np.linalg.svd(centered, full_matrices=False)
 projected = centered @ directions[:2].T  # (1000, 2)
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-for ax, attribute, palette in ((axes[0], "color", ["tab:red", "tab:green", "tab:blue", "gold"]),
-                               (axes[1], "size", ["tab:purple", "tab:orange"])):
+for ax, attribute, palette in (
+    (axes[0], "color", ["tab:red", "tab:green", "tab:blue", "gold"]),
+    (axes[1], "size", ["tab:purple", "tab:orange"]),
+):
     for k, value in enumerate(data.ATTRIBUTES[attribute]):
         chosen = arrays["test"][attribute] == k
         ax.scatter(*projected[chosen].T, s=6, color=palette[k], label=value)
@@ -390,12 +430,15 @@ synonym_cosine_min = min(cosine(after, a, b) for a, b in synonyms)
 assert caption_attr_acc_min >= 0.99, f"a text encoder missed an attribute: min accuracy {caption_attr_acc_min:.3f}"
 assert question_type_acc >= 0.99, f"answer-type accuracy {question_type_acc:.3f} < 0.99"
 assert synonym_cosine_min >= 0.8, f"synonym embeddings not similar: min cosine {synonym_cosine_min:.2f}"
-results = report("02_text_encoder", {
-    "caption_attr_acc_min": caption_attr_acc_min,
-    **{f"caption_attr_acc_min_{kind}": min(caption_accuracy[kind].values()) for kind in KINDS},
-    "question_type_acc": question_type_acc,
-    "synonym_cosine_min": synonym_cosine_min,
-})
+results = report(
+    "02_text_encoder",
+    {
+        "caption_attr_acc_min": caption_attr_acc_min,
+        **{f"caption_attr_acc_min_{kind}": min(caption_accuracy[kind].values()) for kind in KINDS},
+        "question_type_acc": question_type_acc,
+        "synonym_cosine_min": synonym_cosine_min,
+    },
+)
 
 # %% [markdown]
 # ## 4. Exercises
@@ -404,11 +447,14 @@ results = report("02_text_encoder", {
 # is (batch, seq_len, dim), `mask` is (batch, seq_len) with True for real tokens; return the
 # (batch, dim) mean over the real tokens only. (Every row has at least one real token.)
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def my_masked_mean(sequence, mask):
     weights = np.asarray(mask, dtype=np.float32)[..., None]  # (batch, seq_len, 1)
     return (sequence * weights).sum(axis=1) / weights.sum(axis=1)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -425,6 +471,7 @@ check_masked_mean(my_masked_mean)
 # blocks; Keras' GRU has 3 and, because it applies the reset gate after the recurrent product
 # (`reset_after=True`), *two* bias vectors per block.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def text_encoder_params(kind, vocab_size, embed_dim, units):
@@ -432,6 +479,8 @@ def text_encoder_params(kind, vocab_size, embed_dim, units):
     if kind == "lstm":
         return embedding + 4 * (embed_dim * units + units * units + units)
     return embedding + 3 * (embed_dim * units + units * units + 2 * units)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -445,6 +494,7 @@ check_text_encoder_params(text_encoder_params)
 # highest **cosine** similarity with `word`'s row, leaving out `word` itself. Try it on the
 # trained GRU's table `after` (from section 3.2).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def most_similar(table, vocabulary, word, k=3):
@@ -452,6 +502,8 @@ def most_similar(table, vocabulary, word, k=3):
     scores = unit @ unit[vocabulary.index(word)]
     order = [i for i in np.argsort(-scores) if vocabulary[i] != word]
     return [vocabulary[i] for i in order[:k]]
+
+
 # END OF YOUR CODE
 
 print("closest to 'big'   :", most_similar(after, tokenizer.vocabulary, "big"))

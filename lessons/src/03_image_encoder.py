@@ -22,9 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mmgen_lib import data, viz
-from mmgen_lib.encoders import ImageEncoder, ResidualBlock
 from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
+from mmgen_lib.encoders import ImageEncoder, ResidualBlock
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -82,7 +83,9 @@ print(f"{len(train)} train / {len(val)} val / {len(test)} test images")
 # %%
 # NBVAL_CHECK_OUTPUT
 images = arrays["train"]["image"]
-print("images:", images.shape, images.dtype, "values in", (round(float(images.min()), 2), round(float(images.max()), 2)))
+print(
+    "images:", images.shape, images.dtype, "values in", (round(float(images.min()), 2), round(float(images.max()), 2))
+)
 print("first example:", train.attributes(0))
 
 # %%
@@ -107,6 +110,7 @@ plt.show()
 # `Conv2D` layer holding the same filter. The filter below responds to vertical edges
 # (bright on the right, dark on the left), summed over the three channels.
 
+
 # %%
 def conv2d_same(image, kernel):
     """One filter, stride 1, zero padding: (H, W, C), (3, 3, C) -> (H, W)."""
@@ -115,7 +119,7 @@ def conv2d_same(image, kernel):
     out = np.zeros((height, width), dtype=np.float32)
     for i in range(height):
         for j in range(width):
-            out[i, j] = np.sum(padded[i:i + 3, j:j + 3, :] * kernel)  # window (3, 3, C) times filter
+            out[i, j] = np.sum(padded[i : i + 3, j : j + 3, :] * kernel)  # window (3, 3, C) times filter
     return out
 
 
@@ -161,8 +165,9 @@ by_primitives = keras.ops.relu(features + keras.ops.conv(inner, w2, padding="sam
 
 # %%
 # NBVAL_CHECK_OUTPUT
-np.testing.assert_allclose(keras.ops.convert_to_numpy(block(features)), keras.ops.convert_to_numpy(by_primitives),
-                           atol=1e-5)
+np.testing.assert_allclose(
+    keras.ops.convert_to_numpy(block(features)), keras.ops.convert_to_numpy(by_primitives), atol=1e-5
+)
 print("residual block:", features.shape, "->", tuple(block(features).shape), "- matches relu(x + F(x))")
 print("parameters:", block.count_params(), "= 2 convs x (3*3*16*16 weights + 16 biases)")
 
@@ -177,16 +182,21 @@ print("parameters:", block.count_params(), "= 2 convs x (3*3*16*16 weights + 16 
 # right. A small random conv stack sees both; we compare the GAP vectors and the flattened
 # vectors of the two.
 
+
 # %%
 def small_cnn(head):
     """Two conv + pool stages (32 -> 8) followed by "gap" or "flatten", then a 4-way position head."""
-    return keras.Sequential([
-        keras.Input((32, 32, 3)),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.GlobalAveragePooling2D() if head == "gap" else keras.layers.Flatten(),
-        keras.layers.Dense(4, name="position"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.GlobalAveragePooling2D() if head == "gap" else keras.layers.Flatten(),
+            keras.layers.Dense(4, name="position"),
+        ]
+    )
 
 
 left_index = int(np.flatnonzero(train.label("position") == data.ATTRIBUTES["position"].index("left"))[0])
@@ -211,8 +221,13 @@ for head in ("gap", "flatten"):
     set_seed(SEED)
     model = small_cnn(head)
     model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(images[:POOLING_EXAMPLES], arrays["train"]["position"][:POOLING_EXAMPLES], epochs=3,
-              batch_size=BATCH_SIZE, verbose=0)
+    model.fit(
+        images[:POOLING_EXAMPLES],
+        arrays["train"]["position"][:POOLING_EXAMPLES],
+        epochs=3,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
     logits = keras.ops.convert_to_numpy(model(arrays["test"]["image"]))
     pooling_accuracy[head] = float(np.mean(logits.argmax(-1) == arrays["test"]["position"]))
     print(f"{head:<8} head ({POOLING_EXAMPLES} training images): test position accuracy {pooling_accuracy[head]:.3f}")
@@ -233,6 +248,7 @@ for head in ("gap", "flatten"):
 # $\mathrm{relu}(F(x))$ instead of $\mathrm{relu}(x + F(x))$. Both are trained for the same
 # number of epochs from the same seed, so the only difference is the identity path.
 
+
 # %%
 def plain_image_encoder(filters, output_dim):
     """ImageEncoder's layers without the skips: per stage a conv, then relu(F(x)) = relu(conv2(relu(conv1(x)))), then pool."""
@@ -250,8 +266,10 @@ def accuracy_per_attribute(logits, labels):
     return {name: accuracy[name] for name in data.ATTRIBUTE_NAMES}
 
 
-print(f"filters per stage: {FILTERS} (library default {ImageEncoder().filters}), "
-      f"{len(arrays['train']['image'])} training images, {EPOCHS} epochs")
+print(
+    f"filters per stage: {FILTERS} (library default {ImageEncoder().filters}), "
+    f"{len(arrays['train']['image'])} training images, {EPOCHS} epochs"
+)
 targets = {name: {attr: arrays[name][attr] for attr in data.ATTRIBUTES} for name in arrays}
 image_models, histories, image_accuracy, test_logits, parameters = {}, {}, {}, {}, {}
 for label in ("residual", "plain"):
@@ -262,26 +280,42 @@ for label in ("residual", "plain"):
         encoder = plain_image_encoder(FILTERS, OUTPUT_DIM)
     tracked = label == "residual"  # only the residual model's curves are plotted: no metrics, no validation for plain
     model = attribute_classifier(encoder, (32, 32, 3), input_name="image", learning_rate=LEARNING_RATE, metrics=tracked)
-    histories[label] = model.fit(arrays["train"]["image"], targets["train"], epochs=EPOCHS, batch_size=BATCH_SIZE,
-                                 verbose=0,
-                                 validation_data=(arrays["val"]["image"], targets["val"]) if tracked else None)
+    histories[label] = model.fit(
+        arrays["train"]["image"],
+        targets["train"],
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+        validation_data=(arrays["val"]["image"], targets["val"]) if tracked else None,
+        callbacks=[ProgressLine(f"{label} image encoder", per_epoch=False)],
+    )
     test_logits[label] = predict_in_batches(model, arrays["test"]["image"], batch_size=1000)  # direct calls
     image_models[label], parameters[label] = model, encoder.count_params()
     image_accuracy[label] = accuracy_per_attribute(test_logits[label], arrays["test"])
     print(f"{label:<8} ({parameters[label]:,} parameters)", {k: round(v, 3) for k, v in image_accuracy[label].items()})
 assert parameters["residual"] == parameters["plain"], "the comparison must be at equal size"
-worst = {label: min(acc[name] for name in data.ATTRIBUTE_NAMES if name != "material")
-         for label, acc in image_accuracy.items()}
-print(f"worst visible attribute: residual {worst['residual']:.3f}, plain {worst['plain']:.3f} "
-      f"-> the skip connections change it by {worst['residual'] - worst['plain']:+.3f}")
+worst = {
+    label: min(acc[name] for name in data.ATTRIBUTE_NAMES if name != "material")
+    for label, acc in image_accuracy.items()
+}
+print(
+    f"worst visible attribute: residual {worst['residual']:.3f}, plain {worst['plain']:.3f} "
+    f"-> the skip connections change it by {worst['residual'] - worst['plain']:+.3f}"
+)
 
 # %%
-fig = viz.plot_history(histories["residual"], metrics=("loss", "shape_accuracy", "material_accuracy"),
-                       title="ImageEncoder (residual) + 5 heads")
+fig = viz.plot_history(
+    histories["residual"],
+    metrics=("loss", "shape_accuracy", "material_accuracy"),
+    title="ImageEncoder (residual) + 5 heads",
+)
 plt.show()
-fig = viz.plot_grouped_bars({f"{label} CNN": list(acc.values()) for label, acc in image_accuracy.items()},
-                            data.ATTRIBUTE_NAMES, title="Test accuracy from the image alone, per attribute",
-                            chance=[1 / len(v) for v in data.ATTRIBUTES.values()])
+fig = viz.plot_grouped_bars(
+    {f"{label} CNN": list(acc.values()) for label, acc in image_accuracy.items()},
+    data.ATTRIBUTE_NAMES,
+    title="Test accuracy from the image alone, per attribute",
+    chance=[1 / len(v) for v in data.ATTRIBUTES.values()],
+)
 plt.show()
 
 # %% [markdown]
@@ -300,8 +334,9 @@ best = image_models["residual"]
 predicted = {name: logits.argmax(-1) for name, logits in test_logits["residual"].items()}  # computed above
 fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.2))
 for ax, attribute in zip(axes, ("shape", "material")):
-    viz.plot_confusion(arrays["test"][attribute], predicted[attribute], data.ATTRIBUTES[attribute],
-                       title=f"{attribute} (test)", ax=ax)
+    viz.plot_confusion(
+        arrays["test"][attribute], predicted[attribute], data.ATTRIBUTES[attribute], title=f"{attribute} (test)", ax=ax
+    )
 plt.show()
 
 # %% [markdown]
@@ -338,14 +373,19 @@ image_material_acc = image_accuracy["residual"]["material"]
 assert image_attr_acc_min_visible >= 0.95, f"a visible attribute is below 0.95: {image_attr_acc_min_visible:.3f}"
 assert image_material_acc <= 0.45, f"material from the image should be near chance, got {image_material_acc:.3f}"
 assert pooling_accuracy["flatten"] >= 0.95, f"flatten head position accuracy {pooling_accuracy['flatten']:.3f}"
-assert pooling_accuracy["gap"] <= 0.45, f"GAP head position accuracy {pooling_accuracy['gap']:.3f} (expected near chance)"
-results = report("03_image_encoder", {
-    "image_attr_acc_min_visible": image_attr_acc_min_visible,
-    "image_material_acc": image_material_acc,
-    "image_attr_acc_min_visible_plain": min(image_accuracy["plain"][name] for name in visible),
-    "position_acc_flatten": pooling_accuracy["flatten"],
-    "position_acc_gap": pooling_accuracy["gap"],
-})
+assert pooling_accuracy["gap"] <= 0.45, (
+    f"GAP head position accuracy {pooling_accuracy['gap']:.3f} (expected near chance)"
+)
+results = report(
+    "03_image_encoder",
+    {
+        "image_attr_acc_min_visible": image_attr_acc_min_visible,
+        "image_material_acc": image_material_acc,
+        "image_attr_acc_min_visible_plain": min(image_accuracy["plain"][name] for name in visible),
+        "position_acc_flatten": pooling_accuracy["flatten"],
+        "position_acc_gap": pooling_accuracy["gap"],
+    },
+)
 
 # %% [markdown]
 # ## 4. Exercises
@@ -353,6 +393,7 @@ results = report("03_image_encoder", {
 # **Exercise 1 — a "valid" convolution.** Write `conv2d_valid(image, kernel)` in NumPy: one
 # filter, stride 1, **no** padding. `image` is (H, W, C), `kernel` is (k, k, C); the output is
 # (H − k + 1, W − k + 1). Deep-learning "convolution" does not flip the kernel.
+
 
 # %% tags=["solution"]
 # YOUR CODE HERE
@@ -362,8 +403,10 @@ def conv2d_valid(image, kernel):
     out = np.zeros((height, width), dtype=np.float32)
     for i in range(height):
         for j in range(width):
-            out[i, j] = np.sum(image[i:i + k, j:j + k, :] * kernel)
+            out[i, j] = np.sum(image[i : i + k, j : j + k, :] * kernel)
     return out
+
+
 # END OF YOUR CODE
 
 # %%
@@ -376,11 +419,14 @@ check_conv2d_valid(conv2d_valid)
 # return the (H/2, W/2, C) array holding the maximum of each non-overlapping 2×2 window, per
 # channel. (Hint: a reshape to (H/2, 2, W/2, 2, C) does it without loops.)
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def max_pool_2x2(x):
     height, width, channels = x.shape
     return x.reshape(height // 2, 2, width // 2, 2, channels).max(axis=(1, 3))
+
+
 # END OF YOUR CODE
 
 # %%
@@ -395,6 +441,7 @@ check_max_pool(max_pool_2x2)
 # stage's input has 3 channels), then a Dense layer from the flattened grid to `output_dim`.
 # How many numbers does the flattened grid hold after `len(filters)` halvings?
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def image_encoder_params(filters, output_dim):
@@ -404,6 +451,8 @@ def image_encoder_params(filters, output_dim):
         channels = f
     grid = 32 // 2 ** len(filters)
     return total + grid * grid * channels * output_dim + output_dim
+
+
 # END OF YOUR CODE
 
 print("ImageEncoder((16, 32, 32), 64, residual=False):", image_encoder_params((16, 32, 32), 64), "parameters")

@@ -19,21 +19,22 @@
 # `CrossAttentionFusion`).
 
 # %%
-import numpy as np
 import keras
 import matplotlib.pyplot as plt
+import numpy as np
 
 from mmgen_lib import pretrained, viz
 from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
-from mmgen_lib.data import ATTRIBUTES, ATTRIBUTE_NAMES, load_split
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
 from mmgen_lib.fusion import CrossAttentionFusion, EarlyFusion, GatedFusion, LateFusion, TensorFusion
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-HEAD_EPOCHS = 6           # each fusion head trains on frozen features (a second or two)
+HEAD_EPOCHS = 6  # each fusion head trains on frozen features (a second or two)
 HEAD_BATCH_SIZE = 128
-HIDDEN = 64               # width of every head's fused / hidden vector
+HIDDEN = 64  # width of every head's fused / hidden vector
 METHODS = ("early", "late", "gated", "tensor", "cross_attention")
 
 set_seed(SEED)
@@ -110,8 +111,9 @@ print(np.outer(v_one, a_one))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-tensor_by_hand = np.stack([np.outer(np.append(v, 1.0), np.append(a, 1.0)).ravel()
-                           for v, a in zip(z_v, z_a)])  # (batch, (d_v + 1) * (d_a + 1))
+tensor_by_hand = np.stack(
+    [np.outer(np.append(v, 1.0), np.append(a, 1.0)).ravel() for v, a in zip(z_v, z_a)]
+)  # (batch, (d_v + 1) * (d_a + 1))
 tensor_library = TensorFusion()([z_v, z_a])
 np.testing.assert_allclose(tensor_library, tensor_by_hand, rtol=1e-6)
 print("tensor fusion:", tensor_by_hand.shape, "matches mmgen_lib.fusion.TensorFusion")
@@ -123,6 +125,7 @@ print("tensor fusion:", tensor_by_hand.shape, "matches mmgen_lib.fusion.TensorFu
 # the modalities (so it also works for three). For two modalities that softmax *is* the
 # sigmoid gate of the formula: $g = e^{a_v} / (e^{a_v} + e^{a_a}) = \sigma(a_v - a_a)$.
 # We take the layer's weights and redo its computation with NumPy.
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -153,6 +156,7 @@ print("gated fusion:", gated_by_hand.shape, "matches mmgen_lib.fusion.GatedFusio
 # knows nothing (uniform probabilities) adds the same constant to every class, so it does
 # not change the decision. That is why late fusion suits ShapesWorld.
 
+
 # %%
 # NBVAL_CHECK_OUTPUT
 def log_softmax(s):
@@ -176,6 +180,7 @@ print("late fusion:", late_by_hand.shape, "matches mmgen_lib.fusion.LateFusion")
 # other modality's positions (keys and values). With one head we redo the image→audio
 # direction by hand from the layer's weights: projection to a common width, then
 # $Q = P_v W_Q$, $K = P_a W_K$, $V = P_a W_V$.
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -243,9 +248,11 @@ candidates = {
 for name, layer in candidates.items():
     fused = layer(vectors_64)
     print(f"{name:<21} output {tuple(fused.shape)!s:<11} parameters {layer.count_params():>7,}")
-print(f"inside: EarlyFusion's Dense reads the {64 + 64}-d concatenation; TensorFusion(16, 64)'s reads the "
-      f"{(16 + 1) ** 2} products of the two 16-d projections (each + 1); the heads read the {HIDDEN}-d output")
-print(f"raw tensor fusion of three 64-d vectors: {65 ** 3:,} numbers per example")
+print(
+    f"inside: EarlyFusion's Dense reads the {64 + 64}-d concatenation; TensorFusion(16, 64)'s reads the "
+    f"{(16 + 1) ** 2} products of the two 16-d projections (each + 1); the heads read the {HIDDEN}-d output"
+)
+print(f"raw tensor fusion of three 64-d vectors: {65**3:,} numbers per example")
 
 # %% [markdown]
 # ## 3. Encoders trained once, fusion heads compared on their features
@@ -270,18 +277,29 @@ print(f"raw tensor fusion of three 64-d vectors: {65 ** 3:,} numbers per example
 image_classifier = pretrained.load_image_classifier(return_grid=True)  # E_v returns (vector, visual tokens)
 audio_classifier = pretrained.load_audio_classifier(return_sequences=True)  # E_a returns (vector, audio frames)
 image_encoder, audio_encoder = image_classifier.get_layer("E_v"), audio_classifier.get_layer("E_a")
-print("E_v's own heads, test accuracy:",
-      {k: round(v, 3) for k, v in attribute_accuracy(predict_in_batches(image_classifier, test["image"]), test).items()})
-print("E_a's own heads, test accuracy:",
-      {k: round(v, 3) for k, v in attribute_accuracy(predict_in_batches(audio_classifier, test["spectrogram"]),
-                                                      test).items()})
+print(
+    "E_v's own heads, test accuracy:",
+    {k: round(v, 3) for k, v in attribute_accuracy(predict_in_batches(image_classifier, test["image"]), test).items()},
+)
+print(
+    "E_a's own heads, test accuracy:",
+    {
+        k: round(v, 3)
+        for k, v in attribute_accuracy(predict_in_batches(audio_classifier, test["spectrogram"]), test).items()
+    },
+)
 
 features = {}
 for split_name, arrays in (("train", train), ("test", test)):
     z_image, tokens_image = predict_in_batches(image_encoder, arrays["image"], batch_size=1000)  # frozen: a plain call
     z_audio, frames_audio = predict_in_batches(audio_encoder, arrays["spectrogram"], batch_size=1000)
-    features[split_name] = {"z_v": z_image, "z_a": z_audio, "tokens_v": tokens_image, "frames_a": frames_audio,
-                            "modality_mask": np.ones((len(z_image), 2), "float32")}
+    features[split_name] = {
+        "z_v": z_image,
+        "z_a": z_audio,
+        "tokens_v": tokens_image,
+        "frames_a": frames_audio,
+        "modality_mask": np.ones((len(z_image), 2), "float32"),
+    }
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -301,6 +319,7 @@ for name, array in features["test"].items():
 # then builds and traces one training step instead of seven, which is most of the cost of
 # training heads this small.
 
+
 # %%
 def build_head(method, inputs, hidden):
     """Five attribute classifiers on frozen features, as logits keyed "method.attribute"; ``method`` says how image and sound meet."""
@@ -308,9 +327,12 @@ def build_head(method, inputs, hidden):
     dense = lambda units, x: keras.layers.Dense(units, activation="relu")(x)  # noqa: E731
     if method == "late":
         h_v, h_a = dense(hidden, inputs["z_v"]), dense(hidden, inputs["z_a"])
-        return {f"{method}.{name}": LateFusion("product", name=f"{method}_{name}")(
-            [keras.layers.Dense(len(values))(h_v), keras.layers.Dense(len(values))(h_a)], modality_mask=mask)
-            for name, values in ATTRIBUTES.items()}
+        return {
+            f"{method}.{name}": LateFusion("product", name=f"{method}_{name}")(
+                [keras.layers.Dense(len(values))(h_v), keras.layers.Dense(len(values))(h_a)], modality_mask=mask
+            )
+            for name, values in ATTRIBUTES.items()
+        }
     if method == "image_only":
         fused = dense(hidden, inputs["z_v"])
     elif method == "audio_only":
@@ -323,11 +345,14 @@ def build_head(method, inputs, hidden):
         fused = TensorFusion(projection_dim=16, units=hidden)(pair, modality_mask=mask)
     elif method == "cross_attention":
         fused = CrossAttentionFusion(dim=32, num_heads=2, pooling="flatten")(
-            [inputs["tokens_v"], inputs["frames_a"]], modality_mask=mask)
+            [inputs["tokens_v"], inputs["frames_a"]], modality_mask=mask
+        )
     else:
         raise ValueError(f"unknown method {method!r}")
-    return {f"{method}.{name}": keras.layers.Dense(len(values), name=f"{method}_{name}")(fused)
-            for name, values in ATTRIBUTES.items()}
+    return {
+        f"{method}.{name}": keras.layers.Dense(len(values), name=f"{method}_{name}")(fused)
+        for name, values in ATTRIBUTES.items()
+    }
 
 
 def accuracy_rows(model, inputs, labels, methods):
@@ -342,11 +367,20 @@ def accuracy_rows(model, inputs, labels, methods):
 
 feature_inputs = {name: keras.Input(array.shape[1:], name=name) for name, array in features["train"].items()}
 head_methods = ("image_only", "audio_only", *METHODS)
-head_outputs = {key: logits for method in head_methods for key, logits in build_head(method, feature_inputs, HIDDEN).items()}
+head_outputs = {
+    key: logits for method in head_methods for key, logits in build_head(method, feature_inputs, HIDDEN).items()
+}
 heads = keras.Model(feature_inputs, head_outputs, name="fusion_heads")
 heads.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 head_targets = {key: labels_train[key.split(".")[1]] for key in head_outputs}  # "early.color" -> color labels
-heads.fit(features["train"], head_targets, epochs=HEAD_EPOCHS, batch_size=HEAD_BATCH_SIZE, verbose=0)
+heads.fit(
+    features["train"],
+    head_targets,
+    epochs=HEAD_EPOCHS,
+    batch_size=HEAD_BATCH_SIZE,
+    verbose=0,
+    callbacks=[ProgressLine("five fusion heads (summed loss)")],
+)
 accuracy = accuracy_rows(heads, features["test"], labels_test, head_methods)
 
 # %%
@@ -357,8 +391,9 @@ chance = [1 / len(ATTRIBUTES[name]) for name in ATTRIBUTE_NAMES]
 print(f"{'chance':<16}" + "".join(f"{value:>10.3f}" for value in chance))
 
 # %%
-fig = viz.plot_grouped_bars(accuracy, ATTRIBUTE_NAMES, chance=chance,
-                            title="Test accuracy per attribute: one modality vs. five fusions")
+fig = viz.plot_grouped_bars(
+    accuracy, ATTRIBUTE_NAMES, chance=chance, title="Test accuracy per attribute: one modality vs. five fusions"
+)
 fig.axes[0].legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.1))  # keep bars visible
 fig.set_size_inches(7.0, 4.0)
 fig.tight_layout()
@@ -418,14 +453,19 @@ audio_only_color_acc = accuracy["audio_only"][ATTRIBUTE_NAMES.index("color")]
 print(f"best fusion: {best_method}")
 
 assert fused_min_attr_acc >= 0.95, f"best fusion's worst attribute is only {fused_min_attr_acc:.3f}"
-assert image_only_material_acc <= 0.45, f"image-only material {image_only_material_acc:.3f}: material leaked into pixels?"
+assert image_only_material_acc <= 0.45, (
+    f"image-only material {image_only_material_acc:.3f}: material leaked into pixels?"
+)
 assert audio_only_color_acc <= 0.35, f"audio-only color {audio_only_color_acc:.3f}: color leaked into sound?"
-results = report("05_fusion", {
-    "fused_min_attr_acc": fused_min_attr_acc,
-    "image_only_material_acc": image_only_material_acc,
-    "audio_only_color_acc": audio_only_color_acc,
-    **{f"acc_{method}": float(np.mean(accuracy[method])) for method in METHODS},
-})
+results = report(
+    "05_fusion",
+    {
+        "fused_min_attr_acc": fused_min_attr_acc,
+        "image_only_material_acc": image_only_material_acc,
+        "audio_only_color_acc": audio_only_color_acc,
+        **{f"acc_{method}": float(np.mean(accuracy[method])) for method in METHODS},
+    },
+)
 
 # %% [markdown]
 # ## 5. Exercises
@@ -434,10 +474,13 @@ results = report("05_fusion", {
 # modalities with dimensions `dims` (a list of 2 or 3 ints), with the appended 1s.
 # For example, `tensor_fusion_size([3, 2])` is 12.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def tensor_fusion_size(dims):
     return int(np.prod([d + 1 for d in dims]))
+
+
 # END OF YOUR CODE
 
 # %%
@@ -451,6 +494,7 @@ check_tensor_fusion_size(tensor_fusion_size)
 # `[z_i; 1]` vectors, shape (batch, prod(d_i + 1)), in `np.outer(a, b).ravel()` order.
 # Hint: `np.einsum("bi,bj->bij", a, b)` is a batch of outer products.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def tensor_fusion(vectors):
@@ -459,6 +503,8 @@ def tensor_fusion(vectors):
     for z in padded[1:]:
         outer = np.einsum("bi,bj->bij", outer, z).reshape(len(z), -1)
     return outer
+
+
 # END OF YOUR CODE
 
 # %%
@@ -474,6 +520,7 @@ check_tensor_fusion(tensor_fusion)
 # over the keys, with weight exactly 0 on masked keys, and `output = weights @ v`.
 # Assume every query has at least one real key.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def masked_attention(q, k, v, key_mask):
@@ -482,6 +529,8 @@ def masked_attention(q, k, v, key_mask):
     weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
     weights = weights / weights.sum(axis=-1, keepdims=True)
     return weights @ v, weights
+
+
 # END OF YOUR CODE
 
 # %%

@@ -24,27 +24,30 @@ import numpy as np
 import tensorflow as tf
 
 from mmgen_lib import losses, retrieval, viz
-from mmgen_lib.data import ATTRIBUTES, ATTRIBUTE_NAMES, load_split
-from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
+from mmgen_lib.data import ATTRIBUTES, load_split
 from mmgen_lib.dual_encoder import DualEncoder
+from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-EMBED_DIM = 32          # size of the shared embedding space
-TEMPERATURE = 0.07      # initial temperature (CLIP's); it is learned
+EMBED_DIM = 32  # size of the shared embedding space
+TEMPERATURE = 0.07  # initial temperature (CLIP's); it is learned
 BATCH_SIZE = 128
 LEARNING_RATE = 3e-3
-TEXT_EPOCHS = 8         # text <-> image dual encoder
-AUDIO_EPOCHS = 2        # audio <-> image dual encoder (one shared fact, size: learned fast)
+TEXT_EPOCHS = 8  # text <-> image dual encoder
+AUDIO_EPOCHS = 2  # audio <-> image dual encoder (one shared fact, size: learned fast)
 set_seed(SEED)
 viz.use_course_style()
 
 train_split, test_split = load_split("train"), load_split("test")
 tokenizer = shapesworld_tokenizer(train_split)
 train, test = split_arrays(train_split, tokenizer), split_arrays(test_split, tokenizer)
-print(f"train: {len(train_split)} examples, test: {len(test_split)} examples, vocabulary: {tokenizer.vocab_size} tokens")
+print(
+    f"train: {len(train_split)} examples, test: {len(test_split)} examples, vocabulary: {tokenizer.vocab_size} tokens"
+)
 
 # %% [markdown]
 # ## 1. Cross-modal matching
@@ -110,18 +113,19 @@ print("same direction -> 1, orthogonal -> 0, opposite -> -1: matches mmgen_lib.l
 # Build the loss by hand in NumPy and check it against `losses.info_nce_loss`, on the collapsed
 # solution and on random embeddings.
 
+
 # %%
 def info_nce_by_hand(z_a, z_b, temperature):
     z_a = z_a / np.linalg.norm(z_a, axis=1, keepdims=True)
     z_b = z_b / np.linalg.norm(z_b, axis=1, keepdims=True)
-    logits = z_a @ z_b.T / temperature                                      # (B, B)
+    logits = z_a @ z_b.T / temperature  # (B, B)
     log_p_rows = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # caption i -> which image?
     log_p_cols = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))  # image j -> which caption?
     return -(np.diag(log_p_rows).mean() + np.diag(log_p_cols).mean()) / 2
 
 
 rng = np.random.default_rng(SEED)
-collapsed = np.ones((8, 4))                       # every input mapped to the same vector
+collapsed = np.ones((8, 4))  # every input mapped to the same vector
 random_a, random_b = rng.normal(size=(2, 8, 4))
 
 # %%
@@ -160,13 +164,20 @@ relevance_t2i = retrieval.attribute_relevance(test_split.labels, test_split.labe
 relevance_a2i = retrieval.attribute_relevance(test_split.labels, test_split.labels, audio_image_attrs)
 n_relevant = relevance_t2i.sum(axis=1)
 print("text -> image relevance: same", text_image_attrs)
-print(f"  gallery: the {relevance_t2i.shape[1]} test images; relevant per query: median {np.median(n_relevant):.0f} "
-      f"(min {n_relevant.min()}, max {n_relevant.max()})")
-print(f"  chance Recall@1 = {retrieval.chance_recall_at_k(relevance_t2i, 1):.4f}, "
-      f"chance Recall@5 = {retrieval.chance_recall_at_k(relevance_t2i, 5):.4f}, "
-      f"chance median rank = {retrieval.chance_median_rank(relevance_t2i):.1f}")
-print("audio -> image relevance: same", audio_image_attrs,
-      f"-> chance Recall@1 = {retrieval.chance_recall_at_k(relevance_a2i, 1):.4f}")
+print(
+    f"  gallery: the {relevance_t2i.shape[1]} test images; relevant per query: median {np.median(n_relevant):.0f} "
+    f"(min {n_relevant.min()}, max {n_relevant.max()})"
+)
+print(
+    f"  chance Recall@1 = {retrieval.chance_recall_at_k(relevance_t2i, 1):.4f}, "
+    f"chance Recall@5 = {retrieval.chance_recall_at_k(relevance_t2i, 5):.4f}, "
+    f"chance median rank = {retrieval.chance_median_rank(relevance_t2i):.1f}"
+)
+print(
+    "audio -> image relevance: same",
+    audio_image_attrs,
+    f"-> chance Recall@1 = {retrieval.chance_recall_at_k(relevance_a2i, 1):.4f}",
+)
 
 # %% [markdown]
 # Ranks by hand on a tiny example (3 queries, 4 gallery items), checked against the library:
@@ -175,12 +186,19 @@ print("audio -> image relevance: same", audio_image_attrs,
 # NBVAL_CHECK_OUTPUT
 toy_similarity = np.array([[0.9, 0.2, 0.4, 0.1], [0.3, 0.8, 0.7, 0.0], [0.5, 0.6, 0.1, 0.2]])
 toy_relevance = np.array([[1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1]], bool)
-order = np.argsort(-toy_similarity, axis=1)                                  # best first
+order = np.argsort(-toy_similarity, axis=1)  # best first
 rank_by_hand = 1 + np.argmax(np.take_along_axis(toy_relevance, order, axis=1), axis=1)
 np.testing.assert_array_equal(rank_by_hand, retrieval.first_relevant_rank(toy_similarity, toy_relevance))
-print("first relevant rank:", rank_by_hand, "-> Recall@1 =", round(retrieval.recall_at_k(toy_similarity, toy_relevance, 1), 3),
-      " Recall@2 =", round(retrieval.recall_at_k(toy_similarity, toy_relevance, 2), 3),
-      " median rank =", retrieval.median_rank(toy_similarity, toy_relevance))
+print(
+    "first relevant rank:",
+    rank_by_hand,
+    "-> Recall@1 =",
+    round(retrieval.recall_at_k(toy_similarity, toy_relevance, 1), 3),
+    " Recall@2 =",
+    round(retrieval.recall_at_k(toy_similarity, toy_relevance, 2), 3),
+    " median rank =",
+    retrieval.median_rank(toy_similarity, toy_relevance),
+)
 
 # %% [markdown]
 # ## 5. Train a text ↔ image dual encoder
@@ -193,12 +211,14 @@ print("first relevant rank:", rank_by_hand, "-> Recall@1 =", round(retrieval.rec
 # We keep ten test pairs with ten different visible combinations, to look at their similarity
 # matrix before and after training.
 
+
 # %%
 def make_text_image_encoder(vocab_size, embed_dim, temperature):
     text_encoder = TextEncoder(vocab_size, embed_dim=32, units=64, kind="gru", pooling="mean")
     image_encoder = ImageEncoder(filters=(16, 32, 32), output_dim=64, residual=False)
-    return DualEncoder(text_encoder, image_encoder, modalities=("text", "image"), embed_dim=embed_dim,
-                       temperature=temperature)
+    return DualEncoder(
+        text_encoder, image_encoder, modalities=("text", "image"), embed_dim=embed_dim, temperature=temperature
+    )
 
 
 def embed(model, inputs, modality):
@@ -210,13 +230,20 @@ combos = [tuple(row) for row in test_split.labels[:, :4]]
 probe_idx = np.array([combos.index(c) for c in dict.fromkeys(combos)][:10])  # ten distinct visible combos
 before = embed(dual, test["caption_ids"][probe_idx], "text") @ embed(dual, test["image"][probe_idx], "image").T
 
-train_ds = (tf.data.Dataset.from_tensor_slices({"text": train["caption_ids"], "image": train["image"]})
-            .shuffle(len(train_split), seed=SEED).batch(BATCH_SIZE))
+train_ds = (
+    tf.data.Dataset.from_tensor_slices({"text": train["caption_ids"], "image": train["image"]})
+    .shuffle(len(train_split), seed=SEED)
+    .batch(BATCH_SIZE)
+)
 dual.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
-history = dual.fit(train_ds, epochs=TEXT_EPOCHS, shuffle=False, verbose=0)
+history = dual.fit(
+    train_ds, epochs=TEXT_EPOCHS, shuffle=False, verbose=0, callbacks=[ProgressLine("text-image dual encoder")]
+)
 after = embed(dual, test["caption_ids"][probe_idx], "text") @ embed(dual, test["image"][probe_idx], "image").T
-print(f"InfoNCE: {history.history['loss'][0]:.2f} -> {history.history['loss'][-1]:.2f} "
-      f"(log {BATCH_SIZE} = {np.log(BATCH_SIZE):.2f} is chance); temperature {TEMPERATURE} -> {dual.current_temperature:.3f}")
+print(
+    f"InfoNCE: {history.history['loss'][0]:.2f} -> {history.history['loss'][-1]:.2f} "
+    f"(log {BATCH_SIZE} = {np.log(BATCH_SIZE):.2f} is chance); temperature {TEMPERATURE} -> {dual.current_temperature:.3f}"
+)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.9))
@@ -236,15 +263,20 @@ plt.show()
 
 # %%
 z_text, z_image = embed(dual, test["caption_ids"], "text"), embed(dual, test["image"], "image")
-similarity_t2i = z_text @ z_image.T                              # (1000 queries, 1000 gallery images)
+similarity_t2i = z_text @ z_image.T  # (1000 queries, 1000 gallery images)
 t2i = retrieval.retrieval_report(similarity_t2i, relevance_t2i, ks=(1, 5, 10))
 print({name: round(value, 4) for name, value in t2i.items()})
 
 
 def show_retrievals(query_titles, similarity, relevance, gallery_images, top_k=5, title=""):
     """One row per query: its description, then the top-k gallery images marked relevant or not."""
-    fig, axes = plt.subplots(len(query_titles), top_k + 1, figsize=(1.1 * (top_k + 2.2), 1.25 * len(query_titles)),
-                             gridspec_kw={"width_ratios": [2.2] + [1] * top_k}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(query_titles),
+        top_k + 1,
+        figsize=(1.1 * (top_k + 2.2), 1.25 * len(query_titles)),
+        gridspec_kw={"width_ratios": [2.2] + [1] * top_k},
+        squeeze=False,
+    )
     for row, (query, sims, rel) in enumerate(zip(query_titles, similarity, relevance)):
         axes[row, 0].text(0, 0.5, textwrap.fill(query, 26), fontsize=8, va="center")
         axes[row, 0].axis("off")
@@ -258,8 +290,13 @@ def show_retrievals(query_titles, similarity, relevance, gallery_images, top_k=5
 
 
 queries = np.array([0, 1, 2, 3])
-show_retrievals([test_split.captions[i] for i in queries], similarity_t2i[queries], relevance_t2i[queries],
-                test["image"], title="text -> image: top 5 of 1,000 test images (✓ = same visible attributes)")
+show_retrievals(
+    [test_split.captions[i] for i in queries],
+    similarity_t2i[queries],
+    relevance_t2i[queries],
+    test["image"],
+    title="text -> image: top 5 of 1,000 test images (✓ = same visible attributes)",
+)
 plt.show()
 
 # %% [markdown]
@@ -273,27 +310,46 @@ plt.show()
 
 # %%
 set_seed(SEED)
-audio_dual = DualEncoder(AudioEncoder(filters=(16, 32), output_dim=64), ImageEncoder(filters=(8, 16, 16), output_dim=64,
-                         residual=False), modalities=("audio", "image"), embed_dim=EMBED_DIM, temperature=TEMPERATURE)
-audio_ds = (tf.data.Dataset.from_tensor_slices({"audio": train["spectrogram"], "image": train["image"]})
-            .shuffle(len(train_split), seed=SEED).batch(BATCH_SIZE))
+audio_dual = DualEncoder(
+    AudioEncoder(filters=(16, 32), output_dim=64),
+    ImageEncoder(filters=(8, 16, 16), output_dim=64, residual=False),
+    modalities=("audio", "image"),
+    embed_dim=EMBED_DIM,
+    temperature=TEMPERATURE,
+)
+audio_ds = (
+    tf.data.Dataset.from_tensor_slices({"audio": train["spectrogram"], "image": train["image"]})
+    .shuffle(len(train_split), seed=SEED)
+    .batch(BATCH_SIZE)
+)
 audio_dual.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
-audio_dual.fit(audio_ds, epochs=AUDIO_EPOCHS, shuffle=False, verbose=0)
+audio_dual.fit(
+    audio_ds, epochs=AUDIO_EPOCHS, shuffle=False, verbose=0, callbacks=[ProgressLine("audio-image dual encoder")]
+)
 similarity_a2i = embed(audio_dual, test["spectrogram"], "audio") @ embed(audio_dual, test["image"], "image").T
 
 a2i_by_attribute = {}
 for name in ("size", "shape", "color"):
     rel = retrieval.attribute_relevance(test_split.labels, test_split.labels, name)
     a2i_by_attribute[name] = (retrieval.recall_at_k(similarity_a2i, rel, 1), retrieval.chance_recall_at_k(rel, 1))
-    print(f"audio -> image Recall@1 with relevance 'same {name}': {a2i_by_attribute[name][0]:.3f} "
-          f"(chance {a2i_by_attribute[name][1]:.3f})")
+    print(
+        f"audio -> image Recall@1 with relevance 'same {name}': {a2i_by_attribute[name][0]:.3f} "
+        f"(chance {a2i_by_attribute[name][1]:.3f})"
+    )
 
 # %%
 sizes = test_split.label("size")
 audio_queries = np.array([np.flatnonzero(sizes == 0)[0], np.flatnonzero(sizes == 1)[0], np.flatnonzero(sizes == 0)[1]])
-show_retrievals([f"sound of a {test_split.attributes(i)['size']} {test_split.attributes(i)['material']} object"
-                 for i in audio_queries], similarity_a2i[audio_queries], relevance_a2i[audio_queries],
-                test["image"], title="audio -> image: top 5 (✓ = same size, the only shared attribute)")
+show_retrievals(
+    [
+        f"sound of a {test_split.attributes(i)['size']} {test_split.attributes(i)['material']} object"
+        for i in audio_queries
+    ],
+    similarity_a2i[audio_queries],
+    relevance_a2i[audio_queries],
+    test["image"],
+    title="audio -> image: top 5 (✓ = same size, the only shared attribute)",
+)
 plt.show()
 
 # %% [markdown]
@@ -307,16 +363,18 @@ plt.show()
 # images (•) should fall in the same clusters.
 
 # %%
-both = np.concatenate([z_text, z_image])                       # (2000, 32)
+both = np.concatenate([z_text, z_image])  # (2000, 32)
 centred = both - both.mean(axis=0)
 _, _, components = np.linalg.svd(centred, full_matrices=False)
-points = centred @ components[:2].T                             # (2000, 2)
+points = centred @ components[:2].T  # (2000, 2)
 n = len(z_text)
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for ax, attribute in zip(axes, ("color", "shape")):
     labels = test_split.label(attribute)
     for value_index, value in enumerate(ATTRIBUTES[attribute]):
-        colour = {"red": "tab:red", "green": "tab:green", "blue": "tab:blue", "yellow": "gold"}.get(value, f"C{value_index}")
+        colour = {"red": "tab:red", "green": "tab:green", "blue": "tab:blue", "yellow": "gold"}.get(
+            value, f"C{value_index}"
+        )
         mask = labels == value_index
         ax.scatter(*points[n:][mask].T, s=6, color=colour, alpha=0.5, label=f"{value} (image)")
         ax.scatter(*points[:n][mask].T, s=14, color=colour, marker="x", alpha=0.5)
@@ -338,14 +396,20 @@ recall_at_1, chance_recall_at_1 = t2i["recall_at_1"], t2i["chance_recall_at_1"]
 assert recall_at_1 >= 0.9, f"text->image Recall@1 {recall_at_1:.3f} < 0.9"
 assert recall_at_1 >= 10 * chance_recall_at_1, f"Recall@1 {recall_at_1:.3f} < 10 x chance {chance_recall_at_1:.4f}"
 assert a2i_by_attribute["size"][0] >= 0.9, "audio->image should retrieve the right size"
-results = report("06_cross_modal_matching", {
-    "recall_at_1": recall_at_1, "chance_recall_at_1": chance_recall_at_1,
-    "recall_at_5": t2i["recall_at_5"], "chance_recall_at_5": t2i["chance_recall_at_5"],
-    "median_rank": t2i["median_rank"], "chance_median_rank": t2i["chance_median_rank"],
-    "gallery_size": int(similarity_t2i.shape[1]),
-    "audio_to_image_size_recall_at_1": a2i_by_attribute["size"][0],
-    "audio_to_image_size_chance_recall_at_1": a2i_by_attribute["size"][1],
-})
+results = report(
+    "06_cross_modal_matching",
+    {
+        "recall_at_1": recall_at_1,
+        "chance_recall_at_1": chance_recall_at_1,
+        "recall_at_5": t2i["recall_at_5"],
+        "chance_recall_at_5": t2i["chance_recall_at_5"],
+        "median_rank": t2i["median_rank"],
+        "chance_median_rank": t2i["chance_median_rank"],
+        "gallery_size": int(similarity_t2i.shape[1]),
+        "audio_to_image_size_recall_at_1": a2i_by_attribute["size"][0],
+        "audio_to_image_size_chance_recall_at_1": a2i_by_attribute["size"][1],
+    },
+)
 
 # %% [markdown]
 # ## 9. Exercises
@@ -353,12 +417,15 @@ results = report("06_cross_modal_matching", {
 # **Exercise 1.** Write `cosine_matrix(queries, gallery)` with NumPy: for (n_q, d) queries and
 # (n_g, d) gallery vectors return the (n_q, n_g) matrix of cosine similarities.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def cosine_matrix(queries, gallery):
     queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     gallery = gallery / np.linalg.norm(gallery, axis=1, keepdims=True)
     return queries @ gallery.T
+
+
 # END OF YOUR CODE
 
 # %%
@@ -370,6 +437,7 @@ check_cosine_matrix(cosine_matrix)
 # **Exercise 2.** Write `info_nce(z_a, z_b, temperature)` with NumPy from the formula of
 # section 3 (normalize, divide by the temperature, average the two directions), without looking
 # at `info_nce_by_hand`. Tip: `scipy` is not needed; a stable log-softmax subtracts the row maximum.
+
 
 # %% tags=["solution"]
 # YOUR CODE HERE
@@ -383,6 +451,8 @@ def info_nce(z_a, z_b, temperature):
         return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
     return -(np.diag(log_softmax(logits, 1)).mean() + np.diag(log_softmax(logits, 0)).mean()) / 2
+
+
 # END OF YOUR CODE
 
 # %%
@@ -397,8 +467,9 @@ check_info_nce(info_nce)
 
 # %% tags=["solution"]
 # YOUR CODE HERE
-relevance = retrieval.attribute_relevance(test_split.labels, test_split.labels,
-                                          retrieval.shared_attributes("audio", "text"))
+relevance = retrieval.attribute_relevance(
+    test_split.labels, test_split.labels, retrieval.shared_attributes("audio", "text")
+)
 chance_r1 = retrieval.chance_recall_at_k(relevance, 1)
 # END OF YOUR CODE
 

@@ -26,16 +26,17 @@ from mmgen_lib import losses, retrieval, viz
 from mmgen_lib.data import ATTRIBUTES, load_split
 from mmgen_lib.encoders import ImageEncoder, TextEncoder
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-N_TRAIN = 1500           # training examples per run (enough for the comparisons below)
+N_TRAIN = 1500  # training examples per run (enough for the comparisons below)
 EPOCHS = 5
 BATCH_SIZE = 64
 LEARNING_RATE = 5e-3
 EMBED_DIM = 32
-TEMPERATURE = 0.05       # of the contrastive matching term
+TEMPERATURE = 0.05  # of the contrastive matching term
 FOREGROUND_WEIGHT = 4.0  # weighted MSE: object pixels count 1 + 4 = 5 times
 VISIBLE = ("shape", "color", "size", "position")
 set_seed(SEED)
@@ -83,10 +84,10 @@ print(f"{N_TRAIN} training and {len(test_split)} test examples; vocabulary {toke
 
 # %%
 rng = np.random.default_rng(SEED)
-targets = np.array([[5, 7, 2, 0, 0], [4, 6, 6, 3, 2]])          # (batch=2, seq_len=5), 0 = <pad>
-logits = rng.normal(size=(2, 5, 9))                               # (batch, seq_len, vocab=9)
+targets = np.array([[5, 7, 2, 0, 0], [4, 6, 6, 3, 2]])  # (batch=2, seq_len=5), 0 = <pad>
+logits = rng.normal(size=(2, 5, 9))  # (batch, seq_len, vocab=9)
 log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-token_nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]   # (batch, seq_len)
+token_nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # (batch, seq_len)
 mask = targets != 0
 ce_by_hand = (token_nll * mask).sum() / mask.sum()
 
@@ -94,8 +95,10 @@ ce_by_hand = (token_nll * mask).sum() / mask.sum()
 # NBVAL_CHECK_OUTPUT
 np.testing.assert_allclose(ce_by_hand, float(losses.masked_sequence_cross_entropy(targets, logits)), rtol=1e-9)
 np.testing.assert_allclose(ce_by_hand, float(losses.MaskedSequenceCrossEntropy()(targets, logits)), rtol=1e-5)
-print(f"masked CE = {ce_by_hand:.4f} over {mask.sum()} real tokens "
-      f"(averaging the padding too would give {token_nll.mean():.4f})")
+print(
+    f"masked CE = {ce_by_hand:.4f} over {mask.sum()} real tokens "
+    f"(averaging the padding too would give {token_nll.mean():.4f})"
+)
 
 # %% [markdown]
 # **Weighted MSE.** A small object covers about 6 % of the image, so plain MSE can ignore it
@@ -103,20 +106,25 @@ print(f"masked CE = {ce_by_hand:.4f} over {mask.sum()} real tokens "
 # $\sum w$ makes its errors count: $\mathcal{L}_{MSE}^{w}=\sum w\,(y-\hat y)^2/\sum w$.
 
 # %%
-images = test["image"][:8]                                        # (8, 32, 32, 3)
-blank = np.full_like(images, 40 / 255)                            # a "prediction" that draws no object at all
-foreground = np.max(np.abs(images - 40 / 255), axis=-1, keepdims=True) > 0.1   # (8, 32, 32, 1)
+images = test["image"][:8]  # (8, 32, 32, 3)
+blank = np.full_like(images, 40 / 255)  # a "prediction" that draws no object at all
+foreground = np.max(np.abs(images - 40 / 255), axis=-1, keepdims=True) > 0.1  # (8, 32, 32, 1)
 weights = 1 + FOREGROUND_WEIGHT * foreground
-wmse_by_hand = (np.broadcast_to(weights, images.shape) * (images - blank) ** 2).sum(axis=(1, 2, 3)) \
-    / np.broadcast_to(weights, images.shape).sum(axis=(1, 2, 3))
+wmse_by_hand = (np.broadcast_to(weights, images.shape) * (images - blank) ** 2).sum(axis=(1, 2, 3)) / np.broadcast_to(
+    weights, images.shape
+).sum(axis=(1, 2, 3))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-np.testing.assert_allclose(wmse_by_hand, keras.ops.convert_to_numpy(losses.weighted_mse(images, blank, weights)), rtol=1e-5)
+np.testing.assert_allclose(
+    wmse_by_hand, keras.ops.convert_to_numpy(losses.weighted_mse(images, blank, weights)), rtol=1e-5
+)
 np.testing.assert_allclose(wmse_by_hand.mean(), float(losses.WeightedMSE(FOREGROUND_WEIGHT)(images, blank)), rtol=1e-5)
 plain = ((images - blank) ** 2).mean()
-print(f"predicting an empty background: plain MSE = {plain:.4f}, weighted MSE = {wmse_by_hand.mean():.4f} "
-      f"({wmse_by_hand.mean() / plain:.1f}x larger: the missing object now costs more)")
+print(
+    f"predicting an empty background: plain MSE = {plain:.4f}, weighted MSE = {wmse_by_hand.mean():.4f} "
+    f"({wmse_by_hand.mean() / plain:.1f}x larger: the missing object now costs more)"
+)
 
 # %% [markdown]
 # **The matching term and the total.** $1-\cos$ and InfoNCE come from lesson 06;
@@ -126,7 +134,9 @@ print(f"predicting an empty background: plain MSE = {plain:.4f}, weighted MSE = 
 # NBVAL_CHECK_OUTPUT
 z_t, z_v = rng.normal(size=(2, 6, 4))
 one_minus_cos = 1 - np.sum(z_t * z_v, 1) / np.linalg.norm(z_t, axis=1) / np.linalg.norm(z_v, axis=1)
-np.testing.assert_allclose(one_minus_cos, keras.ops.convert_to_numpy(losses.cosine_similarity_loss(z_t, z_v)), rtol=1e-9)
+np.testing.assert_allclose(
+    one_minus_cos, keras.ops.convert_to_numpy(losses.cosine_similarity_loss(z_t, z_v)), rtol=1e-9
+)
 terms = {"ce": ce_by_hand, "cos": one_minus_cos.mean(), "mse": wmse_by_hand.mean()}
 alpha, beta, gamma = 1.0, 0.5, 10.0
 total_by_hand = alpha * terms["ce"] + beta * terms["cos"] + gamma * terms["mse"]
@@ -162,6 +172,7 @@ print(f"L = {alpha}*{terms['ce']:.3f} + {beta}*{terms['cos']:.3f} + {gamma}*{ter
 # term; everything else is one frozen dataclass, passed to the functions as an argument (so no
 # function reads a notebook global).
 
+
 # %%
 @dataclass(frozen=True)
 class JointConfig:
@@ -187,13 +198,14 @@ print(config)
 # model uses, so `term_names` says what each slot really contains when we print it.
 # `compute_loss` hands the terms to the `MultimodalLoss`; its total is what Keras minimises.
 
+
 # %%
 class JointTextImage(keras.Model):
     """E_t, E_v, attribute heads on z_v, an image decoder on z_v; trained with a MultimodalLoss."""
 
     def __init__(self, vocab_size, multimodal_loss, config, match="infonce", **kwargs):
         super().__init__(**kwargs)
-        self.attributes = retrieval.shared_attributes("text", "image")   # the four visible attributes
+        self.attributes = retrieval.shared_attributes("text", "image")  # the four visible attributes
         self.text_encoder = TextEncoder(vocab_size, embed_dim=32, units=64, kind="gru", pooling="mean")
         self.image_encoder = ImageEncoder(filters=(8, 16, 16), output_dim=64, residual=False)
         self.text_projection = layers.Dense(config.embed_dim)
@@ -204,14 +216,20 @@ class JointTextImage(keras.Model):
         self.weighted_mse = losses.WeightedMSE(config.foreground_weight)
 
     def call(self, inputs, training=False):
-        z_t = self.text_projection(self.text_encoder(inputs["text"], training=training))    # (batch, embed_dim)
+        z_t = self.text_projection(self.text_encoder(inputs["text"], training=training))  # (batch, embed_dim)
         z_v = self.image_projection(self.image_encoder(inputs["image"], training=training))  # (batch, embed_dim)
-        return {"z_text": z_t, "z_image": z_v, "logits": [head(z_v) for head in self.heads],
-                "reconstruction": self.decoder(z_v)}                                           # (batch, 32, 32, 3)
+        return {
+            "z_text": z_t,
+            "z_image": z_v,
+            "logits": [head(z_v) for head in self.heads],
+            "reconstruction": self.decoder(z_v),
+        }  # (batch, 32, 32, 3)
 
     def loss_terms(self, x, y, y_pred):
-        ce = sum(ops.mean(keras.losses.sparse_categorical_crossentropy(y[name], logits, from_logits=True))
-                 for name, logits in zip(self.attributes, y_pred["logits"])) / len(self.attributes)
+        ce = sum(
+            ops.mean(keras.losses.sparse_categorical_crossentropy(y[name], logits, from_logits=True))
+            for name, logits in zip(self.attributes, y_pred["logits"])
+        ) / len(self.attributes)
         if self.match == "infonce":
             match = losses.info_nce_loss(y_pred["z_text"], y_pred["z_image"], self.temperature)
         else:  # the seed's 1 - cos
@@ -235,8 +253,12 @@ untrained = JointTextImage(tokenizer.vocab_size, losses.MultimodalLoss(), config
 batch_x = {"text": train["caption_ids"][:BATCH_SIZE], "image": train["image"][:BATCH_SIZE]}
 batch_y = {name: train[name][:BATCH_SIZE] for name in untrained.attributes}
 outputs = untrained(batch_x)
-print({key: [tuple(v.shape) for v in value] if isinstance(value, list) else tuple(value.shape)
-       for key, value in outputs.items()})
+print(
+    {
+        key: [tuple(v.shape) for v in value] if isinstance(value, list) else tuple(value.shape)
+        for key, value in outputs.items()
+    }
+)
 start_terms = {k: float(v) for k, v in untrained.loss_terms(batch_x, batch_y, outputs).items()}
 term_name = untrained.term_names()
 print("untrained:", ", ".join(f"{term_name[k]} {v:.3f}" for k, v in start_terms.items()))
@@ -248,53 +270,65 @@ print("untrained:", ", ".join(f"{term_name[k]} {v:.3f}" for k, v in start_terms.
 # are created *before* `fit`. Left to `fit`, Keras creates them inside its first traced training
 # step, and TensorFlow then traces the whole step a second time — a few seconds per run, for nothing.
 
+
 # %%
 def train_joint(arrays, vocab_size, alpha, beta, gamma, config, match="infonce", weighting="fixed"):
     """Train one JointTextImage on `arrays` (split_arrays output); parts whose term is off are frozen."""
     set_seed(config.seed)
-    model = JointTextImage(vocab_size, losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting), config,
-                           match=match)
+    model = JointTextImage(
+        vocab_size, losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting), config, match=match
+    )
     n = config.n_train
     features = {"text": arrays["caption_ids"][:n], "image": arrays["image"][:n]}
     targets = {name: arrays[name][:n] for name in model.attributes}
-    dataset = (tf.data.Dataset.from_tensor_slices((features, targets))
-               .shuffle(n, seed=config.seed).batch(config.batch_size))
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((features, targets)).shuffle(n, seed=config.seed).batch(config.batch_size)
+    )
     model({key: value[:2] for key, value in features.items()})  # build the weights
     if weighting == "uncertainty":  # start each s_i at its optimum log(w_i L_i) for the untrained model
         x0, y0 = next(iter(dataset))
         start = model.loss_terms(x0, y0, model(x0))
         w = {"ce": alpha, "cos": beta, "mse": gamma}
         model.multimodal_loss.log_variances.assign(
-            np.log([w[t] * float(start[t]) for t in model.multimodal_loss.active_terms]).astype("float32"))
+            np.log([w[t] * float(start[t]) for t in model.multimodal_loss.active_terms]).astype("float32")
+        )
     for head in model.heads:
-        head.trainable = alpha > 0           # a term with weight 0 trains nothing:
-    model.decoder.trainable = gamma > 0      # freeze its parts so the optimizer does not
+        head.trainable = alpha > 0  # a term with weight 0 trains nothing:
+    model.decoder.trainable = gamma > 0  # freeze its parts so the optimizer does not
     for part in (model.text_encoder, model.text_projection):  # look for their gradients
         part.trainable = beta > 0
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     model.optimizer.build(model.trainable_variables)  # slots now, so fit traces its step once
-    model.fit(dataset, epochs=config.epochs, shuffle=False, verbose=0)
+    label = f"alpha={alpha:g}, beta={beta:g}, gamma={gamma:g}, {match}, {weighting} weights"
+    model.fit(dataset, epochs=config.epochs, shuffle=False, verbose=0, callbacks=[ProgressLine(label, per_epoch=False)])
     return model
 
 
 # %% [markdown]
 # **Step 4 — the test metrics**, from one call of the model on the whole test split.
 
+
 # %%
 def evaluate_joint(model, arrays, labels):
     """Test metrics: attribute accuracy (CE heads), text->image Recall@1, weighted MSE, pair/non-pair cosine."""
-    out = keras.tree.map_structure(keras.ops.convert_to_numpy,
-                                   model({"text": arrays["caption_ids"], "image": arrays["image"]}))
-    accuracy = np.mean([np.mean(np.argmax(logits, 1) == arrays[name])
-                        for name, logits in zip(model.attributes, out["logits"])])
+    out = keras.tree.map_structure(
+        keras.ops.convert_to_numpy, model({"text": arrays["caption_ids"], "image": arrays["image"]})
+    )
+    accuracy = np.mean(
+        [np.mean(np.argmax(logits, 1) == arrays[name]) for name, logits in zip(model.attributes, out["logits"])]
+    )
     z_t = out["z_text"] / np.linalg.norm(out["z_text"], axis=1, keepdims=True)
     z_v = out["z_image"] / np.linalg.norm(out["z_image"], axis=1, keepdims=True)
     similarity = z_t @ z_v.T
     relevance = retrieval.attribute_relevance(labels, labels, model.attributes)
     off_diagonal = ~np.eye(len(similarity), dtype=bool)
-    return {"attr_acc": float(accuracy), "recall_at_1": retrieval.recall_at_k(similarity, relevance, 1),
-            "recon_mse": float(model.weighted_mse(arrays["image"], out["reconstruction"])),
-            "pair_cos": float(np.mean(np.diag(similarity))), "nonpair_cos": float(np.mean(similarity[off_diagonal]))}
+    return {
+        "attr_acc": float(accuracy),
+        "recall_at_1": retrieval.recall_at_k(similarity, relevance, 1),
+        "recon_mse": float(model.weighted_mse(arrays["image"], out["reconstruction"])),
+        "pair_cos": float(np.mean(np.diag(similarity))),
+        "nonpair_cos": float(np.mean(similarity[off_diagonal])),
+    }
 
 
 # %% [markdown]
@@ -304,7 +338,7 @@ def evaluate_joint(model, arrays, labels):
 # $1-\cos$ in the $\beta$ slot instead of InfoNCE.
 
 # %%
-CONFIGS = {                     # name: (alpha, beta, gamma, matching term)
+CONFIGS = {  # name: (alpha, beta, gamma, matching term)
     "all": (1.0, 1.0, 1.0, "infonce"),
     "no_ce": (0.0, 1.0, 1.0, "infonce"),
     "no_match": (1.0, 0.0, 1.0, "infonce"),
@@ -316,21 +350,31 @@ for name, (a, b, g, match) in CONFIGS.items():
     models[name] = train_joint(train, tokenizer.vocab_size, a, b, g, config, match=match)
     ablation[name] = evaluate_joint(models[name], test, test_split.labels)
 chance_r1 = retrieval.chance_recall_at_k(
-    retrieval.attribute_relevance(test_split.labels, test_split.labels, retrieval.shared_attributes("text", "image")), 1)
-print(f"{'config':9s} {'a,b,g':9s} {'attr_acc':>8s} {'R@1':>6s} {'recon_mse':>9s} {'pair cos':>8s} {'non-pair cos':>12s}")
+    retrieval.attribute_relevance(test_split.labels, test_split.labels, retrieval.shared_attributes("text", "image")), 1
+)
+print(
+    f"{'config':9s} {'a,b,g':9s} {'attr_acc':>8s} {'R@1':>6s} {'recon_mse':>9s} {'pair cos':>8s} {'non-pair cos':>12s}"
+)
 for name, m in ablation.items():
     a, b, g, match = CONFIGS[name]
-    print(f"{name:9s} {a:.0f},{b:.0f},{g:.0f}    {m['attr_acc']:8.3f} {m['recall_at_1']:6.3f} {m['recon_mse']:9.4f} "
-          f"{m['pair_cos']:8.3f} {m['nonpair_cos']:12.3f}")
+    print(
+        f"{name:9s} {a:.0f},{b:.0f},{g:.0f}    {m['attr_acc']:8.3f} {m['recall_at_1']:6.3f} {m['recon_mse']:9.4f} "
+        f"{m['pair_cos']:8.3f} {m['nonpair_cos']:12.3f}"
+    )
 chance_acc = float(np.mean([1 / len(ATTRIBUTES[n]) for n in VISIBLE]))
 print(f"chance: attr_acc = {chance_acc:.3f} (mean of 1/3, 1/4, 1/2, 1/4), R@1 = {chance_r1:.4f}")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
 names = list(ablation)
-for ax, (metric, label, chance) in zip(axes, [("attr_acc", "attribute accuracy (CE heads)", chance_acc),
-                                              ("recall_at_1", "text->image Recall@1", chance_r1),
-                                              ("recon_mse", "reconstruction weighted MSE", None)]):
+for ax, (metric, label, chance) in zip(
+    axes,
+    [
+        ("attr_acc", "attribute accuracy (CE heads)", chance_acc),
+        ("recall_at_1", "text->image Recall@1", chance_r1),
+        ("recon_mse", "reconstruction weighted MSE", None),
+    ],
+):
     ax.bar(names, [ablation[n][metric] for n in names], color=[f"C{k}" for k in range(len(names))])
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", label="chance")
@@ -360,11 +404,18 @@ plt.show()
 
 # %%
 shown = np.arange(8)
-recon = {name: keras.ops.convert_to_numpy(models[name]({"text": test["caption_ids"][shown],
-                                                        "image": test["image"][shown]})["reconstruction"])
-         for name in ("all", "no_mse")}
-viz.show_images(np.concatenate([test["image"][shown], recon["all"], recon["no_mse"]]), ncols=8,
-                title="test images / reconstructed with MSE (all) / without MSE (no_mse)", size=1.0)
+recon = {
+    name: keras.ops.convert_to_numpy(
+        models[name]({"text": test["caption_ids"][shown], "image": test["image"][shown]})["reconstruction"]
+    )
+    for name in ("all", "no_mse")
+}
+viz.show_images(
+    np.concatenate([test["image"][shown], recon["all"], recon["no_mse"]]),
+    ncols=8,
+    title="test images / reconstructed with MSE (all) / without MSE (no_mse)",
+    size=1.0,
+)
 plt.show()
 
 # %% [markdown]
@@ -375,9 +426,12 @@ plt.show()
 # the trained full model:
 
 # %%
-print("untrained:", ", ".join(f"{term_name[k]} {v:.3f}" for k, v in start_terms.items()),
-      f"| mean log K = {np.mean([np.log(len(ATTRIBUTES[n])) for n in untrained.attributes]):.3f}, "
-      f"log {BATCH_SIZE} = {np.log(BATCH_SIZE):.3f}")
+print(
+    "untrained:",
+    ", ".join(f"{term_name[k]} {v:.3f}" for k, v in start_terms.items()),
+    f"| mean log K = {np.mean([np.log(len(ATTRIBUTES[n])) for n in untrained.attributes]):.3f}, "
+    f"log {BATCH_SIZE} = {np.log(BATCH_SIZE):.3f}",
+)
 print(f"trained (all): recon_mse {ablation['all']['recon_mse']:.4f}")
 
 # %% [markdown]
@@ -433,13 +487,17 @@ check_y = {k: train[k][:n_check] for k in trained.attributes}
 end_terms = {k: float(v) for k, v in trained.loss_terms(check_x, check_y, trained(check_x)).items()}
 learned = trained.multimodal_loss.term_weights()
 steps = config.epochs * int(np.ceil(config.n_train / config.batch_size))
-print(f"{'term':12s} {'start 1/(2L0)':>13s} {'learned':>8s} {'1/(2L) now':>10s}  moved towards it  "
-      f"needed |log change| vs about {steps} steps x lr")
+print(
+    f"{'term':12s} {'start 1/(2L0)':>13s} {'learned':>8s} {'1/(2L) now':>10s}  moved towards it  "
+    f"needed |log change| vs about {steps} steps x lr"
+)
 for term, weight in learned.items():
     start_weight, target = 1 / (2 * start_terms[term]), 1 / (2 * end_terms[term])
     towards = abs(np.log(weight / target)) < abs(np.log(start_weight / target))
-    print(f"{trained.term_names()[term]:12s} {start_weight:13.2f} {weight:8.2f} {target:10.2f}  {str(towards):>16s}  "
-          f"{abs(np.log(target / start_weight)):.2f} vs {steps * config.learning_rate:.2f}")
+    print(
+        f"{trained.term_names()[term]:12s} {start_weight:13.2f} {weight:8.2f} {target:10.2f}  {str(towards):>16s}  "
+        f"{abs(np.log(target / start_weight)):.2f} vs {steps * config.learning_rate:.2f}"
+    )
 
 # %% [markdown]
 # Read the table and the three rows above it as they are:
@@ -460,8 +518,12 @@ for term, weight in learned.items():
 # Honest qualitative claims, each on the test split:
 
 # %%
-summary = {f"ablation_{run}_{metric}": value for run, metrics in ablation.items()
-           for metric, value in metrics.items() if metric in ("attr_acc", "recall_at_1", "recon_mse")}
+summary = {
+    f"ablation_{run}_{metric}": value
+    for run, metrics in ablation.items()
+    for metric, value in metrics.items()
+    if metric in ("attr_acc", "recall_at_1", "recon_mse")
+}
 summary["ablation_seed_cos_pair_cos"] = ablation["seed_cos"]["pair_cos"]
 summary["ablation_seed_cos_nonpair_cos"] = ablation["seed_cos"]["nonpair_cos"]
 summary["chance_recall_at_1"] = chance_r1
@@ -477,8 +539,12 @@ assert full["attr_acc"] >= 0.8 and ablation["no_ce"]["attr_acc"] <= 0.45, "CE on
 assert ablation["no_mse"]["recon_mse"] >= 2 * full["recon_mse"], "MSE on/off should decide reconstruction"
 # 4. a 100x weight on MSE costs the shared encoder; learned weights repair the scale, not the trade-off (section 6)
 learned_run = ablation["uncertainty_mse_x100"]
-assert ablation["mse_x100"]["attr_acc"] < full["attr_acc"] <= learned_run["attr_acc"] + 0.05, "gamma=100 vs learned weights"
-assert ablation["mse_x100"]["recall_at_1"] < learned_run["recall_at_1"] < full["recall_at_1"], "R@1: x100 < learned < all"
+assert ablation["mse_x100"]["attr_acc"] < full["attr_acc"] <= learned_run["attr_acc"] + 0.05, (
+    "gamma=100 vs learned weights"
+)
+assert ablation["mse_x100"]["recall_at_1"] < learned_run["recall_at_1"] < full["recall_at_1"], (
+    "R@1: x100 < learned < all"
+)
 results = report("07_multimodal_loss", summary)
 
 # %% [markdown]
@@ -489,12 +555,15 @@ results = report("07_multimodal_loss", summary)
 # background $40/255$ by more than $0.1$, else 1; return one value per image,
 # $\sum w (y-\hat y)^2 / \sum w$ (the weight map has one channel: broadcast it over RGB).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def foreground_weighted_mse(y_true, y_pred, foreground_weight):
-    is_object = np.max(np.abs(y_true - 40 / 255), axis=-1, keepdims=True) > 0.1   # (n, 32, 32, 1)
+    is_object = np.max(np.abs(y_true - 40 / 255), axis=-1, keepdims=True) > 0.1  # (n, 32, 32, 1)
     w = np.broadcast_to(1 + foreground_weight * is_object, y_true.shape)
     return (w * (y_true - y_pred) ** 2).sum(axis=(1, 2, 3)) / w.sum(axis=(1, 2, 3))
+
+
 # END OF YOUR CODE
 
 # %%
@@ -506,11 +575,14 @@ check_foreground_weighted_mse(foreground_weighted_mse)
 # **Exercise 2.** Write `uncertainty_weighted_total(term_values, log_variances)`: for lists of
 # term values $\mathcal{L}_i$ and log-variances $s_i$, return $\sum_i \tfrac12(e^{-s_i}\mathcal{L}_i+s_i)$.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def uncertainty_weighted_total(term_values, log_variances):
     term_values, log_variances = np.asarray(term_values), np.asarray(log_variances)
     return float(np.sum(0.5 * (np.exp(-log_variances) * term_values + log_variances)))
+
+
 # END OF YOUR CODE
 
 # %%
@@ -524,7 +596,7 @@ check_uncertainty_weighted_total(uncertainty_weighted_total)
 # weights `effective_weights` $=\tfrac12 e^{-s_i}$.
 
 # %%
-term_values = np.array([1.2, 4.8, 0.05])        # CE, InfoNCE, MSE: sizes like those seen above
+term_values = np.array([1.2, 4.8, 0.05])  # CE, InfoNCE, MSE: sizes like those seen above
 
 # %% tags=["solution"]
 # YOUR CODE HERE

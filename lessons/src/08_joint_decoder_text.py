@@ -33,10 +33,18 @@ from mmgen_lib.classifiers import predict_in_batches
 from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES
 from mmgen_lib.decoders import TextDecoder, TransformerTextDecoder
 from mmgen_lib.encoders import TextEncoder
-from mmgen_lib.generation import (END_ID, START_ID, beam_search, greedy_decode, next_token_distribution, sample,
-                                  sequence_log_prob)
-from mmgen_lib.metrics import bleu4, caption_attribute_accuracy, modified_precision
+from mmgen_lib.generation import (
+    END_ID,
+    START_ID,
+    beam_search,
+    greedy_decode,
+    next_token_distribution,
+    sample,
+    sequence_log_prob,
+)
+from mmgen_lib.metrics import bleu4, caption_attribute_accuracy
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -152,6 +160,7 @@ print(f"{'total':>10}: {decoder.count_params():>6,}")
 # update gate $u$, reset gate $r$ applied after the recurrent product, $h_t = u \odot h_{t-1} +
 # (1 - u) \odot \tilde h_t$ — lesson 02 wrote the mirror form with $u \leftrightarrow 1 - u$).
 
+
 # %%
 def my_step(decoder, z, token_ids, h):
     kernel, recurrent, bias = decoder.gru.cell.weights
@@ -182,6 +191,7 @@ print("my_step matches decoder.step; 15 steps match the teacher-forced call")
 # Greedy decoding feeds `<start>`, takes the most likely token, feeds it back, and stops at
 # `<end>` (afterwards the row is padded with 0). `mmgen_lib.generation.greedy_decode` does the
 # same for a whole batch.
+
 
 # %%
 def my_greedy(decoder, z, max_len, start_id, end_id):
@@ -218,6 +228,7 @@ for temperature, top_k in ((1.0, None), (0.5, None), (2.0, None), (1.0, 2), (0.0
 # whose next-token probabilities are a fixed table shows it: from `<start>`, word A (0.5) beats
 # word B (0.4), but after A everything is uncertain, while B is followed by `<end>` with
 # probability 0.9. Beam search keeps the 2 best prefixes and finds B `<end>` (0.36 > 0.5 × 0.35).
+
 
 # %%
 class TableDecoder:
@@ -262,10 +273,13 @@ print("beam k=2:", [names[i] for i in beam_ids[0]], "p =", round(float(np.exp(be
 # `TextDecoder` learns to write the caption from $z_v$ with teacher forcing (cross-entropy
 # that ignores padding targets).
 
+
 # %%
 def compile_captioner(model, learning_rate):
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
     model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     return model
 
@@ -286,8 +300,14 @@ z_v_in = keras.Input((FEATURE_DIM,), name="z_v")
 ids_in = keras.Input((MAX_LEN,), dtype="int32", name="input_ids")
 D_v = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D_v")
 image_captioner = compile_captioner(keras.Model([z_v_in, ids_in], D_v([z_v_in, ids_in])), LEARNING_RATE)
-history_v = image_captioner.fit([z_v_train, decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=EPOCHS,
-                                verbose=0)
+history_v = image_captioner.fit(
+    [z_v_train, decoder_inputs],
+    targets,
+    batch_size=BATCH_SIZE,
+    epochs=EPOCHS,
+    verbose=0,
+    callbacks=[ProgressLine("image-only captioner")],
+)
 image_only_captions = [tokenizer.decode(ids) for ids in greedy_decode(D_v, z_v_test, MAX_LEN)]
 image_only_acc = caption_attribute_accuracy(image_only_captions, test.labels)
 print({name: round(acc, 3) for name, acc in image_only_acc.items()})
@@ -309,7 +329,14 @@ set_seed(SEED)
 z_in = keras.Input((2 * FEATURE_DIM,), name="z")
 D = TextDecoder(VOCAB_SIZE, EMBED_DIM, UNITS, name="D")
 captioner = compile_captioner(keras.Model([z_in, ids_in], D([z_in, ids_in])), LEARNING_RATE)
-history = captioner.fit([z_train, decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=FUSED_EPOCHS, verbose=0)
+history = captioner.fit(
+    [z_train, decoder_inputs],
+    targets,
+    batch_size=BATCH_SIZE,
+    epochs=FUSED_EPOCHS,
+    verbose=0,
+    callbacks=[ProgressLine("image + sound captioner")],
+)
 joint_captions = [tokenizer.decode(ids) for ids in greedy_decode(D, z_test, MAX_LEN)]
 joint_acc = caption_attribute_accuracy(joint_captions, test.labels)
 print({name: round(acc, 3) for name, acc in joint_acc.items()})
@@ -332,10 +359,14 @@ plt.show()
 
 # %%
 viz.plot_grouped_bars(
-    {"image only": [image_only_acc[a] for a in ATTRIBUTE_NAMES],
-     "image + sound": [joint_acc[a] for a in ATTRIBUTE_NAMES]},
-    ATTRIBUTE_NAMES, "Caption attribute accuracy (test, greedy)",
-    chance=[1 / len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES])
+    {
+        "image only": [image_only_acc[a] for a in ATTRIBUTE_NAMES],
+        "image + sound": [joint_acc[a] for a in ATTRIBUTE_NAMES],
+    },
+    ATTRIBUTE_NAMES,
+    "Caption attribute accuracy (test, greedy)",
+    chance=[1 / len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES],
+)
 plt.show()
 
 # %% [markdown]
@@ -344,8 +375,13 @@ plt.show()
 
 # %%
 show = np.arange(6)
-viz.show_images(te["image"][show], titles=[joint_captions[i] for i in show], ncols=6, size=1.6,
-                title="Captions from image + sound (greedy)")
+viz.show_images(
+    te["image"][show],
+    titles=[joint_captions[i] for i in show],
+    ncols=6,
+    size=1.6,
+    title="Captions from image + sound (greedy)",
+)
 plt.show()
 for i in show:
     print(f"true      : {test.captions[i]}\nimage+snd : {joint_captions[i]}\nimage only: {image_only_captions[i]}\n")
@@ -358,6 +394,7 @@ for i in show:
 # frozen image and sound features, and a small `TextDecoder` writes the answer — one word then
 # `<end>`. We train it twice: with the seed's exact inputs $(E_t, E_v)$, and with the sound added.
 
+
 # %%
 def train_qa(question_ids, features, answer_ids, vocab_size, epochs, seed):
     """E_t(question) ++ features -> TextDecoder -> "<answer> <end>"; returns (encode, decoder)."""
@@ -367,19 +404,28 @@ def train_qa(question_ids, features, answer_ids, vocab_size, epochs, seed):
     answer_in = keras.Input((2,), dtype="int32", name="answer_inputs")
     context = keras.layers.Concatenate()([TextEncoder(vocab_size, 32, 64, name="E_t")(question_in), features_in])
     qa_decoder = TextDecoder(vocab_size, 32, 64, name="D_qa")
-    model = compile_captioner(keras.Model([question_in, features_in, answer_in], qa_decoder([context, answer_in])),
-                              learning_rate=3e-3)
+    model = compile_captioner(
+        keras.Model([question_in, features_in, answer_in], qa_decoder([context, answer_in])), learning_rate=3e-3
+    )
     start, end = np.full(len(answer_ids), START_ID), np.full(len(answer_ids), END_ID)
     answer_inputs, answer_targets = np.stack([start, answer_ids], 1), np.stack([answer_ids, end], 1)
-    model.fit([question_ids, features, answer_inputs], answer_targets, batch_size=QA_BATCH_SIZE, epochs=epochs,
-              verbose=0)
+    model.fit(
+        [question_ids, features, answer_inputs],
+        answer_targets,
+        batch_size=QA_BATCH_SIZE,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[ProgressLine(f"QA decoder on {features.shape[-1]}-d features", per_epoch=False)],
+    )
     return keras.Model([question_in, features_in], context), qa_decoder
 
 
 question_type = np.array([next(a for a in ATTRIBUTE_NAMES if ans in ATTRIBUTES[a]) for ans in test.answers])
 qa_results = {}
-for name, features_train, features_test in (("question + image", z_v_train, z_v_test),
-                                            ("question + image + sound", z_train, z_test)):
+for name, features_train, features_test in (
+    ("question + image", z_v_train, z_v_test),
+    ("question + image + sound", z_train, z_test),
+):
     encode, qa_decoder = train_qa(tr["question_ids"], features_train, tr["answer_ids"], VOCAB_SIZE, QA_EPOCHS, SEED)
     context = encode([te["question_ids"], features_test])  # (1000, 64 + feature size)
     predicted = greedy_decode(qa_decoder, context, max_len=2)[:, 0]  # the answer word, then <end>
@@ -389,8 +435,11 @@ for name, features_train, features_test in (("question + image", z_v_train, z_v_
 print("example:", test.questions[0], "->", tokenizer.vocabulary[te["answer_ids"][0]])
 
 # %%
-viz.plot_grouped_bars({name: [acc[a] for a in ATTRIBUTE_NAMES] for name, acc in qa_results.items()},
-                      ATTRIBUTE_NAMES, "Question answering accuracy by question type (test)")
+viz.plot_grouped_bars(
+    {name: [acc[a] for a in ATTRIBUTE_NAMES] for name, acc in qa_results.items()},
+    ATTRIBUTE_NAMES,
+    "Question answering accuracy by question type (test)",
+)
 plt.show()
 
 # %% [markdown]
@@ -413,10 +462,15 @@ memory_train = np.stack([z_train[:, :FEATURE_DIM], z_train[:, FEATURE_DIM:]], ax
 memory_test = np.stack([z_test[:, :FEATURE_DIM], z_test[:, FEATURE_DIM:]], axis=1)
 memory_in = keras.Input((2, FEATURE_DIM), name="memory")
 D_attn = TransformerTextDecoder(VOCAB_SIZE, embed_dim=64, num_heads=2, ff_dim=128, max_len=16, name="D_attn")
-transformer_captioner = compile_captioner(keras.Model([memory_in, ids_in], D_attn([memory_in, ids_in])),
-                                          LEARNING_RATE)
-transformer_captioner.fit([memory_train, decoder_inputs], targets, batch_size=BATCH_SIZE, epochs=TRANSFORMER_EPOCHS,
-                          verbose=0)
+transformer_captioner = compile_captioner(keras.Model([memory_in, ids_in], D_attn([memory_in, ids_in])), LEARNING_RATE)
+transformer_captioner.fit(
+    [memory_train, decoder_inputs],
+    targets,
+    batch_size=BATCH_SIZE,
+    epochs=TRANSFORMER_EPOCHS,
+    verbose=0,
+    callbacks=[ProgressLine("transformer captioner")],
+)
 transformer_ids = greedy_decode(D_attn, memory_test, MAX_LEN)
 transformer_acc = caption_attribute_accuracy([tokenizer.decode(ids) for ids in transformer_ids], test.labels)
 print({name: round(acc, 3) for name, acc in transformer_acc.items()})
@@ -425,16 +479,23 @@ print({name: round(acc, 3) for name, acc in transformer_acc.items()})
 fed = np.concatenate([np.full((len(transformer_ids), 1), START), transformer_ids[:, :-1]], axis=1)
 _, attention = D_attn([memory_test, fed], return_attention=True)  # (n, heads, MAX_LEN, 2)
 sound_share = ops.convert_to_numpy(attention)[..., 1]  # weight on z_a when writing each token
-word_attribute = [next((a for a, v in data.parse_caption(w, strict=False).items() if v), None)
-                  if w.isalpha() else None for w in tokenizer.vocabulary]
+word_attribute = [
+    next((a for a, v in data.parse_caption(w, strict=False).items() if v), None) if w.isalpha() else None
+    for w in tokenizer.vocabulary
+]
 written = np.array(word_attribute, dtype=object)[transformer_ids]  # (n, MAX_LEN): attribute of each word
-attention_by_attribute = {f"head {h + 1}": [sound_share[:, h][written == a].mean() for a in ATTRIBUTE_NAMES]
-                          for h in range(sound_share.shape[1])}
+attention_by_attribute = {
+    f"head {h + 1}": [sound_share[:, h][written == a].mean() for a in ATTRIBUTE_NAMES]
+    for h in range(sound_share.shape[1])
+}
 
 # %%
-viz.plot_grouped_bars(attention_by_attribute, ATTRIBUTE_NAMES,
-                      "Cross-attention on the sound token while writing each attribute word (test)",
-                      ylabel="weight on $z_a$ (vs $z_v$)")
+viz.plot_grouped_bars(
+    attention_by_attribute,
+    ATTRIBUTE_NAMES,
+    "Cross-attention on the sound token while writing each attribute word (test)",
+    ylabel="weight on $z_a$ (vs $z_v$)",
+)
 plt.show()
 
 # %% [markdown]
@@ -509,8 +570,11 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 reference = "a large red metal circle at the top"
-for hypothesis in ("a large red metal circle at the top", "at the top: a big red circle made of metal",
-                   "a large red wooden circle at the top"):
+for hypothesis in (
+    "a large red metal circle at the top",
+    "at the top: a big red circle made of metal",
+    "a large red wooden circle at the top",
+):
     print(f"BLEU-4 {bleu4([reference], [hypothesis], smooth=True):.3f}  for  {hypothesis!r}")
 
 # %% [markdown]
@@ -528,18 +592,21 @@ bleu = bleu4(list(test.captions), joint_captions)
 assert caption_attr_acc >= 0.95, f"image+audio caption attribute accuracy {caption_attr_acc:.3f} < 0.95"
 assert qa_acc >= 0.95, f"question answering accuracy {qa_acc:.3f} < 0.95"
 assert image_only_material_acc <= 0.45, f"image-only material accuracy {image_only_material_acc:.3f} > 0.45"
-report("08_joint_decoder_text", {
-    "caption_attr_acc": caption_attr_acc,
-    "caption_attr_acc_min": min(joint_acc[a] for a in ATTRIBUTE_NAMES),
-    "image_only_material_acc": image_only_material_acc,
-    "image_only_caption_attr_acc": image_only_acc["mean"],
-    "qa_acc": qa_acc,
-    "qa_acc_image_only": qa_results["question + image"]["all"],
-    "transformer_caption_attr_acc": transformer_acc["mean"],
-    "bleu4": bleu,
-    "beam3_caption_attr_acc": comparison["beam k=3"]["attr_acc"],
-    "sample_t1_distinct": comparison["sample T=1"]["distinct"],
-})
+report(
+    "08_joint_decoder_text",
+    {
+        "caption_attr_acc": caption_attr_acc,
+        "caption_attr_acc_min": min(joint_acc[a] for a in ATTRIBUTE_NAMES),
+        "image_only_material_acc": image_only_material_acc,
+        "image_only_caption_attr_acc": image_only_acc["mean"],
+        "qa_acc": qa_acc,
+        "qa_acc_image_only": qa_results["question + image"]["all"],
+        "transformer_caption_attr_acc": transformer_acc["mean"],
+        "bleu4": bleu,
+        "beam3_caption_attr_acc": comparison["beam k=3"]["attr_acc"],
+        "sample_t1_distinct": comparison["sample T=1"]["distinct"],
+    },
+)
 
 # %% [markdown]
 # ## 4. Exercises
@@ -548,11 +615,14 @@ report("08_joint_decoder_text", {
 # an int array (batch, seq_len) of `<start> … <end>` captions and returns the tuple
 # `(decoder_inputs, targets)` used for training.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def teacher_forcing_pair(caption_ids):
     caption_ids = np.asarray(caption_ids)
     return caption_ids[:, :-1], caption_ids[:, 1:]
+
+
 # END OF YOUR CODE
 
 # %%
@@ -566,6 +636,7 @@ check_teacher_forcing_pair(teacher_forcing_pair)
 # largest entries of each row (`top_k=None` keeps all), and return the softmax over the kept
 # entries (the others get probability 0).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def my_distribution(logits, temperature, top_k=None):
@@ -575,6 +646,8 @@ def my_distribution(logits, temperature, top_k=None):
         scaled = np.where(scaled >= kth_largest, scaled, -np.inf)
     weights = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
     return weights / weights.sum(axis=-1, keepdims=True)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -595,9 +668,11 @@ from collections import Counter
 
 
 def clipped_matches(reference, hypothesis, n):
-    grams = lambda words: Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))  # noqa: E731
+    grams = lambda words: Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))  # noqa: E731
     ref, hyp = grams(reference), grams(hypothesis)
     return sum(min(count, ref[gram]) for gram, count in hyp.items()), sum(hyp.values())
+
+
 # END OF YOUR CODE
 
 # %%

@@ -31,6 +31,7 @@ from mmgen_lib.encoders import AudioEncoder, TextEncoder
 from mmgen_lib.image_losses import ShiftTolerantMSE, object_area, shift_tolerant_mse
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import PROBE_ATTRIBUTES, load_probe, probe_accuracy, probe_predict
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -57,8 +58,10 @@ SPEC_MEAN, SPEC_STD = tr["spectrogram"].mean(), tr["spectrogram"].std()
 for arrays in (tr, te, ho):  # standardised log-mels: large raw values (log 1e-6 = -13.8) kill relu units
     arrays["spectrogram"] = (arrays["spectrogram"] - SPEC_MEAN) / SPEC_STD
 probe = load_probe()
-print(f"{len(train)} train / {len(test)} test / {len(heldout)} heldout examples, "
-      f"vocabulary of {tokenizer.vocab_size} tokens")
+print(
+    f"{len(train)} train / {len(test)} test / {len(heldout)} heldout examples, "
+    f"vocabulary of {tokenizer.vocab_size} tokens"
+)
 
 # %% [markdown]
 # ## 1. Intuition and math
@@ -148,9 +151,12 @@ def midtone_fraction(images):
 
 
 picks = [0, 1, 2, 3]
-fig = viz.show_images(np.concatenate([test.images[picks] / 255.0, conditional_mean[picks]]),
-                      titles=[short(test.attributes(i)) for i in picks] * 2, ncols=4,
-                      title="top: a real image; bottom: the average of its caption's images (the MSE optimum)")
+fig = viz.show_images(
+    np.concatenate([test.images[picks] / 255.0, conditional_mean[picks]]),
+    titles=[short(test.attributes(i)) for i in picks] * 2,
+    ncols=4,
+    title="top: a real image; bottom: the average of its caption's images (the MSE optimum)",
+)
 plt.show()
 
 # %%
@@ -161,8 +167,10 @@ print(f"conditional-mean images: {conditional_mean.shape}")
 # %%
 blur_accuracy = probe_accuracy(probe, conditional_mean, test.labels)
 print("probe on the MSE-optimal (average) images:", {k: round(v, 3) for k, v in blur_accuracy.items()})
-print(f"mid-tone pixels: real {midtone_fraction(test.images / 255.0):.3f}, "
-      f"average {midtone_fraction(conditional_mean):.3f}")
+print(
+    f"mid-tone pixels: real {midtone_fraction(test.images / 255.0):.3f}, "
+    f"average {midtone_fraction(conditional_mean):.3f}"
+)
 
 # %% [markdown]
 # The average image keeps colour, size and position (they do not vary within a caption), but its
@@ -176,12 +184,16 @@ print(f"mid-tone pixels: real {midtone_fraction(test.images / 255.0):.3f}, "
 # Shift the target by every $(\delta_y, \delta_x) \in \{-2..2\}^2$ (mirroring the border, which
 # continues the background), take each squared error, keep the smallest, divide by $C \cdot A(x)$.
 
+
 # %%
 def shift_tolerant_mse_numpy(y_true, y_pred, max_shift=2, threshold=0.4):
     s = max_shift
     padded = np.pad(y_true, [(0, 0), (s, s), (s, s), (0, 0)], mode="symmetric")  # (batch, 36, 36, 3)
-    errors = [((y_pred - padded[:, s + dy:s + dy + 32, s + dx:s + dx + 32]) ** 2).sum(axis=(1, 2, 3))
-              for dy in range(-s, s + 1) for dx in range(-s, s + 1)]  # 25 x (batch,)
+    errors = [
+        ((y_pred - padded[:, s + dy : s + dy + 32, s + dx : s + dx + 32]) ** 2).sum(axis=(1, 2, 3))
+        for dy in range(-s, s + 1)
+        for dx in range(-s, s + 1)
+    ]  # 25 x (batch,)
     area = np.maximum((y_true.max(axis=-1) > threshold).sum(axis=(1, 2)), 1)  # (batch,) object pixels
     return np.min(errors, axis=0) / (3 * area)
 
@@ -189,8 +201,9 @@ def shift_tolerant_mse_numpy(y_true, y_pred, max_shift=2, threshold=0.4):
 real = te["image"][:8]
 moved = np.roll(real, shift=(2, -1), axis=(1, 2))  # the same objects, 2 px down and 1 px left
 ours = shift_tolerant_mse_numpy(real, moved)
-np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(shift_tolerant_mse(real, moved, MAX_SHIFT)),
-                           rtol=1e-4, atol=1e-7)
+np.testing.assert_allclose(
+    ours, keras.ops.convert_to_numpy(shift_tolerant_mse(real, moved, MAX_SHIFT)), rtol=1e-4, atol=1e-7
+)
 plain = ((real - moved) ** 2).mean(axis=(1, 2, 3))
 print(f"a 2-px move: plain MSE {plain.mean():.4f} (punished), shift-tolerant {ours.mean():.4f}")
 print("our NumPy loss matches mmgen_lib.image_losses.shift_tolerant_mse")
@@ -199,8 +212,10 @@ print("our NumPy loss matches mmgen_lib.image_losses.shift_tolerant_mse")
 # NBVAL_CHECK_OUTPUT
 areas = keras.ops.convert_to_numpy(object_area(te["image"][:200]))
 small = te["size"][:200] == ATTRIBUTES["size"].index("small")
-print(f"object area: small {areas[small].mean():.0f} px, large {areas[~small].mean():.0f} px "
-      f"-> with plain MSE a small object weighs about {areas[~small].mean() / areas[small].mean():.1f}x less")
+print(
+    f"object area: small {areas[small].mean():.0f} px, large {areas[~small].mean():.0f} px "
+    f"-> with plain MSE a small object weighs about {areas[~small].mean() / areas[small].mean():.1f}x less"
+)
 
 # %% [markdown]
 # ### 2.4 The alpha-compositing decoder
@@ -219,7 +234,9 @@ print(f"object area: small {areas[small].mean():.0f} px, large {areas[~small].me
 decoder = ImageDecoder(filters=DECODER_FILTERS)
 z = np.random.default_rng(SEED).normal(size=(2, TEXT_UNITS + AUDIO_DIM)).astype("float32")
 parts = {k: keras.ops.convert_to_numpy(v) for k, v in decoder.decompose(z).items()}
-by_hand = parts["mask"] * parts["colour"][:, None, None, :] + (1 - parts["mask"]) * parts["background"][:, None, None, :]
+by_hand = (
+    parts["mask"] * parts["colour"][:, None, None, :] + (1 - parts["mask"]) * parts["background"][:, None, None, :]
+)
 np.testing.assert_allclose(by_hand, keras.ops.convert_to_numpy(decoder(z)), atol=1e-6)
 for name, value in parts.items():
     print(f"{name:10s} {value.shape}")
@@ -244,7 +261,7 @@ def drop_size_words(ids):
     out = np.zeros_like(ids)
     for row, sentence in enumerate(ids):
         kept = [t for t in sentence if t not in SIZE_WORDS]
-        out[row, :len(kept)] = kept
+        out[row, : len(kept)] = kept
     return out
 
 
@@ -255,14 +272,26 @@ train_ids = tr["caption_ids"].copy()
 train_ids[no_size] = drop_size_words(train_ids[no_size])
 print(tokenizer.decode(tr["caption_ids"][no_size][0]), "->", tokenizer.decode(train_ids[no_size][0]))
 
+
 # %%
 def compile_and_fit(model, inputs, targets, losses, epochs, loss_weights=None):
     """Adam with a cosine decay of LEARNING_RATE to 0 over ``epochs``; returns the History."""
     steps = epochs * int(np.ceil(len(train) / BATCH_SIZE))
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
-                  loss=losses, loss_weights=loss_weights)
+    model.compile(
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
+        loss=losses,
+        loss_weights=loss_weights,
+    )
     model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
-    return model.fit(inputs, targets, epochs=epochs, batch_size=BATCH_SIZE, shuffle=True, verbose=0)
+    return model.fit(
+        inputs,
+        targets,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        verbose=0,
+        callbacks=[ProgressLine(f"{model.name} decoder")],
+    )
 
 
 set_seed(SEED)  # the generator's initial weights do not depend on what the cells above drew
@@ -275,15 +304,20 @@ image_decoder = ImageDecoder(filters=DECODER_FILTERS, name="D")
 z_t = text_encoder(ids_in)  # (batch, 64)
 z = keras.layers.Concatenate(name="z")([z_t, audio_encoder(spec_in) * on_in])  # (batch, 80)
 image_out = image_decoder(z)  # (batch, 32, 32, 3)
-aux_heads = [keras.layers.Dense(len(ATTRIBUTES[k]), activation="softmax", name=k)(z_t)
-             for k in ("shape", "color", "position")]
+aux_heads = [
+    keras.layers.Dense(len(ATTRIBUTES[k]), activation="softmax", name=k)(z_t) for k in ("shape", "color", "position")
+]
 generator = keras.Model([ids_in, spec_in, on_in], image_out, name="caption_audio_to_image")
 trainer = keras.Model([ids_in, spec_in, on_in], [image_out, *aux_heads], name="trainer")
 
-history = compile_and_fit(trainer, [train_ids, tr["spectrogram"], audio_on],
-                          [tr["image"], tr["shape"], tr["color"], tr["position"]],
-                          [ShiftTolerantMSE(MAX_SHIFT), *["sparse_categorical_crossentropy"] * 3], EPOCHS,
-                          loss_weights=[1.0, AUX_WEIGHT, AUX_WEIGHT, AUX_WEIGHT])
+history = compile_and_fit(
+    trainer,
+    [train_ids, tr["spectrogram"], audio_on],
+    [tr["image"], tr["shape"], tr["color"], tr["position"]],
+    [ShiftTolerantMSE(MAX_SHIFT), *["sparse_categorical_crossentropy"] * 3],
+    EPOCHS,
+    loss_weights=[1.0, AUX_WEIGHT, AUX_WEIGHT, AUX_WEIGHT],
+)
 print(f"{generator.count_params():,} parameters; final reconstruction loss {history.history['D_loss'][-1]:.4f}")
 
 # %%
@@ -308,7 +342,9 @@ plt.show()
 # %%
 def caption_vectors(ids):
     """z = [E_t(ids); 0] from the trained (frozen) text encoder, caption alone; (n, 80)."""
-    z_text = np.concatenate([keras.ops.convert_to_numpy(text_encoder(ids[i:i + 500])) for i in range(0, len(ids), 500)])
+    z_text = np.concatenate(
+        [keras.ops.convert_to_numpy(text_encoder(ids[i : i + 500])) for i in range(0, len(ids), 500)]
+    )
     return np.concatenate([z_text, np.zeros((len(ids), AUDIO_DIM), "float32")], axis=1)
 
 
@@ -330,23 +366,33 @@ def generate(model, arrays, ids=None, with_audio=False):
 
 generated = generate(generator, te)
 picks = list(range(8))
-fig = viz.show_images(np.concatenate([test.images[picks] / 255.0, naive_images[picks], generated[picks]]),
-                      titles=[short(test.attributes(i)) for i in picks] * 3, ncols=8,
-                      title="real test images / naive (MSE, RGB) / ours (shift-tolerant, composited), from captions")
+fig = viz.show_images(
+    np.concatenate([test.images[picks] / 255.0, naive_images[picks], generated[picks]]),
+    titles=[short(test.attributes(i)) for i in picks] * 3,
+    ncols=8,
+    title="real test images / naive (MSE, RGB) / ours (shift-tolerant, composited), from captions",
+)
 plt.show()
-print(f"mid-tone pixels: real {midtone_fraction(test.images / 255.0):.3f}, MSE optimum "
-      f"{midtone_fraction(conditional_mean):.3f}, naive {midtone_fraction(naive_images):.3f}, "
-      f"ours {midtone_fraction(generated):.3f}")
+print(
+    f"mid-tone pixels: real {midtone_fraction(test.images / 255.0):.3f}, MSE optimum "
+    f"{midtone_fraction(conditional_mean):.3f}, naive {midtone_fraction(naive_images):.3f}, "
+    f"ours {midtone_fraction(generated):.3f}"
+)
 
 # %%
-z_caption = np.concatenate([keras.ops.convert_to_numpy(text_encoder(te["caption_ids"][:4])),
-                            np.zeros((4, AUDIO_DIM), "float32")], axis=1)  # (4, 80): caption alone, z_a = 0
+z_caption = np.concatenate(
+    [keras.ops.convert_to_numpy(text_encoder(te["caption_ids"][:4])), np.zeros((4, AUDIO_DIM), "float32")], axis=1
+)  # (4, 80): caption alone, z_a = 0
 parts = {k: keras.ops.convert_to_numpy(v) for k, v in image_decoder.decompose(z_caption).items()}
 swatches = lambda rgb: np.broadcast_to(rgb[:, None, None, :], (len(rgb), 32, 32, 3))  # noqa: E731
-fig = viz.show_images(np.concatenate([np.repeat(parts["mask"], 3, axis=-1), swatches(parts["colour"]),
-                                      swatches(parts["background"]), parts["image"]]),
-                      titles=["mask m"] * 4 + ["colour c"] * 4 + ["background b"] * 4 + ["m·c + (1-m)·b"] * 4,
-                      ncols=4, title="What the decoder draws: a silhouette, one colour, one background")
+fig = viz.show_images(
+    np.concatenate(
+        [np.repeat(parts["mask"], 3, axis=-1), swatches(parts["colour"]), swatches(parts["background"]), parts["image"]]
+    ),
+    titles=["mask m"] * 4 + ["colour c"] * 4 + ["background b"] * 4 + ["m·c + (1-m)·b"] * 4,
+    ncols=4,
+    title="What the decoder draws: a silhouette, one colour, one background",
+)
 plt.show()
 
 # %% [markdown]
@@ -365,9 +411,12 @@ conditions = {
 scores = {name: probe_accuracy(probe, images, te) for name, images in conditions.items()}
 for name, accuracy in {"naive (caption)": naive_scores, **scores}.items():
     print(f"{name:22s} " + "  ".join(f"{k} {v:.3f}" for k, v in accuracy.items()))
-fig = viz.plot_grouped_bars({name: [acc[k] for k in PROBE_ATTRIBUTES] for name, acc in scores.items()},
-                            PROBE_ATTRIBUTES, title="Probe accuracy of generated test images",
-                            chance=[1 / len(ATTRIBUTES[k]) for k in PROBE_ATTRIBUTES])
+fig = viz.plot_grouped_bars(
+    {name: [acc[k] for k in PROBE_ATTRIBUTES] for name, acc in scores.items()},
+    PROBE_ATTRIBUTES,
+    title="Probe accuracy of generated test images",
+    chance=[1 / len(ATTRIBUTES[k]) for k in PROBE_ATTRIBUTES],
+)
 fig.axes[0].legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1))
 fig.tight_layout()
 plt.show()
@@ -394,8 +443,12 @@ for combo in HELDOUT_COMBOS:
     first.append(int(np.argmax(rows)))
     per_attribute = "  ".join(f"{k} {np.mean(readings[k][rows] == ho[k][rows]):.2f}" for k in PROBE_ATTRIBUTES)
     print(f"{' '.join(combo):28s} ({rows.sum():2d} captions)  {per_attribute}")
-fig = viz.show_images(generated_heldout[first], titles=[short(heldout.attributes(i)) for i in first], ncols=10,
-                      title="Generated for combinations never seen in training")
+fig = viz.show_images(
+    generated_heldout[first],
+    titles=[short(heldout.attributes(i)) for i in first],
+    ncols=10,
+    title="Generated for combinations never seen in training",
+)
 plt.show()
 
 # %% [markdown]
@@ -408,16 +461,19 @@ plt.show()
 probe_acc_min = min(scores["caption"].values())
 probe_acc_heldout_combos = min(heldout_scores.values())
 assert probe_acc_min >= 0.9, f"caption -> image probe accuracy {probe_acc_min:.3f} is below 0.9"
-report("09_joint_decoder_image", {
-    "probe_acc_min": probe_acc_min,
-    "probe_acc_heldout_combos": probe_acc_heldout_combos,
-    **{f"probe_acc_{k}": v for k, v in scores["caption"].items()},
-    "probe_acc_min_caption_audio": min(scores["caption + sound"].values()),
-    "size_acc_no_size_word_audio": scores["no size word + sound"]["size"],
-    "size_acc_no_size_word": scores["no size word"]["size"],
-    "probe_shape_acc_mse_optimum": blur_accuracy["shape"],
-    "probe_acc_min_naive": min(naive_scores.values()),
-})
+report(
+    "09_joint_decoder_image",
+    {
+        "probe_acc_min": probe_acc_min,
+        "probe_acc_heldout_combos": probe_acc_heldout_combos,
+        **{f"probe_acc_{k}": v for k, v in scores["caption"].items()},
+        "probe_acc_min_caption_audio": min(scores["caption + sound"].values()),
+        "size_acc_no_size_word_audio": scores["no size word + sound"]["size"],
+        "size_acc_no_size_word": scores["no size word"]["size"],
+        "probe_shape_acc_mse_optimum": blur_accuracy["shape"],
+        "probe_acc_min_naive": min(naive_scores.values()),
+    },
+)
 
 # %% [markdown]
 # **Honest reading.** Compare `probe_acc_heldout_combos` with `probe_acc_min` and read the
@@ -444,10 +500,17 @@ started = time.perf_counter()
 timed_images = generate(generator, te)
 seconds = time.perf_counter() - started
 silent_ids = tokenizer.encode_batch([omit_attributes(c, "position") for c in test.captions], 16)
-scoreboard_row = score_generator("09 regression decoder", timed_images, test.labels, probe, real_images=test.images,
-                                 heldout=(generated_heldout, heldout.labels),
-                                 silent=(generate(generator, te, silent_ids), test.labels, "position"),
-                                 seconds=seconds, parameters=generator.count_params())
+scoreboard_row = score_generator(
+    "09 regression decoder",
+    timed_images,
+    test.labels,
+    probe,
+    real_images=test.images,
+    heldout=(generated_heldout, heldout.labels),
+    silent=(generate(generator, te, silent_ids), test.labels, "position"),
+    seconds=seconds,
+    parameters=generator.count_params(),
+)
 print(scoreboard_markdown([scoreboard_row]))
 
 # %% [markdown]
@@ -459,6 +522,7 @@ print(scoreboard_markdown([scoreboard_row]))
 # `colour` (every other word unchanged). Then generate an image for every test caption recoloured to
 # blue (caption alone, no sound). The check asks the probe whether the images are blue — and still
 # show the caption's shape, size and position.
+
 
 # %% tags=["solution"]
 # YOUR CODE HERE
@@ -483,11 +547,14 @@ check_recolour(recolour, blue_images, te, colour="blue", probe=probe)
 # from "a large red circle at the top" to "a small blue triangle at the bottom". Does the shape morph,
 # or jump?
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def interpolate(z_a, z_b, steps):
     t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
     return (1 - t) * z_a + t * z_b
+
+
 # END OF YOUR CODE
 
 # %%

@@ -19,18 +19,19 @@
 # **Builds**: `mmgen_lib.vae` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
 
 # %%
-import numpy as np
 import keras
 import matplotlib.pyplot as plt
+import numpy as np
 
 from mmgen_lib import viz
-from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, make_caption, parse_caption, load_split
 from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
-from mmgen_lib.vae import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split, make_caption, parse_caption
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import load_probe, probe_accuracy
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
+from mmgen_lib.vae import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl
 
 SEED = 0
 LATENT_DIM, HIDDEN_DIM, BETA = 16, 64, 0.1
@@ -123,6 +124,7 @@ print(f"train {len(train)}, test {len(test)}; vocabulary {tokenizer.vocab_size}"
 # To backpropagate through a random draw, write it as a deterministic function of the
 # parameters and independent noise: $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$.
 
+
 # %%
 def sample_from_primitives(mu, logvar, rng):
     eps = rng.standard_normal(mu.shape)
@@ -148,6 +150,7 @@ np.testing.assert_allclose(library.std(axis=0), [0.5, 2.0], atol=0.05)
 # %% [markdown]
 # ### 2.2 The KL term in closed form
 
+
 # %%
 def kl_from_primitives(mu, logvar):
     return 0.5 * np.sum(np.exp(logvar) + mu**2 - 1.0 - logvar, axis=-1)  # (batch,)
@@ -159,13 +162,15 @@ logvar_check = rng.normal(scale=0.5, size=(4, LATENT_DIM)).astype("float32")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-np.testing.assert_allclose(np.asarray(gaussian_kl(mu_check, logvar_check)), kl_from_primitives(mu_check, logvar_check),
-                           rtol=1e-5)
+np.testing.assert_allclose(
+    np.asarray(gaussian_kl(mu_check, logvar_check)), kl_from_primitives(mu_check, logvar_check), rtol=1e-5
+)
 print("KL per example:", np.round(kl_from_primitives(mu_check, logvar_check), 2))
 print("KL of the prior to itself:", float(kl_from_primitives(np.zeros((1, 3)), np.zeros((1, 3)))[0]))
 
 # %% [markdown]
 # ### 2.3 The product of experts
+
 
 # %%
 def poe_from_primitives(mus, logvars, present):
@@ -193,8 +198,10 @@ two_mu = np.array([[[2.0], [-1.0]]], "float32")
 two_logvar = np.log(np.array([[[1.0], [0.25]]], "float32"))
 for pattern in ([1, 0], [0, 1], [1, 1]):
     m, lv = ProductOfExperts()([two_mu, two_logvar, np.array([pattern], "float32")])
-    print(f"experts present {pattern}: mean {float(np.asarray(m)[0, 0]):+.3f}, "
-          f"variance {float(np.exp(np.asarray(lv))[0, 0]):.3f}")
+    print(
+        f"experts present {pattern}: mean {float(np.asarray(m)[0, 0]):+.3f}, "
+        f"variance {float(np.exp(np.asarray(lv))[0, 0]):.3f}"
+    )
 
 # %% [markdown]
 # Each expert alone is pulled towards the prior's 0; together the confident second expert
@@ -213,9 +220,15 @@ for pattern in ([1, 0], [0, 1], [1, 1]):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-vae = MultimodalVAE(tokenizer.vocab_size, latent_dim=LATENT_DIM, hidden_dim=HIDDEN_DIM, beta=BETA,
-                    reconstruction_weights=RECONSTRUCTION_WEIGHTS, image_shift_tolerance=IMAGE_SHIFT_TOLERANCE,
-                    seed=SEED)
+vae = MultimodalVAE(
+    tokenizer.vocab_size,
+    latent_dim=LATENT_DIM,
+    hidden_dim=HIDDEN_DIM,
+    beta=BETA,
+    reconstruction_weights=RECONSTRUCTION_WEIGHTS,
+    image_shift_tolerance=IMAGE_SHIFT_TOLERANCE,
+    seed=SEED,
+)
 print(f"parameters: {vae.count_params():,}")
 outputs = vae({"text": test_x["text"][:2]})  # any subset: here, text alone
 print({name: tuple(value.shape) for name, value in outputs.items()})
@@ -226,9 +239,20 @@ print({name: tuple(value.shape) for name, value in outputs.items()})
 # %%
 vae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
 vae.optimizer.build(vae.trainable_variables)  # Adam's slots now, so fit traces its training step once, not twice
-history = vae.fit(train_x, train_y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True, verbose=0)
-viz.plot_history(history, metrics=("image_loss", "text_loss", "audio_loss", "kl"),
-                 title="Multimodal VAE: reconstruction terms (per example, all subsets) and KL")
+history = vae.fit(
+    train_x,
+    train_y,
+    batch_size=BATCH_SIZE,
+    epochs=EPOCHS,
+    shuffle=True,
+    verbose=0,
+    callbacks=[ProgressLine("multimodal VAE", every=2)],
+)
+viz.plot_history(
+    history,
+    metrics=("image_loss", "text_loss", "audio_loss", "kl"),
+    title="Multimodal VAE: reconstruction terms (per example, all subsets) and KL",
+)
 plt.show()
 
 # %% [markdown]
@@ -243,11 +267,12 @@ plt.show()
 # decoder's five attribute choices as a caption, and score a caption by parsing it back. Each
 # takes what it works on as arguments (the model, the inputs), none reads a notebook variable.
 
+
 # %%
 def generate(vae, inputs, modalities, batch_size=500):
     """Decode every modality from the posterior of the given subset of ``inputs`` (z = mu), in batches."""
     n = len(inputs[modalities[0]])
-    parts = [vae({m: inputs[m][i:i + batch_size] for m in modalities}) for i in range(0, n, batch_size)]
+    parts = [vae({m: inputs[m][i : i + batch_size] for m in modalities}) for i in range(0, n, batch_size)]
     return {key: np.concatenate([np.asarray(part[key]) for part in parts]) for key in parts[0]}
 
 
@@ -261,8 +286,10 @@ def captions_from(text_logits, seed):
 def caption_accuracy(captions, labels):
     """Per attribute, the share of captions whose parsed value is the true one."""
     parsed = [parse_caption(c) for c in captions]
-    return {a: float(np.mean([p[a] == ATTRIBUTES[a][y] for p, y in zip(parsed, labels[:, k])]))
-            for k, a in enumerate(ATTRIBUTE_NAMES)}
+    return {
+        a: float(np.mean([p[a] == ATTRIBUTES[a][y] for p, y in zip(parsed, labels[:, k])]))
+        for k, a in enumerate(ATTRIBUTE_NAMES)
+    }
 
 
 # %% [markdown]
@@ -279,9 +306,13 @@ text_to_image = probe_accuracy(probe, from_text["image"], test.labels)
 print("probe on reconstructions:", {a: round(v, 3) for a, v in recon_probe.items()})
 print("probe on text -> image  :", {a: round(v, 3) for a, v in text_to_image.items()})
 show = np.arange(8)
-viz.show_images(np.concatenate([test_x["image"][show], recon["image"][show], from_text["image"][show]]),
-                titles=[test.captions[i] for i in show] + ["reconstruction"] * 8 + ["from the caption"] * 8,
-                ncols=8, size=1.5, title="Test images (top), reconstructions, and images from the caption alone")
+viz.show_images(
+    np.concatenate([test_x["image"][show], recon["image"][show], from_text["image"][show]]),
+    titles=[test.captions[i] for i in show] + ["reconstruction"] * 8 + ["from the caption"] * 8,
+    ncols=8,
+    size=1.5,
+    title="Test images (top), reconstructions, and images from the caption alone",
+)
 plt.show()
 
 # %% [markdown]
@@ -296,16 +327,23 @@ from_image = generate(vae, test_x, ("image",))
 from_audio = generate(vae, test_x, ("audio",))
 image_captions, audio_captions = captions_from(from_image["text"], SEED), captions_from(from_audio["text"], SEED)
 parsed_back = np.array([[ATTRIBUTES[a].index(parse_caption(c)[a]) for a in ATTRIBUTE_NAMES] for c in image_captions])
-print("parsing the rendered captions gives back the decoder's choices:",
-      bool(np.array_equal(parsed_back, from_image["text"].argmax(axis=-1))))
+print(
+    "parsing the rendered captions gives back the decoder's choices:",
+    bool(np.array_equal(parsed_back, from_image["text"].argmax(axis=-1))),
+)
 image_to_text = caption_accuracy(image_captions, test.labels)
 audio_to_text = caption_accuracy(audio_captions, test.labels)
 for i in range(3):
     print(f"true : {test.captions[i]}\nimage: {image_captions[i]}\naudio: {audio_captions[i]}\n")
-viz.plot_grouped_bars({"image → text": [image_to_text[a] for a in ATTRIBUTE_NAMES],
-                       "audio → text": [audio_to_text[a] for a in ATTRIBUTE_NAMES]},
-                      ATTRIBUTE_NAMES, title="Attributes in captions generated from one modality (test)",
-                      chance=[1 / len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES])
+viz.plot_grouped_bars(
+    {
+        "image → text": [image_to_text[a] for a in ATTRIBUTE_NAMES],
+        "audio → text": [audio_to_text[a] for a in ATTRIBUTE_NAMES],
+    },
+    ATTRIBUTE_NAMES,
+    title="Attributes in captions generated from one modality (test)",
+    chance=[1 / len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES],
+)
 plt.show()
 
 # %% [markdown]
@@ -323,10 +361,13 @@ from_image_text = generate(vae, test_x, ("image", "text"))
 audio_mse = float(np.mean((from_image_text["audio"] - test_x["audio"]) ** 2))
 audio_mse_mean = float(np.mean(test_x["audio"] ** 2))  # predicting the mean spectrogram (0 after standardising)
 heard = generate(vae, {"audio": from_image_text["audio"]}, ("audio",))
-heard_material = float(np.mean(heard["text"][:, ATTRIBUTE_NAMES.index("material")].argmax(-1)
-                               == test.label("material")))
-print(f"spectrogram MSE {audio_mse:.3f} (mean spectrogram: {audio_mse_mean:.3f}); "
-      f"material heard in the generated sound: {heard_material:.3f}")
+heard_material = float(
+    np.mean(heard["text"][:, ATTRIBUTE_NAMES.index("material")].argmax(-1) == test.label("material"))
+)
+print(
+    f"spectrogram MSE {audio_mse:.3f} (mean spectrogram: {audio_mse_mean:.3f}); "
+    f"material heard in the generated sound: {heard_material:.3f}"
+)
 fig, axes = plt.subplots(2, 3, figsize=(9, 4.2))
 for col, i in enumerate(range(3)):
     for row, (spec, label) in enumerate(((test_x["audio"][i], "real"), (from_image_text["audio"][i], "generated"))):
@@ -350,8 +391,13 @@ kl_per_dim = float(np.mean(np.asarray(gaussian_kl(recon["mu"], recon["logvar"]))
 print(f"KL of the test posteriors (all three modalities) to the prior: {kl_per_dim:.2f} nats per dimension")
 prior_images = np.asarray(prior["image"])
 prior_captions = captions_from(np.asarray(prior["text"]), SEED)
-viz.show_images(prior_images, titles=prior_captions, ncols=8, size=1.5,
-                title="Samples from the prior: image and caption decoded from the same z")
+viz.show_images(
+    prior_images,
+    titles=prior_captions,
+    ncols=8,
+    size=1.5,
+    title="Samples from the prior: image and caption decoded from the same z",
+)
 plt.show()
 
 # %% [markdown]
@@ -363,14 +409,21 @@ plt.show()
 # examples stays on familiar ground:
 
 # %%
-ends = [tokenizer.encode_batch(["a small red wooden circle on the left"], 16),
-        tokenizer.encode_batch(["a big blue metal square at the bottom"], 16)]
+ends = [
+    tokenizer.encode_batch(["a small red wooden circle on the left"], 16),
+    tokenizer.encode_batch(["a big blue metal square at the bottom"], 16),
+]
 z_ends = [vae.encode({"text": ids})[0] for ids in ends]  # posterior means, (1, 16) each
 steps = np.linspace(0.0, 1.0, 8)[:, None]
 z_path = (1 - steps) * np.asarray(z_ends[0]) + steps * np.asarray(z_ends[1])  # (8, 16)
 path = vae.decode(z_path.astype("float32"))
-viz.show_images(np.asarray(path["image"]), titles=captions_from(np.asarray(path["text"]), SEED), ncols=8,
-                size=1.5, title="Interpolating between two captions' latents")
+viz.show_images(
+    np.asarray(path["image"]),
+    titles=captions_from(np.asarray(path["text"]), SEED),
+    ncols=8,
+    size=1.5,
+    title="Interpolating between two captions' latents",
+)
 plt.show()
 
 # %% [markdown]
@@ -400,18 +453,36 @@ def encoder_decoder(hidden_dim, attribute_sizes, learning_rate, seed):
     set_seed(seed)
     L = keras.layers
     image_in, audio_in = keras.Input((32, 32, 3), name="image"), keras.Input((28, 40), name="audio")
-    z_v = keras.Sequential([L.Conv2D(16, 3, padding="same", activation="relu"), L.MaxPooling2D(),
-                            L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),
-                            L.Conv2D(32, 3, padding="same", activation="relu"), L.MaxPooling2D(),
-                            L.Flatten(), L.Dense(hidden_dim, activation="relu")], name="E_v")(image_in)
-    z_a = keras.Sequential([L.Reshape((28, 40, 1)), L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
-                            L.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
-                            L.Flatten(), L.Dense(hidden_dim, activation="relu")], name="E_a")(audio_in)
+    z_v = keras.Sequential(
+        [
+            L.Conv2D(16, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(32, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(32, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(hidden_dim, activation="relu"),
+        ],
+        name="E_v",
+    )(image_in)
+    z_a = keras.Sequential(
+        [
+            L.Reshape((28, 40, 1)),
+            L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
+            L.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dense(hidden_dim, activation="relu"),
+        ],
+        name="E_a",
+    )(audio_in)
     h = L.Dense(hidden_dim, activation="relu")(L.Concatenate()([z_v, z_a]))  # (batch, hidden_dim)
     logits = [L.Dense(size, name=name)(h) for name, size in zip(ATTRIBUTE_NAMES, attribute_sizes)]
     model = keras.Model([image_in, audio_in], logits, name="encoder_decoder")
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(logits))
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(logits),
+    )
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -425,11 +496,19 @@ sizes = [len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES]
 targets = [train.labels[:, k] for k in range(len(ATTRIBUTE_NAMES))]
 sound_off = np.random.default_rng(SEED).random(len(train)) < 0.5  # modality dropout: half without sound
 table = {}
-for name, train_audio in (("enc-dec", train_x["audio"]),
-                          ("enc-dec + dropout", np.where(sound_off[:, None, None], 0.0, train_x["audio"]))):
+for name, train_audio in (
+    ("enc-dec", train_x["audio"]),
+    ("enc-dec + dropout", np.where(sound_off[:, None, None], 0.0, train_x["audio"])),
+):
     baseline = encoder_decoder(HIDDEN_DIM, sizes, LEARNING_RATE, SEED)
-    baseline.fit([train_x["image"], train_audio], targets, batch_size=BASELINE_BATCH_SIZE, epochs=BASELINE_EPOCHS,
-                 verbose=0)
+    baseline.fit(
+        [train_x["image"], train_audio],
+        targets,
+        batch_size=BASELINE_BATCH_SIZE,
+        epochs=BASELINE_EPOCHS,
+        verbose=0,
+        callbacks=[ProgressLine(name, per_epoch=False)],
+    )
     for condition, audio in (("both", test_x["audio"]), ("no sound", np.zeros_like(test_x["audio"]))):
         logits = predict_in_batches(baseline, [test_x["image"], audio])  # a list: one (n, values) per attribute
         table[f"{name}, {condition}"] = accuracy_by_attribute(logits, test_arrays)
@@ -440,10 +519,14 @@ visible = {row: float(np.mean([acc[a] for a in ("shape", "color", "size", "posit
 print(f"{'model, test input':26s} " + " ".join(f"{a:>8s}" for a in ATTRIBUTE_NAMES) + "  visible mean")
 for row, acc in table.items():
     print(f"{row:26s} " + " ".join(f"{acc[a]:8.3f}" for a in ATTRIBUTE_NAMES) + f"  {visible[row]:12.3f}")
-visible_drop = {model: visible[f"{model}, both"] - visible[f"{model}, no sound"]
-                for model in ("enc-dec", "enc-dec + dropout", "VAE")}
-print("drop of the visible mean when the sound is missing:",
-      ", ".join(f"{model} {drop:.3f}" for model, drop in visible_drop.items()))
+visible_drop = {
+    model: visible[f"{model}, both"] - visible[f"{model}, no sound"]
+    for model in ("enc-dec", "enc-dec + dropout", "VAE")
+}
+print(
+    "drop of the visible mean when the sound is missing:",
+    ", ".join(f"{model} {drop:.3f}" for model, drop in visible_drop.items()),
+)
 
 # %% [markdown]
 # What holds of the claim, on this task:
@@ -479,19 +562,22 @@ assert text_to_image_probe_acc >= 0.85, f"text -> image probe accuracy {text_to_
 assert min(text_to_image.values()) >= 0.85, f"a text -> image attribute is below 0.85: {text_to_image}"
 assert image_to_text_attr_acc >= 0.85, f"image -> text attribute accuracy {image_to_text_attr_acc:.3f} < 0.85"
 assert audio_to_material_acc >= 0.85, f"audio -> material accuracy {audio_to_material_acc:.3f} < 0.85"
-report("10_multimodal_autoencoder", {
-    "text_to_image_probe_acc": text_to_image_probe_acc,
-    "text_to_image_shape_acc": text_to_image["shape"],
-    "image_to_text_attr_acc": image_to_text_attr_acc,
-    "image_to_text_material_acc": image_to_text["material"],
-    "audio_to_material_acc": audio_to_material_acc,
-    "image_text_to_audio_mse": audio_mse,
-    "image_text_to_audio_material_acc": heard_material,
-    "reconstruction_probe_acc": float(np.mean(list(recon_probe.values()))),
-    "encdec_visible_acc_drop_no_sound": visible_drop["enc-dec"],
-    "encdec_dropout_visible_acc_drop_no_sound": visible_drop["enc-dec + dropout"],
-    "vae_visible_acc_drop_no_sound": visible_drop["VAE"],
-})
+report(
+    "10_multimodal_autoencoder",
+    {
+        "text_to_image_probe_acc": text_to_image_probe_acc,
+        "text_to_image_shape_acc": text_to_image["shape"],
+        "image_to_text_attr_acc": image_to_text_attr_acc,
+        "image_to_text_material_acc": image_to_text["material"],
+        "audio_to_material_acc": audio_to_material_acc,
+        "image_text_to_audio_mse": audio_mse,
+        "image_text_to_audio_material_acc": heard_material,
+        "reconstruction_probe_acc": float(np.mean(list(recon_probe.values()))),
+        "encdec_visible_acc_drop_no_sound": visible_drop["enc-dec"],
+        "encdec_dropout_visible_acc_drop_no_sound": visible_drop["enc-dec + dropout"],
+        "vae_visible_acc_drop_no_sound": visible_drop["VAE"],
+    },
+)
 
 # %%
 # The course scoreboard (mmgen_lib.scoreboard, lesson 14): text -> image scored like every other generator,
@@ -506,11 +592,19 @@ timed_images = generate(vae, test_x, ("text",))["image"]
 seconds = time.perf_counter() - started
 silent_ids = tokenizer.encode_batch([omit_attributes(c, "position") for c in test.captions], 16)
 scoreboard_row = score_generator(
-    "10 multimodal VAE (text -> image)", timed_images, test.labels, probe, real_images=test.images,
-    heldout=(generate(vae, {"text": tokenizer.encode_batch(heldout_split.captions, 16)}, ("text",))["image"],
-             heldout_split.labels),
+    "10 multimodal VAE (text -> image)",
+    timed_images,
+    test.labels,
+    probe,
+    real_images=test.images,
+    heldout=(
+        generate(vae, {"text": tokenizer.encode_batch(heldout_split.captions, 16)}, ("text",))["image"],
+        heldout_split.labels,
+    ),
     silent=(generate(vae, {"text": silent_ids}, ("text",))["image"], test.labels, "position"),
-    seconds=seconds, parameters=vae.count_params())
+    seconds=seconds,
+    parameters=vae.count_params(),
+)
 print(scoreboard_markdown([scoreboard_row]))
 
 # %% [markdown]
@@ -522,11 +616,14 @@ print(scoreboard_markdown([scoreboard_row]))
 # \frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1\big)$.
 # With $p = \mathcal{N}(0, I)$ it must equal `gaussian_kl`.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def kl_diagonal(mu_q, logvar_q, mu_p, logvar_p):
     ratio = (np.exp(logvar_q) + (mu_q - mu_p) ** 2) / np.exp(logvar_p)
     return 0.5 * np.sum(logvar_p - logvar_q + ratio - 1.0, axis=-1)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -541,10 +638,13 @@ check_kl_diagonal(kl_diagonal)
 # row per subset, each subset once; for 3 modalities that is the (7, 3) array of the columns
 # image, text, audio. The check also asks for 2 and 4 modalities.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def subset_masks(n_modalities):
     return np.array([[(code >> bit) & 1 for bit in range(n_modalities)] for code in range(1, 2**n_modalities)])
+
+
 # END OF YOUR CODE
 
 # %%
@@ -557,11 +657,14 @@ check_subset_masks(subset_masks)
 # (steps, latent_dim) array of evenly spaced points on the segment from `z_start` to `z_end`,
 # both ends included (as in section 4.4).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def interpolate(z_start, z_end, steps):
     t = np.linspace(0.0, 1.0, steps)[:, None]
     return (1 - t) * np.asarray(z_start) + t * np.asarray(z_end)
+
+
 # END OF YOUR CODE
 
 # %%

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 from mmgen_lib import viz
 from mmgen_lib.data import ATTRIBUTES, QUESTIONS, load_split
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -462,7 +463,7 @@ model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
 inputs = {"text": train_arrays["question_ids"], "image": train_arrays["image"]}
 targets = {"text_out": train_arrays["answer_ids"], "image_out": train_arrays["image"]}
 history = model.fit(inputs, targets, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=0.1,
-                    shuffle=True, verbose=0)
+                    shuffle=True, verbose=0, callbacks=[ProgressLine("corrected article model", every=2)])
 fig = viz.plot_history(history, metrics=("text_out_accuracy", "image_out_loss"),
                        title="Corrected article model: answer accuracy and image MSE")
 plt.show()

@@ -27,14 +27,15 @@ import tensorflow as tf
 from keras import layers, ops
 
 from mmgen_lib import data, pretrained, viz
-from mmgen_lib.decoders import TextDecoder
+from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
 from mmgen_lib.data import parse_caption
+from mmgen_lib.decoders import TextDecoder
 from mmgen_lib.fusion import EarlyFusion
 from mmgen_lib.generation import greedy_decode
 from mmgen_lib.losses import masked_sequence_cross_entropy
-from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches
 from mmgen_lib.metrics import caption_attribute_accuracy
 from mmgen_lib.pipeline import split_arrays
+from mmgen_lib.progress import ProgressLine
 from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
@@ -154,7 +155,10 @@ print("FGSM step:", np.round(by_hand - x, 3))
 # %%
 # lessons 03-04's encoders with one linear head per attribute (lesson 02), trained once and shipped
 image_model, audio_model = pretrained.load_image_classifier(), pretrained.load_audio_classifier()
-E_v, E_a = image_model.get_layer("E_v"), audio_model.get_layer("E_a")  # ImageEncoder (16, 32, 32), AudioEncoder (16, 32)
+E_v, E_a = (
+    image_model.get_layer("E_v"),
+    audio_model.get_layer("E_a"),
+)  # ImageEncoder (16, 32, 32), AudioEncoder (16, 32)
 
 z_train = {"v": predict_in_batches(E_v, train["image"]), "a": predict_in_batches(E_a, train["spectrogram"])}
 z_test = {"v": predict_in_batches(E_v, test["image"]), "a": predict_in_batches(E_a, test["spectrogram"])}
@@ -174,6 +178,7 @@ print("audio-only test accuracy:", {k: round(v, 3) for k, v in audio_only.items(
 #   runs on **zeros**. Then we **learn $e_a$ alone** (64 numbers; the head frozen) on
 #   training examples with the audio masked out;
 # - **modality dropout**: half the training examples lose one modality (`rate=0.5`).
+
 
 # %%
 def fusion_head(rate, seed):
@@ -197,19 +202,41 @@ def head_accuracy(model, z, present, labels):
 
 train_targets = {name: train[name] for name in NAMES}
 baseline = fusion_head(rate=0.0, seed=SEED)
-baseline.fit(head_inputs(z_train, [1, 1]), train_targets, epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
-results = {"baseline, both": head_accuracy(baseline, z_test, [1, 1], test),
-           "baseline, audio = zeros": head_accuracy(baseline, z_test, [1, 0], test)}
+baseline.fit(
+    head_inputs(z_train, [1, 1]),
+    train_targets,
+    epochs=HEAD_EPOCHS,
+    batch_size=BATCH_SIZE,
+    verbose=0,
+    callbacks=[ProgressLine("baseline head", per_epoch=False)],
+)
+results = {
+    "baseline, both": head_accuracy(baseline, z_test, [1, 1], test),
+    "baseline, audio = zeros": head_accuracy(baseline, z_test, [1, 0], test),
+}
 
 for layer in baseline.layers:  # learn the stand-in e_a only
     layer.trainable = layer.name == "stand_in"
 baseline.compile(keras.optimizers.Adam(3e-2), loss={name: SPARSE_CE for name in NAMES})
-baseline.fit(head_inputs(z_train, [1, 0]), train_targets, epochs=2, batch_size=BATCH_SIZE, verbose=0)
+baseline.fit(
+    head_inputs(z_train, [1, 0]),
+    train_targets,
+    epochs=2,
+    batch_size=BATCH_SIZE,
+    verbose=0,
+    callbacks=[ProgressLine("learned stand-in e_a", per_epoch=False)],
+)
 results["baseline, audio = learned e_a"] = head_accuracy(baseline, z_test, [1, 0], test)
 
 dropout_head = fusion_head(rate=DROPOUT_RATE, seed=SEED)
-dropout_head.fit(head_inputs(z_train, [1, 1]), train_targets, epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE,
-                 verbose=0)
+dropout_head.fit(
+    head_inputs(z_train, [1, 1]),
+    train_targets,
+    epochs=HEAD_EPOCHS,
+    batch_size=BATCH_SIZE,
+    verbose=0,
+    callbacks=[ProgressLine("modality-dropout head", per_epoch=False)],
+)
 results["modality dropout, both"] = head_accuracy(dropout_head, z_test, [1, 1], test)
 results["modality dropout, audio missing"] = head_accuracy(dropout_head, z_test, [1, 0], test)
 
@@ -219,19 +246,26 @@ def visible_mean(accuracy):
 
 
 audio_missing_drop_baseline = visible_mean(results["baseline, both"]) - visible_mean(results["baseline, audio = zeros"])
-audio_missing_drop_learned = (visible_mean(results["baseline, both"])
-                              - visible_mean(results["baseline, audio = learned e_a"]))
-audio_missing_drop_dropout = (visible_mean(results["modality dropout, both"])
-                              - visible_mean(results["modality dropout, audio missing"]))
+audio_missing_drop_learned = visible_mean(results["baseline, both"]) - visible_mean(
+    results["baseline, audio = learned e_a"]
+)
+audio_missing_drop_dropout = visible_mean(results["modality dropout, both"]) - visible_mean(
+    results["modality dropout, audio missing"]
+)
 for name, accuracy in results.items():
     print(f"{name:<34}", " ".join(f"{k} {v:.3f}" for k, v in accuracy.items()))
-print(f"\ndrop in visible-attribute accuracy when audio is missing: zeros {audio_missing_drop_baseline:.3f}, "
-      f"learned e_a {audio_missing_drop_learned:.3f}, modality dropout {audio_missing_drop_dropout:.3f}")
+print(
+    f"\ndrop in visible-attribute accuracy when audio is missing: zeros {audio_missing_drop_baseline:.3f}, "
+    f"learned e_a {audio_missing_drop_learned:.3f}, modality dropout {audio_missing_drop_dropout:.3f}"
+)
 
 # %%
-fig = viz.plot_grouped_bars({name: [accuracy[n] for n in NAMES] for name, accuracy in results.items()}, NAMES,
-                            title="Test accuracy per attribute, with and without the sound",
-                            chance=[1 / len(data.ATTRIBUTES[n]) for n in NAMES])
+fig = viz.plot_grouped_bars(
+    {name: [accuracy[n] for n in NAMES] for name, accuracy in results.items()},
+    NAMES,
+    title="Test accuracy per attribute, with and without the sound",
+    chance=[1 / len(data.ATTRIBUTES[n]) for n in NAMES],
+)
 plt.show()
 
 # %% [markdown]
@@ -252,19 +286,30 @@ plt.show()
 # $\sigma$ of the grid; the encoders stay frozen).
 
 # %%
-noisy_train = np.concatenate([add_gaussian_noise(chunk, std, seed=100 + k) for k, (chunk, std)
-                              in enumerate(zip(np.array_split(train["image"], len(NOISE_STDS)), NOISE_STDS))])
+noisy_train = np.concatenate(
+    [
+        add_gaussian_noise(chunk, std, seed=100 + k)
+        for k, (chunk, std) in enumerate(zip(np.array_split(train["image"], len(NOISE_STDS)), NOISE_STDS))
+    ]
+)
 noise_head = fusion_head(rate=DROPOUT_RATE, seed=SEED)
-noise_head.fit(head_inputs({"v": predict_in_batches(E_v, noisy_train), "a": z_train["a"]}, [1, 1]), train_targets,
-               epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+noise_head.fit(
+    head_inputs({"v": predict_in_batches(E_v, noisy_train), "a": z_train["a"]}, [1, 1]),
+    train_targets,
+    epochs=HEAD_EPOCHS,
+    batch_size=BATCH_SIZE,
+    verbose=0,
+    callbacks=[ProgressLine("head trained on noisy images", per_epoch=False)],
+)
 
 curves = {"image only": [], "fused": [], "fused, trained with noise": []}
 for k, std in enumerate(NOISE_STDS):
     noisy = add_gaussian_noise(test["image"], std, seed=k)
     z_noisy = predict_in_batches(E_v, noisy)  # (1000, 64), read by all three models
     noisy_inputs = head_inputs({"v": z_noisy, "a": z_test["a"]}, [1, 1])
-    curves["image only"].append(attribute_accuracy({name: predict_in_batches(image_model.get_layer(name), z_noisy)
-                                                    for name in VISIBLE}, test))  # its heads on E_v's features
+    curves["image only"].append(
+        attribute_accuracy({name: predict_in_batches(image_model.get_layer(name), z_noisy) for name in VISIBLE}, test)
+    )  # its heads on E_v's features
     for name, model in (("fused", dropout_head), ("fused, trained with noise", noise_head)):
         curves[name].append(attribute_accuracy(predict_in_batches(model, noisy_inputs), test))
 
@@ -302,10 +347,12 @@ print(f"size accuracy at sigma = {NOISE_STDS[-1]}:", {name: round(v, 3) for name
 # does), so every helper below receives the captioner it works on instead of reading it from
 # the notebook.
 
+
 # %%
 @dataclass(frozen=True)
 class Captioner:
     """Images (+ fixed audio features, for the fused captioner) -> caption ids."""
+
     image_encoder: keras.layers.Layer  # E_v, frozen
     standardize: keras.layers.Layer  # per-feature standardisation of the context
     decoder: TextDecoder
@@ -319,9 +366,17 @@ def train_captioner(features, caption_ids, vocab_size, epochs, batch_size, z_aud
     decoder = TextDecoder(vocab_size, embed_dim=32, units=128, context_dim=features.shape[1])
     context_in, ids_in = keras.Input((features.shape[1],)), keras.Input((None,), dtype="int32")
     model = keras.Model([context_in, ids_in], decoder([standardize(context_in), ids_in]))
-    model.compile(keras.optimizers.Adam(2e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
-    model.fit([features, caption_ids[:, :-1]], caption_ids[:, 1:], epochs=epochs, batch_size=batch_size, verbose=0)
+    model.compile(
+        keras.optimizers.Adam(2e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    )
+    model.fit(
+        [features, caption_ids[:, :-1]],
+        caption_ids[:, 1:],
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        callbacks=[ProgressLine(f"captioner on {features.shape[-1]}-d features", per_epoch=False)],
+    )
     return standardize, decoder
 
 
@@ -344,16 +399,28 @@ def captions_for(captioner, images, tokenizer):
 
 attack_images = test["image"][:N_ATTACK]
 captioners = {
-    "fused": Captioner(E_v, *train_captioner(np.concatenate([z_train["v"], z_train["a"]], axis=1),
-                                             train["caption_ids"], tokenizer.vocab_size, CAPTION_EPOCHS, BATCH_SIZE),
-                       z_audio=z_test["a"][:N_ATTACK]),
-    "image only": Captioner(E_v, *train_captioner(z_train["v"], train["caption_ids"], tokenizer.vocab_size,
-                                                  CAPTION_EPOCHS, BATCH_SIZE), z_audio=None),
+    "fused": Captioner(
+        E_v,
+        *train_captioner(
+            np.concatenate([z_train["v"], z_train["a"]], axis=1),
+            train["caption_ids"],
+            tokenizer.vocab_size,
+            CAPTION_EPOCHS,
+            BATCH_SIZE,
+        ),
+        z_audio=z_test["a"][:N_ATTACK],
+    ),
+    "image only": Captioner(
+        E_v,
+        *train_captioner(z_train["v"], train["caption_ids"], tokenizer.vocab_size, CAPTION_EPOCHS, BATCH_SIZE),
+        z_audio=None,
+    ),
 }
 clean_generated = {name: generate_ids(c, attack_images) for name, c in captioners.items()}
 clean_captions = {name: [tokenizer.decode(row) for row in ids] for name, ids in clean_generated.items()}
-clean_accuracy = {name: caption_attribute_accuracy(texts, test_split.labels[:N_ATTACK])
-                  for name, texts in clean_captions.items()}
+clean_accuracy = {
+    name: caption_attribute_accuracy(texts, test_split.labels[:N_ATTACK]) for name, texts in clean_captions.items()
+}
 for name, accuracy in clean_accuracy.items():
     print(f"clean caption accuracy, {name:<10}:", {k: round(v, 3) for k, v in accuracy.items()})
 print("example (fused):", clean_captions["fused"][0])
@@ -367,20 +434,25 @@ print("example (fused):", clean_captions["fused"][0])
 # (the sound is left alone). The gradient flows through the decoder and the image encoder
 # back to the pixels. As a control, a perturbation of the same size with **random** signs.
 
+
 # %%
 def clean_caption_loss(captioner, clean_ids):
     """The loss FGSM climbs: cross-entropy of the clean captions clean_ids (n, 16, with <start>) given the images."""
+
     def loss(images):
         logits = captioner.decoder([caption_context(captioner, images), clean_ids[:, :-1]])  # (n, 15, vocab)
         return masked_sequence_cross_entropy(clean_ids[:, 1:], logits)
+
     return loss
 
 
 def changed_visible(before, after):
     """(n,) bool: the caption in `after` names another shape, color, size or position than in `before`."""
+
     def visible(text):
         parsed = parse_caption(text, strict=False) if text.strip() else {}
         return tuple(parsed.get(name) for name in VISIBLE)
+
     return np.array([visible(a) != visible(b) for a, b in zip(before, after)], bool)
 
 
@@ -420,8 +492,10 @@ print("FGSM, image only, visible   :", [round(v, 3) for v in success["image only
 print("random signs, fused, any    :", [round(v, 3) for v in control])
 fusion_gap = success["fused"][at_eps] - success["image only"][at_eps]  # > 0: the fused captioner is more fragile
 attack_effect = success["image only"][at_eps] - control[at_eps]
-print(f"at {FGSM_EPS * 255:g}/255: fused minus image-only success {fusion_gap:+.3f}; "
-      f"image-only FGSM minus random signs {attack_effect:+.3f}")
+print(
+    f"at {FGSM_EPS * 255:g}/255: fused minus image-only success {fusion_gap:+.3f}; "
+    f"image-only FGSM minus random signs {attack_effect:+.3f}"
+)
 
 # %% [markdown]
 # **Are multimodal models more fragile?** The article (§3.3) says they are. Compare the two
@@ -444,9 +518,17 @@ print(f"at {FGSM_EPS * 255:g}/255: fused minus image-only success {fusion_gap:+.
 index = int(np.argmax(changed_attributes(clean_captions["fused"], fused_adversarial_captions)))
 stretched = np.clip(0.5 + (fused_adversarial[index] - attack_images[index]) / (2 * FGSM_EPS), 0, 1)
 panels = np.stack([attack_images[index], stretched, fused_adversarial[index]])
-fig = viz.show_images(panels, titles=[f"clean: {clean_captions['fused'][index]}", "perturbation, stretched",
-                                      f"FGSM: {fused_adversarial_captions[index]}"], ncols=3, size=2.6,
-                      title=f"FGSM with epsilon = {FGSM_EPS * 255:g}/255")
+fig = viz.show_images(
+    panels,
+    titles=[
+        f"clean: {clean_captions['fused'][index]}",
+        "perturbation, stretched",
+        f"FGSM: {fused_adversarial_captions[index]}",
+    ],
+    ncols=3,
+    size=2.6,
+    title=f"FGSM with epsilon = {FGSM_EPS * 255:g}/255",
+)
 plt.show()
 
 # %% [markdown]
@@ -464,34 +546,43 @@ plt.show()
 #   with random noise (|fused − image only| < 0.5 × (image only − random)).
 
 # %%
-assert audio_missing_drop_dropout <= 0.05, f"modality dropout should keep the drop <= 0.05, got {audio_missing_drop_dropout:.3f}"
+assert audio_missing_drop_dropout <= 0.05, (
+    f"modality dropout should keep the drop <= 0.05, got {audio_missing_drop_dropout:.3f}"
+)
 assert audio_missing_drop_baseline > audio_missing_drop_dropout, (
-    f"the baseline should suffer more: {audio_missing_drop_baseline:.3f} vs {audio_missing_drop_dropout:.3f}")
+    f"the baseline should suffer more: {audio_missing_drop_baseline:.3f} vs {audio_missing_drop_dropout:.3f}"
+)
 for name, accuracy in clean_accuracy.items():
     visible_accuracy = min(accuracy[k] for k in VISIBLE)
     assert visible_accuracy >= 0.9, f"the {name} captioner should name what it sees: {visible_accuracy:.3f}"
 assert clean_accuracy["fused"]["mean"] >= 0.95, f"the fused captioner on clean inputs: {clean_accuracy['fused']}"
 assert noisy_size["fused, trained with noise"] >= noisy_size["image only"] + 0.2, (
-    f"fusion should compensate for the noisy image: {noisy_size}")
+    f"fusion should compensate for the noisy image: {noisy_size}"
+)
 assert fgsm_success_at_eps >= random_success_at_eps + 0.2, (
-    f"FGSM should beat random noise: {fgsm_success_at_eps:.3f} vs {random_success_at_eps:.3f}")
+    f"FGSM should beat random noise: {fgsm_success_at_eps:.3f} vs {random_success_at_eps:.3f}"
+)
 assert abs(fusion_gap) < 0.5 * attack_effect, (
-    f"fusion should matter less than the attack itself: gap {fusion_gap:+.3f}, attack effect {attack_effect:+.3f}")
-report("12_robustness", {
-    "audio_missing_drop_baseline": audio_missing_drop_baseline,
-    "audio_missing_drop_learned_embedding": audio_missing_drop_learned,
-    "audio_missing_drop_dropout": audio_missing_drop_dropout,
-    "noisy_image_size_acc_image_only": noisy_size["image only"],
-    "noisy_image_size_acc_fused": noisy_size["fused"],
-    "noisy_image_size_acc_fused_noise_trained": noisy_size["fused, trained with noise"],
-    "caption_acc_clean": clean_accuracy["fused"]["mean"],
-    "caption_acc_clean_image_only_visible_min": min(clean_accuracy["image only"][k] for k in VISIBLE),
-    "fgsm_eps": FGSM_EPS,
-    "fgsm_success_at_eps": fgsm_success_at_eps,
-    "random_noise_success_at_eps": random_success_at_eps,
-    "fgsm_visible_success_at_eps_fused": success["fused"][at_eps],
-    "fgsm_visible_success_at_eps_image_only": success["image only"][at_eps],
-})
+    f"fusion should matter less than the attack itself: gap {fusion_gap:+.3f}, attack effect {attack_effect:+.3f}"
+)
+report(
+    "12_robustness",
+    {
+        "audio_missing_drop_baseline": audio_missing_drop_baseline,
+        "audio_missing_drop_learned_embedding": audio_missing_drop_learned,
+        "audio_missing_drop_dropout": audio_missing_drop_dropout,
+        "noisy_image_size_acc_image_only": noisy_size["image only"],
+        "noisy_image_size_acc_fused": noisy_size["fused"],
+        "noisy_image_size_acc_fused_noise_trained": noisy_size["fused, trained with noise"],
+        "caption_acc_clean": clean_accuracy["fused"]["mean"],
+        "caption_acc_clean_image_only_visible_min": min(clean_accuracy["image only"][k] for k in VISIBLE),
+        "fgsm_eps": FGSM_EPS,
+        "fgsm_success_at_eps": fgsm_success_at_eps,
+        "random_noise_success_at_eps": random_success_at_eps,
+        "fgsm_visible_success_at_eps_fused": success["fused"][at_eps],
+        "fgsm_visible_success_at_eps_image_only": success["image only"][at_eps],
+    },
+)
 
 # %% [markdown]
 # ## 8. Exercises
@@ -501,6 +592,7 @@ report("12_robustness", {
 # probability `rate` one modality, chosen uniformly, is set to 0 (what `ModalityDropout`
 # does in training). Use the NumPy generator `rng`.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def random_modality_mask(batch, n_modalities, rate, rng):
@@ -509,6 +601,8 @@ def random_modality_mask(batch, n_modalities, rate, rng):
     victim = rng.integers(0, n_modalities, batch)
     mask[np.flatnonzero(drop), victim[drop]] = 0.0
     return mask
+
+
 # END OF YOUR CODE
 
 # %%
@@ -523,6 +617,7 @@ check_modality_mask(random_modality_mask)
 # `labels`. Return the clipped adversarial images as a NumPy array. Use `tf.GradientTape`
 # (not the library's `fgsm`).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def fgsm_attack(model, images, labels, epsilon):
@@ -533,6 +628,8 @@ def fgsm_attack(model, images, labels, epsilon):
         loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
     gradient = tape.gradient(loss, images)
     return np.clip((images + epsilon * tf.sign(gradient)).numpy(), 0.0, 1.0)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -545,10 +642,13 @@ check_fgsm_attack(fgsm_attack, image_model, test["image"][:64], test["color"][:6
 # (with and without the sound), return the mean over the *visible* attributes
 # (`data.VISIBLE_ATTRIBUTES`) of `full[a] - missing[a]` — the number this lesson asserts.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def visible_drop(full, missing):
     return float(np.mean([full[name] - missing[name] for name in data.VISIBLE_ATTRIBUTES]))
+
+
 # END OF YOUR CODE
 
 # %%

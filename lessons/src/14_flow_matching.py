@@ -28,13 +28,27 @@ import numpy as np
 from mmgen_lib import data, viz
 from mmgen_lib.data import ATTRIBUTES
 from mmgen_lib.encoders import TextEncoder
-from mmgen_lib.flow import (FlowMatcher, ddim_step, euler_sample, heun_sample, sample_latents, straight_path,
-                            velocity_function, velocity_to_noise)
+from mmgen_lib.flow import (
+    FlowMatcher,
+    ddim_step,
+    euler_sample,
+    heun_sample,
+    sample_latents,
+    straight_path,
+    velocity_function,
+    velocity_to_noise,
+)
 from mmgen_lib.latent import RECIPE as AUTOENCODER_RECIPE
 from mmgen_lib.latent import load_latent_autoencoder
 from mmgen_lib.probe import PROBE_ATTRIBUTES, load_probe, probe_accuracy, probe_predict
-from mmgen_lib.scoreboard import (normalised_entropy, omit_attributes, score_generator, scoreboard_markdown,
-                                  silhouette_iou)
+from mmgen_lib.progress import ProgressLine
+from mmgen_lib.scoreboard import (
+    normalised_entropy,
+    omit_attributes,
+    score_generator,
+    scoreboard_markdown,
+    silhouette_iou,
+)
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -136,11 +150,14 @@ print("straight_path matches (1 - tau) x0 + tau x1, velocity x1 - x0")
 
 # %% tags=["nbval-ignore-output"]
 toy = FlowMatcher(2, hidden_units=64, num_layers=2, time_dim=16, seed=SEED)
-toy.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-2, 24 * 10)),
-            steps_per_execution=10)
+toy.compile(
+    optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-2, 24 * 10)), steps_per_execution=10
+)
 toy_history = toy.fit(ring, epochs=24, batch_size=400, shuffle=True, verbose=0)
-print(f"toy flow-matching loss: first epoch {toy_history.history['loss'][0]:.3f}, "
-      f"last {toy_history.history['loss'][-1]:.3f}")
+print(
+    f"toy flow-matching loss: first epoch {toy_history.history['loss'][0]:.3f}, "
+    f"last {toy_history.history['loss'][-1]:.3f}"
+)
 
 
 # %% [markdown]
@@ -148,6 +165,7 @@ print(f"toy flow-matching loss: first epoch {toy_history.history['loss'][0]:.3f}
 #
 # Start at noise, take `steps` steps of size $h = 1/\text{steps}$, reading the velocity at the
 # current point and the step's start time.
+
 
 # %%
 def euler_by_hand(velocity_fn, x0, steps):
@@ -169,8 +187,9 @@ print("our Euler sampler matches mmgen_lib.flow.euler_sample")
 eps_hat, x1_hat = velocity_to_noise(x_tau, tau_check, v_target)
 np.testing.assert_allclose(eps_hat, x0_check, atol=1e-5)
 tau0 = float(tau_check[0])  # one DDIM step from tau0 to tau0 + 0.25, with the noise predicted at tau0
-np.testing.assert_allclose(ddim_step(x_tau[:1], eps_hat[:1], tau0, tau0 + 0.25), x_tau[:1] + 0.25 * v_target[:1],
-                           atol=1e-5)
+np.testing.assert_allclose(
+    ddim_step(x_tau[:1], eps_hat[:1], tau0, tau0 + 0.25), x_tau[:1] + 0.25 * v_target[:1], atol=1e-5
+)
 print("true velocity -> true noise (DDPM's epsilon); a DDIM step equals the Euler step")
 
 # %% [markdown]
@@ -203,8 +222,10 @@ fig.suptitle("Noise flowing onto a ring of 8 Gaussians")
 fig.tight_layout()
 plt.show()
 for steps, radius in radius_of.items():
-    print(f"{steps:2d} Euler steps: median distance of the samples from the centre {np.median(radius):.2f} "
-          f"(data: {np.median(np.linalg.norm(ring, axis=1)):.2f})")
+    print(
+        f"{steps:2d} Euler steps: median distance of the samples from the centre {np.median(radius):.2f} "
+        f"(data: {np.median(np.linalg.norm(ring, axis=1)):.2f})"
+    )
 
 # %% [markdown]
 # With one step every noise point moves along the velocity at $\tau = 0$, which points to the data
@@ -252,8 +273,10 @@ real_iou = silhouette_iou(test.images, test.labels)
 print("autoencoder ceiling, probe:", "  ".join(f"{k} {v:.3f}" for k, v in ceiling.items()))
 for k, shape in enumerate(ATTRIBUTES["shape"]):
     rows = test.label("shape") == k
-    print(f"silhouette IoU {shape:8s}: reconstructions {ceiling_iou[rows].mean():.3f}, "
-          f"real images {real_iou[rows].mean():.3f}")
+    print(
+        f"silhouette IoU {shape:8s}: reconstructions {ceiling_iou[rows].mean():.3f}, "
+        f"real images {real_iou[rows].mean():.3f}"
+    )
 
 # %% [markdown]
 # Real images do not reach an IoU of 1: the renderer varies each radius by ±8 % and the score
@@ -295,14 +318,28 @@ z_hat = keras.layers.Dense(LATENT_DIM, name="z_hat")(keras.layers.Dense(128, act
 said = [keras.layers.Dense(len(ATTRIBUTES[a]) + 1, activation="softmax", name=a)(c) for a in PROBE_ATTRIBUTES]
 regression = keras.Model(ids_in, z_hat, name="regression")
 text_trainer = keras.Model(ids_in, [z_hat, *said], name="text_trainer")
-text_trainer.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
-    4e-3, TEXT_EPOCHS * int(np.ceil(len(variant_ids) / 256)))), loss=["mse", *["sparse_categorical_crossentropy"] * 4],
-    loss_weights=[1.0, *[SAID_WEIGHT] * 4], steps_per_execution=10)
-text_history = text_trainer.fit(variant_ids, [variant_z, *[np.array(variant_labels[a]) for a in PROBE_ATTRIBUTES]],
-                                epochs=TEXT_EPOCHS, batch_size=256, shuffle=True, verbose=0)
+text_trainer.compile(
+    optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(4e-3, TEXT_EPOCHS * int(np.ceil(len(variant_ids) / 256)))
+    ),
+    loss=["mse", *["sparse_categorical_crossentropy"] * 4],
+    loss_weights=[1.0, *[SAID_WEIGHT] * 4],
+    steps_per_execution=10,
+)
+text_history = text_trainer.fit(
+    variant_ids,
+    [variant_z, *[np.array(variant_labels[a]) for a in PROBE_ATTRIBUTES]],
+    epochs=TEXT_EPOCHS,
+    batch_size=256,
+    shuffle=True,
+    verbose=0,
+    callbacks=[ProgressLine("caption encoder", per_epoch=False)],
+)
 caption_vectors = keras.Model(ids_in, c, name="E_t_model")
-print(f"regression to the latent: final MSE {text_history.history['z_hat_loss'][-1]:.3f} "
-      f"(1.0 = predicting the mean latent)")
+print(
+    f"regression to the latent: final MSE {text_history.history['z_hat_loss'][-1]:.3f} "
+    f"(1.0 = predicting the mean latent)"
+)
 
 # %% [markdown]
 # ### 3.3 The conditional flow in the latent
@@ -313,14 +350,32 @@ print(f"regression to the latent: final MSE {text_history.history['z_hat_loss'][
 
 # %% tags=["nbval-ignore-output"]
 conditions = caption_vectors.predict(variant_ids, batch_size=1000, verbose=0)  # (15000, 64), frozen E_t
-flow = FlowMatcher(LATENT_DIM, conditions.shape[1], hidden_units=HIDDEN_UNITS, num_layers=NUM_LAYERS,
-                   condition_dropout=P_DROP_CAPTION, seed=SEED)
-flow.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
-    FLOW_LR, FLOW_EPOCHS * int(np.ceil(len(conditions) / FLOW_BATCH)))), steps_per_execution=15)
-flow_history = flow.fit({"x1": variant_z, "condition": conditions}, epochs=FLOW_EPOCHS, batch_size=FLOW_BATCH,
-                        shuffle=True, verbose=0)
-print(f"velocity network: {flow.velocity.count_params():,} parameters; flow-matching loss "
-      f"{flow_history.history['loss'][0]:.3f} -> {flow_history.history['loss'][-1]:.3f}")
+flow = FlowMatcher(
+    LATENT_DIM,
+    conditions.shape[1],
+    hidden_units=HIDDEN_UNITS,
+    num_layers=NUM_LAYERS,
+    condition_dropout=P_DROP_CAPTION,
+    seed=SEED,
+)
+flow.compile(
+    optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(FLOW_LR, FLOW_EPOCHS * int(np.ceil(len(conditions) / FLOW_BATCH)))
+    ),
+    steps_per_execution=15,
+)
+flow_history = flow.fit(
+    {"x1": variant_z, "condition": conditions},
+    epochs=FLOW_EPOCHS,
+    batch_size=FLOW_BATCH,
+    shuffle=True,
+    verbose=0,
+    callbacks=[ProgressLine("flow", every=10)],
+)
+print(
+    f"velocity network: {flow.velocity.count_params():,} parameters; flow-matching loss "
+    f"{flow_history.history['loss'][0]:.3f} -> {flow_history.history['loss'][-1]:.3f}"
+)
 
 
 # %% tags=["nbval-ignore-output"]
@@ -345,9 +400,13 @@ print("flow, test captions    :", "  ".join(f"{k} {v:.3f}" for k, v in flow_scor
 print("flow, heldout combos   :", "  ".join(f"{k} {v:.3f}" for k, v in heldout_scores.items()))
 print(f"{len(test)} images in {flow_seconds:.2f} s ({STEPS} {METHOD} steps, guidance w = {GUIDANCE})")
 picks = list(range(8))
-fig = viz.show_images(np.concatenate([x_test[picks], flow_images[picks]]),
-                      titles=[test.captions[i] for i in picks] + ["flow sample"] * 8, ncols=8, size=1.5,
-                      title="Test captions: real images (top) and the latent flow's samples (bottom)")
+fig = viz.show_images(
+    np.concatenate([x_test[picks], flow_images[picks]]),
+    titles=[test.captions[i] for i in picks] + ["flow sample"] * 8,
+    ncols=8,
+    size=1.5,
+    title="Test captions: real images (top) and the latent flow's samples (bottom)",
+)
 plt.show()
 
 # %% [markdown]
@@ -363,17 +422,24 @@ flow_silent = generate(silent_captions)
 regression_silent = regress(silent_captions)
 readings = {"flow": probe_predict(probe, flow_silent), "regression": probe_predict(probe, regression_silent)}
 silent_entropy = {name: normalised_entropy(r["position"], 4) for name, r in readings.items()}
-silent_named = {name: {a: float(np.mean(r[a] == test.label(a))) for a in ("shape", "color", "size")}
-                for name, r in readings.items()}
+silent_named = {
+    name: {a: float(np.mean(r[a] == test.label(a))) for a in ("shape", "color", "size")} for name, r in readings.items()
+}
 for name in readings:
     spread = np.bincount(readings[name]["position"], minlength=4) / len(test)
-    print(f"{name:10s}: positions read {dict(zip(ATTRIBUTES['position'], np.round(spread, 2)))}, "
-          f"normalised entropy {silent_entropy[name]:.3f}")
+    print(
+        f"{name:10s}: positions read {dict(zip(ATTRIBUTES['position'], np.round(spread, 2)))}, "
+        f"normalised entropy {silent_entropy[name]:.3f}"
+    )
     print(f"{'':10s}  named attributes: " + "  ".join(f"{a} {v:.3f}" for a, v in silent_named[name].items()))
 same = [silent_captions[0]] * 8
-fig = viz.show_images(np.concatenate([regress(same), generate(same, seed=SEED + 7)]),
-                      titles=["regression"] * 8 + ["flow sample"] * 8, ncols=8, size=1.4,
-                      title=f"'{silent_captions[0]}', eight times: the regression's one answer vs eight flow samples")
+fig = viz.show_images(
+    np.concatenate([regress(same), generate(same, seed=SEED + 7)]),
+    titles=["regression"] * 8 + ["flow sample"] * 8,
+    ncols=8,
+    size=1.4,
+    title=f"'{silent_captions[0]}', eight times: the regression's one answer vs eight flow samples",
+)
 plt.show()
 
 # %% [markdown]
@@ -391,21 +457,28 @@ guidance_rows = {}
 for w in (0.0, 1.0, 2.0, 4.0):
     scores = probe_accuracy(probe, generate(sweep_captions, guidance=w, steps=8, method="euler"), sweep_labels)
     silent_positions = probe_predict(probe, generate(sweep_silent, guidance=w, steps=8, method="euler"))["position"]
-    guidance_rows[w] = {**scores, "probe_acc_min": min(scores.values()),
-                        "silent_entropy": normalised_entropy(silent_positions, 4)}
+    guidance_rows[w] = {
+        **scores,
+        "probe_acc_min": min(scores.values()),
+        "silent_entropy": normalised_entropy(silent_positions, 4),
+    }
     print(f"w = {w:.0f}: " + "  ".join(f"{k} {v:.3f}" for k, v in guidance_rows[w].items()))
 steps_rows = {}
 for steps in (1, 2, 4, 8, 20):
     started = time.perf_counter()
     images = generate(sweep_captions, steps=steps, method="euler")
-    steps_rows[steps] = {"probe_acc_min": min(probe_accuracy(probe, images, sweep_labels).values()),
-                         "seconds": time.perf_counter() - started}
+    steps_rows[steps] = {
+        "probe_acc_min": min(probe_accuracy(probe, images, sweep_labels).values()),
+        "seconds": time.perf_counter() - started,
+    }
 
 # %% tags=["nbval-ignore-output"]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
 ws = list(guidance_rows)
 left.plot(ws, [guidance_rows[w]["probe_acc_min"] for w in ws], marker="o", label="probe accuracy (min, full captions)")
-left.plot(ws, [guidance_rows[w]["silent_entropy"] for w in ws], marker="s", label="position entropy (no-position captions)")
+left.plot(
+    ws, [guidance_rows[w]["silent_entropy"] for w in ws], marker="s", label="position entropy (no-position captions)"
+)
 left.set_xlabel("guidance weight w")
 left.set_ylabel("score")
 left.set_title("Guidance: fidelity vs diversity (8 Euler steps)")
@@ -445,14 +518,27 @@ for steps, row in steps_rows.items():
 
 # %% tags=["nbval-ignore-output"]
 rows = [
-    score_generator(f"14 latent flow (w={GUIDANCE:g}, {STEPS} {METHOD} steps)", flow_images, test.labels, probe,
-                    real_images=test.images, heldout=(flow_heldout, heldout.labels), silent=(flow_silent, test.labels, "position"),
-                    seconds=flow_seconds, parameters=flow.velocity.count_params() + text_encoder.count_params()
-                    + autoencoder.count_params()),
-    score_generator("14 regression in the latent", regress(test.captions), test.labels, probe,
-                    real_images=test.images, heldout=(regress(heldout.captions), heldout.labels),
-                    silent=(regression_silent, test.labels, "position"), parameters=regression.count_params()
-                    + autoencoder.decoder.count_params()),
+    score_generator(
+        f"14 latent flow (w={GUIDANCE:g}, {STEPS} {METHOD} steps)",
+        flow_images,
+        test.labels,
+        probe,
+        real_images=test.images,
+        heldout=(flow_heldout, heldout.labels),
+        silent=(flow_silent, test.labels, "position"),
+        seconds=flow_seconds,
+        parameters=flow.velocity.count_params() + text_encoder.count_params() + autoencoder.count_params(),
+    ),
+    score_generator(
+        "14 regression in the latent",
+        regress(test.captions),
+        test.labels,
+        probe,
+        real_images=test.images,
+        heldout=(regress(heldout.captions), heldout.labels),
+        silent=(regression_silent, test.labels, "position"),
+        parameters=regression.count_params() + autoencoder.decoder.count_params(),
+    ),
     score_generator("14 autoencoder ceiling", reconstructions, test.labels, probe, real_images=test.images),
 ]
 print(scoreboard_markdown(rows))
@@ -469,21 +555,24 @@ assert silent_position_entropy >= 0.9, f"position entropy for captions without i
 assert flow_row["silent_named_acc_min"] >= 0.9, f"named attributes drift: {flow_row['silent_named_acc_min']:.3f}"
 assert silent_position_entropy_regression < silent_position_entropy, "the regression should not spread like the flow"
 assert guidance_rows[0.0]["probe_acc_min"] < 0.6 <= guidance_rows[1.0]["probe_acc_min"], "w = 0 must ignore captions"
-results = report("14_flow_matching", {
-    "probe_acc_min": probe_acc_min,
-    "probe_acc_heldout_combos": probe_acc_heldout_combos,
-    "silent_position_entropy": silent_position_entropy,
-    "silent_position_entropy_regression": silent_position_entropy_regression,
-    "silent_named_acc_min": flow_row["silent_named_acc_min"],
-    "autoencoder_probe_acc_min": ceiling_row["probe_acc_min"],
-    "autoencoder_silhouette_iou_min": ceiling_row["silhouette_iou_min"],
-    **{f"silhouette_iou_{s}": flow_row[f"silhouette_iou_{s}"] for s in ATTRIBUTES["shape"]},
-    "frechet_probe": flow_row["frechet_probe"],
-    "frechet_probe_regression": regression_row["frechet_probe"],
-    "guidance_w0_probe_acc_min": guidance_rows[0.0]["probe_acc_min"],
-    "steps1_probe_acc_min": steps_rows[1]["probe_acc_min"],
-    "seconds_per_100": flow_row["seconds_per_100"],
-})
+results = report(
+    "14_flow_matching",
+    {
+        "probe_acc_min": probe_acc_min,
+        "probe_acc_heldout_combos": probe_acc_heldout_combos,
+        "silent_position_entropy": silent_position_entropy,
+        "silent_position_entropy_regression": silent_position_entropy_regression,
+        "silent_named_acc_min": flow_row["silent_named_acc_min"],
+        "autoencoder_probe_acc_min": ceiling_row["probe_acc_min"],
+        "autoencoder_silhouette_iou_min": ceiling_row["silhouette_iou_min"],
+        **{f"silhouette_iou_{s}": flow_row[f"silhouette_iou_{s}"] for s in ATTRIBUTES["shape"]},
+        "frechet_probe": flow_row["frechet_probe"],
+        "frechet_probe_regression": regression_row["frechet_probe"],
+        "guidance_w0_probe_acc_min": guidance_rows[0.0]["probe_acc_min"],
+        "steps1_probe_acc_min": steps_rows[1]["probe_acc_min"],
+        "seconds_per_100": flow_row["seconds_per_100"],
+    },
+)
 
 # %% [markdown]
 # Compare the flow's row with the ceiling's: its silhouettes are about as good as the autoencoder's
@@ -503,6 +592,7 @@ results = report("14_flow_matching", {
 # points after `steps` Euler steps from $\tau = 0$ to 1 (`velocity_fn(x, tau)` returns an array like `x`).
 # Try it without looking back at section 2.1.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def euler_sampler(velocity_fn, x0, steps):
@@ -510,6 +600,8 @@ def euler_sampler(velocity_fn, x0, steps):
     for k in range(steps):
         x = x + h * velocity_fn(x, k / steps)
     return x
+
+
 # END OF YOUR CODE
 
 # %%
@@ -521,10 +613,13 @@ check_euler_sampler(euler_sampler)
 # **Exercise 2 — the guidance combination.** Write `guide(v_cond, v_uncond, w)` returning the
 # classifier-free guided velocity.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def guide(v_cond, v_uncond, w):
     return v_uncond + w * (v_cond - v_uncond)
+
+
 # END OF YOUR CODE
 
 # %%

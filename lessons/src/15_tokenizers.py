@@ -19,10 +19,10 @@
 # `train_tokenizer`, `codebook_perplexity`, `load_tokenizers`).
 
 # %%
-import numpy as np
 import keras
-import tensorflow as tf
 import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
 
 from mmgen_lib import viz
 from mmgen_lib.classifiers import attribute_accuracy, attribute_classifier, predict_in_batches
@@ -30,8 +30,14 @@ from mmgen_lib.data import load_split
 from mmgen_lib.encoders import AudioEncoder
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import load_probe, probe_accuracy
-from mmgen_lib.tokens import (ImageTokenizer, SoundTokenizer, VectorQuantizer, code_usage, codebook_perplexity,
-                              load_tokenizers, train_tokenizer)
+from mmgen_lib.tokens import (
+    ImageTokenizer,
+    VectorQuantizer,
+    code_usage,
+    codebook_perplexity,
+    load_tokenizers,
+    train_tokenizer,
+)
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -166,11 +172,19 @@ restarted = toy.restart_dead_codes(points, counts_before, seed=SEED)
 counts_after = code_usage(keras.ops.convert_to_numpy(toy.nearest_codes(points)), 12)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-for ax, book, counts, name in ((axes[0], before, counts_before, "initial codebook"),
-                               (axes[1], toy.codebook.numpy(), counts_after, "after one restart")):
+for ax, book, counts, name in (
+    (axes[0], before, counts_before, "initial codebook"),
+    (axes[1], toy.codebook.numpy(), counts_after, "after one restart"),
+):
     ax.scatter(points[:, 0], points[:, 1], s=4, c="0.7", label="encoder outputs")
-    ax.scatter(book[:, 0], book[:, 1], c=np.where(counts == 0, "tab:red", "tab:blue"), marker="x", s=60,
-               label="codes (red = dead)")
+    ax.scatter(
+        book[:, 0],
+        book[:, 1],
+        c=np.where(counts == 0, "tab:red", "tab:blue"),
+        marker="x",
+        s=60,
+        label="codes (red = dead)",
+    )
     ax.set_title(f"{name}: {int((counts == 0).sum())} dead of 12")
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
@@ -181,9 +195,11 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 assert (counts_before == 0).sum() > (counts_after == 0).sum()
-print(f"dead codes {int((counts_before == 0).sum())} -> {int((counts_after == 0).sum())} after restarting "
-      f"{restarted}; perplexity {codebook_perplexity(np.repeat(np.arange(12), counts_before), 12):.2f} -> "
-      f"{codebook_perplexity(np.repeat(np.arange(12), counts_after), 12):.2f} of 12")
+print(
+    f"dead codes {int((counts_before == 0).sum())} -> {int((counts_after == 0).sum())} after restarting "
+    f"{restarted}; perplexity {codebook_perplexity(np.repeat(np.arange(12), counts_before), 12):.2f} -> "
+    f"{codebook_perplexity(np.repeat(np.arange(12), counts_after), 12):.2f} of 12"
+)
 
 # %% [markdown]
 # ## 3. Train an image tokenizer and watch its codebook
@@ -210,7 +226,9 @@ print(f"dead codes {int((counts_before == 0).sum())} -> {int((counts_after == 0)
 
 # %% tags=["nbval-ignore-output"]
 live = ImageTokenizer(codebook_size=image_tokenizer.codebook_size, code_dim=image_tokenizer.code_dim, seed=SEED)
-live_history = train_tokenizer(live, tr["image"][:LIVE_EXAMPLES], epochs=LIVE_EPOCHS, seed=SEED)
+live_history = train_tokenizer(
+    live, tr["image"][:LIVE_EXAMPLES], epochs=LIVE_EPOCHS, seed=SEED, progress="image tokenizer"
+)
 print(f"{live.count_params():,} parameters; loss per epoch", np.round(live_history["loss"], 3).tolist())
 print("dead codes before each epoch and at the end:", live_history["dead_codes"])
 
@@ -262,8 +280,13 @@ print(f"test-split perplexity {image_perplexity:.1f} of {image_tokenizer.codeboo
 
 # %%
 pairs = np.concatenate([te["image"][:8], np.clip(reconstructions[:8], 0, 1)])
-fig = viz.show_images(pairs, titles=[f"real {i}" for i in range(8)] + [f"17 tokens {i}" for i in range(8)],
-                      ncols=8, size=1.2, title="Test images (top) and their reconstructions from 17 tokens (bottom)")
+fig = viz.show_images(
+    pairs,
+    titles=[f"real {i}" for i in range(8)] + [f"17 tokens {i}" for i in range(8)],
+    ncols=8,
+    size=1.2,
+    title="Test images (top) and their reconstructions from 17 tokens (bottom)",
+)
 plt.show()
 
 # %% [markdown]
@@ -280,10 +303,12 @@ sound_reconstructions = sound_tokenizer.decode(sound_ids)  # (1000, 28, 40)
 sound_perplexity = codebook_perplexity(sound_ids, sound_tokenizer.codebook_size)
 
 keras.utils.set_random_seed(SEED)
-audio_classifier = attribute_classifier(AudioEncoder(filters=(8, 16), output_dim=32), (28, 40),
-                                        attributes=("material", "size"))
-audio_classifier.fit(tr["spectrogram"], {"material": tr["material"], "size": tr["size"]},
-                     epochs=AUDIO_EPOCHS, batch_size=64, verbose=0)
+audio_classifier = attribute_classifier(
+    AudioEncoder(filters=(8, 16), output_dim=32), (28, 40), attributes=("material", "size")
+)
+audio_classifier.fit(
+    tr["spectrogram"], {"material": tr["material"], "size": tr["size"]}, epochs=AUDIO_EPOCHS, batch_size=64, verbose=0
+)
 audio_real = attribute_accuracy(predict_in_batches(audio_classifier, te["spectrogram"]), te)
 audio_reconstructed = attribute_accuracy(predict_in_batches(audio_classifier, sound_reconstructions), te)
 print("tokens of the first test sound:", sound_ids[0].tolist())
@@ -295,8 +320,9 @@ print(f"test-split perplexity {sound_perplexity:.1f} of {sound_tokenizer.codeboo
 fig, axes = plt.subplots(2, 3, figsize=(9, 4.2))
 for col in range(3):
     attrs = test.attributes(col)
-    for row, (spec, label) in enumerate(((te["spectrogram"][col], "real"),
-                                         (sound_reconstructions[col], "from 8 tokens"))):
+    for row, (spec, label) in enumerate(
+        ((te["spectrogram"][col], "real"), (sound_reconstructions[col], "from 8 tokens"))
+    ):
         axes[row, col].imshow(spec.T, origin="lower", aspect="auto", cmap="magma")
         axes[row, col].set_title(f"{label}: {attrs['size']} {attrs['material']}", fontsize=9)
         axes[row, col].set_xlabel("frame")
@@ -318,14 +344,17 @@ audio_tokenizer_material_acc = audio_reconstructed["material"]
 assert image_tokenizer_probe_min >= 0.95, f"probe on reconstructed images: {image_probe}"
 assert audio_tokenizer_material_acc >= 0.95, f"material of reconstructed sounds: {audio_reconstructed}"
 assert audio_real["material"] >= 0.95, f"the audio classifier itself is not reliable: {audio_real}"
-results = report("15_tokenizers", {
-    "image_tokenizer_probe_min": image_tokenizer_probe_min,
-    "audio_tokenizer_material_acc": audio_tokenizer_material_acc,
-    "audio_tokenizer_size_acc": audio_reconstructed["size"],
-    "image_codebook_perplexity": image_perplexity,
-    "audio_codebook_perplexity": sound_perplexity,
-    "live_image_tokenizer_perplexity": live_history["perplexity"][-1],
-})
+results = report(
+    "15_tokenizers",
+    {
+        "image_tokenizer_probe_min": image_tokenizer_probe_min,
+        "audio_tokenizer_material_acc": audio_tokenizer_material_acc,
+        "audio_tokenizer_size_acc": audio_reconstructed["size"],
+        "image_codebook_perplexity": image_perplexity,
+        "audio_codebook_perplexity": sound_perplexity,
+        "live_image_tokenizer_perplexity": live_history["perplexity"][-1],
+    },
+)
 
 # %% [markdown]
 # ## 6. Exercises
@@ -334,11 +363,14 @@ results = report("15_tokenizers", {
 # shape (n, D) and `codebook` (K, D), return the (n,) integer index of each row's nearest code
 # (smallest squared Euclidean distance).
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def nearest_code(z, codebook):
     distances = (z**2).sum(1, keepdims=True) - 2 * z @ codebook.T + (codebook**2).sum(1)  # (n, K)
     return distances.argmin(axis=1)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -351,10 +383,13 @@ check_nearest_code(nearest_code)
 # value must equal `codes`, and the gradient of anything computed from it must reach `z`
 # unchanged.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def straight_through(z, codes):
     return z + tf.stop_gradient(codes - z)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -367,11 +402,14 @@ check_straight_through(straight_through)
 # was used (a (K,) array of ints, some of them 0), return $\exp(-\sum_k p_k \log p_k)$ with
 # $p_k$ the share of code $k$.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def perplexity(counts):
     p = counts[counts > 0] / counts.sum()
     return float(np.exp(-np.sum(p * np.log(p))))
+
+
 # END OF YOUR CODE
 
 # %%
