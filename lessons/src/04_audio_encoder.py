@@ -6,13 +6,15 @@
 # - compute a short-time Fourier transform (STFT) and a log-mel spectrogram by hand, and check
 #   them against `mmgen_lib.pipeline`;
 # - encode a spectrogram with 2-D convolutions over time × frequency;
-# - train the audio encoder to hear material and size — and see that it cannot hear colour.
+# - train the audio encoder to hear material and size — and see that it cannot hear colour;
+# - log the training to TensorBoard and read the curves back from its event files.
 #
 # **Prerequisites**: lessons 01 and 03 (spectrograms, convolutions).
 #
 # **Expected run time**: 20–25 s on a 2-core laptop CPU, kernel start included.
 #
-# **Builds**: `mmgen_lib.encoders` (`AudioEncoder`); uses `mmgen_lib.pipeline.log_mel_spectrogram`.
+# **Builds**: `mmgen_lib.encoders` (`AudioEncoder`) and `mmgen_lib.run_logs` (TensorBoard run folders);
+# uses `mmgen_lib.pipeline.log_mel_spectrogram`.
 
 # %%
 import keras
@@ -21,10 +23,11 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Audio, display
 
-from mmgen_lib import data, viz
+from mmgen_lib import data, run_logs, viz
 from mmgen_lib.encoders import AudioEncoder
 from mmgen_lib.pipeline import FRAME_LENGTH, FRAME_STEP, NUM_MEL_BINS, log_mel_spectrogram, spectrogram, split_arrays
-from mmgen_lib.utils import report, set_seed
+from mmgen_lib.progress import ProgressLine
+from mmgen_lib.utils import repo_root, report, set_seed
 
 SEED = 0
 FILTERS = (16, 32)  # channels of the two conv stages
@@ -91,6 +94,7 @@ print("audio:", waves.shape, waves.dtype, f"= {waves.shape[1] / SAMPLE_RATE:.2f}
 # plots, the last panel zooms in on a large and a small wooden object: the small one
 # oscillates twice as fast (higher pitch).
 
+
 # %%
 def first_index(split, **attributes):
     """Index of the first example with the given attribute values."""
@@ -128,6 +132,7 @@ plt.show()
 # Frame, window, Fourier transform: three NumPy lines, checked against
 # `mmgen_lib.pipeline.spectrogram` (which calls `tf.signal.stft`).
 
+
 # %%
 def frame_numpy(x, frame_length, frame_step):
     """(..., samples) -> (..., n_frames, frame_length), only whole frames."""
@@ -153,6 +158,7 @@ print(f"bin spacing {SAMPLE_RATE / FRAME_LENGTH} Hz, frame step {FRAME_STEP / SA
 # Each mel filter is a triangle over the frequency bins: it rises from the band's lower edge
 # to its centre and falls to its upper edge, with edges evenly spaced in mel between 60 Hz and
 # 4 kHz. We build the (129, 40) matrix, compare it with TensorFlow's, then apply it and the log.
+
 
 # %%
 def hertz_to_mel(f):
@@ -225,14 +231,22 @@ plt.show()
 set_seed(SEED)
 encoder = AudioEncoder(FILTERS, OUTPUT_DIM, return_sequences=True)
 z_a, sequence = encoder(arrays["train"]["spectrogram"][:8])
-print("spectrograms", arrays["train"]["spectrogram"][:8].shape, "-> z_a", tuple(z_a.shape),
-      "and sequence", tuple(sequence.shape))
+print(
+    "spectrograms",
+    arrays["train"]["spectrogram"][:8].shape,
+    "-> z_a",
+    tuple(z_a.shape),
+    "and sequence",
+    tuple(sequence.shape),
+)
 print("parameters:", encoder.count_params(), "= conv (9*1*16 + 16) + conv (9*16*32 + 32) + dense (7*10*32*64 + 64)")
 
 # %% [markdown]
 # ## 3. Train it: what can the sound tell?
 #
-# `AudioEncoder` with one softmax head per attribute, trained on the 5,000 training sounds.
+# `AudioEncoder` with one softmax head per attribute, trained on the 5,000 training sounds. A
+# `keras.callbacks.TensorBoard` callback logs every epoch's losses and accuracies to a fresh
+# run folder, `runs/04_audio_encoder/<date-time>/`, inside your copy of the course.
 
 # %%
 set_seed(SEED)
@@ -240,24 +254,71 @@ inputs = keras.Input((28, NUM_MEL_BINS), name="spectrogram")
 z = AudioEncoder(FILTERS, OUTPUT_DIM, name="audio_encoder")(inputs)  # (batch, OUTPUT_DIM)
 outputs = {name: keras.layers.Dense(len(values), name=name)(z) for name, values in data.ATTRIBUTES.items()}
 audio_model = keras.Model(inputs, outputs)
-audio_model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
-                    loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in outputs},
-                    metrics={name: ["accuracy"] for name in outputs})
+audio_model.compile(
+    optimizer=keras.optimizers.Adam(LEARNING_RATE),
+    loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in outputs},
+    metrics={name: ["accuracy"] for name in outputs},
+)
 targets = {name: {attr: arrays[name][attr] for attr in data.ATTRIBUTES} for name in arrays}
-history = audio_model.fit(arrays["train"]["spectrogram"], targets["train"], epochs=EPOCHS, batch_size=BATCH_SIZE,
-                          verbose=0, validation_data=(arrays["val"]["spectrogram"], targets["val"]))
+run_dir = run_logs.new_run_dir("04_audio_encoder")  # never an existing folder: runs never mix
+history = audio_model.fit(
+    arrays["train"]["spectrogram"],
+    targets["train"],
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    verbose=0,
+    validation_data=(arrays["val"]["spectrogram"], targets["val"]),
+    callbacks=[keras.callbacks.TensorBoard(log_dir=run_dir), ProgressLine("audio encoder")],
+)
+print("logged to", run_dir.relative_to(repo_root()).as_posix())
 logits = audio_model(arrays["test"]["spectrogram"], training=False)  # a direct call, no tracing
 predicted = {name: keras.ops.convert_to_numpy(logits[name]).argmax(-1) for name in data.ATTRIBUTES}
 audio_accuracy = {name: float(np.mean(predicted[name] == arrays["test"][name])) for name in data.ATTRIBUTES}
 print({name: round(acc, 3) for name, acc in audio_accuracy.items()})
 
+# %% [markdown]
+# ### 3.1 The training curves, read back from TensorBoard's event files
+#
+# The callback wrote one subfolder per phase, `train/` and `validation/`, each holding an
+# *event file*: every logged number with its tag (`epoch_loss`, `epoch_material_accuracy`, …)
+# and step (the epoch). `run_logs.read_scalars` reads them back; they must equal the `History`
+# that `fit` returned.
+
 # %%
-fig = viz.plot_history(history, metrics=("loss", "material_accuracy", "color_accuracy"),
-                       title="AudioEncoder + 5 heads")
+scalars = run_logs.read_scalars(run_dir)  # {folder: {tag: Series(steps, values)}}
+for folder, series in scalars.items():
+    print(f"{folder}/: {len(series)} scalars, e.g. {', '.join(list(series)[:3])}")
+print("steps of epoch_loss (the epochs):", scalars["train"]["epoch_loss"].steps)
+logged = run_logs.as_history(scalars)  # epoch_loss in validation/ -> "val_loss", as in History
+for name, values in history.history.items():
+    np.testing.assert_allclose(logged[name], values, rtol=1e-6, err_msg=name)
+worst = max(np.max(np.abs(np.subtract(logged[name], values))) for name, values in history.history.items())
+print(f"all {len(history.history)} History series match the event files (largest difference {worst:.1g})")
+
+# %%
+fig = viz.plot_history(
+    logged,
+    metrics=("loss", "material_accuracy", "color_accuracy"),
+    title="AudioEncoder + 5 heads, from the event files",
+)
 plt.show()
-fig = viz.plot_grouped_bars({"audio CNN": list(audio_accuracy.values())}, data.ATTRIBUTE_NAMES,
-                            title="Test accuracy from the sound alone, per attribute",
-                            chance=[1 / len(v) for v in data.ATTRIBUTES.values()])
+
+# %% [markdown]
+# **Watch it live.** In a terminal, from the course's top folder, run `tensorboard --logdir runs`
+# and open <http://localhost:6006>. Its *Scalars* tab draws these curves, train and validation
+# together, and keeps them up to date while a lesson trains (it reloads every 30 s). Each run of this notebook
+# adds a folder, so you can compare runs (change `LEARNING_RATE`, rerun, look). The `runs/`
+# folder is git-ignored: the logs stay in your copy of the course; delete it to start afresh.
+#
+# ### 3.2 What can the sound tell?
+
+# %%
+fig = viz.plot_grouped_bars(
+    {"audio CNN": list(audio_accuracy.values())},
+    data.ATTRIBUTE_NAMES,
+    title="Test accuracy from the sound alone, per attribute",
+    chance=[1 / len(v) for v in data.ATTRIBUTES.values()],
+)
 plt.show()
 
 # %% [markdown]
@@ -267,12 +328,13 @@ plt.show()
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.2))
 for ax, attribute in zip(axes, ("material", "color")):
-    viz.plot_confusion(arrays["test"][attribute], predicted[attribute], data.ATTRIBUTES[attribute],
-                       title=f"{attribute} (test)", ax=ax)
+    viz.plot_confusion(
+        arrays["test"][attribute], predicted[attribute], data.ATTRIBUTES[attribute], title=f"{attribute} (test)", ax=ax
+    )
 plt.show()
 
 # %% [markdown]
-# ### 3.1 Asserted result
+# ### 3.3 Asserted result
 #
 # On the **test** split: material and size ≥ 0.95; colour ≤ 0.35 (chance is 1/4).
 
@@ -282,13 +344,16 @@ audio_color_acc = audio_accuracy["color"]
 assert audio_material_acc >= 0.95, f"material from the sound: {audio_material_acc:.3f} < 0.95"
 assert audio_size_acc >= 0.95, f"size from the sound: {audio_size_acc:.3f} < 0.95"
 assert audio_color_acc <= 0.35, f"colour from the sound should be near chance, got {audio_color_acc:.3f}"
-results = report("04_audio_encoder", {
-    "audio_material_acc": audio_material_acc,
-    "audio_size_acc": audio_size_acc,
-    "audio_color_acc": audio_color_acc,
-    "audio_shape_acc": audio_accuracy["shape"],
-    "audio_position_acc": audio_accuracy["position"],
-})
+results = report(
+    "04_audio_encoder",
+    {
+        "audio_material_acc": audio_material_acc,
+        "audio_size_acc": audio_size_acc,
+        "audio_color_acc": audio_color_acc,
+        "audio_shape_acc": audio_accuracy["shape"],
+        "audio_position_acc": audio_accuracy["position"],
+    },
+)
 
 # %% [markdown]
 # ## 4. Exercises
@@ -297,11 +362,14 @@ results = report("04_audio_encoder", {
 # `x`: return the (n_frames, frame_length) array of frames starting at 0, `frame_step`,
 # 2·`frame_step`, …, keeping only frames that fit entirely inside `x`.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def frame_signal(x, frame_length, frame_step):
     n_frames = 1 + (len(x) - frame_length) // frame_step
-    return np.stack([x[m * frame_step: m * frame_step + frame_length] for m in range(n_frames)])
+    return np.stack([x[m * frame_step : m * frame_step + frame_length] for m in range(n_frames)])
+
+
 # END OF YOUR CODE
 
 # %%
@@ -313,10 +381,13 @@ check_frame_signal(frame_signal)
 # **Exercise 2 — the Hann window.** Write `hann_window(n)` returning the *periodic* Hann
 # window of length `n`, $w[k] = \tfrac12 - \tfrac12\cos(2\pi k / n)$, as used by the STFT above.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def hann_window(n):
     return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+
+
 # END OF YOUR CODE
 
 # %%
@@ -330,11 +401,14 @@ check_hann_window(hann_window)
 # whole clip (bin $k$ is $k \cdot$ `sample_rate` / `len(wave)` Hz). On ShapesWorld it should be
 # near 330 Hz for large objects and 660 Hz for small ones.
 
+
 # %% tags=["solution"]
 # YOUR CODE HERE
 def dominant_frequency(wave, sample_rate):
     spectrum = np.abs(np.fft.rfft(wave))
     return float(np.argmax(spectrum) * sample_rate / len(wave))
+
+
 # END OF YOUR CODE
 
 for size in data.ATTRIBUTES["size"]:
@@ -355,6 +429,9 @@ check_dominant_frequency(dominant_frequency)
 #   the spectrogram, so $E_a$ is a small 2-D CNN over time × frequency.
 # - $E_a$ hears material and size; shape, colour and position are at chance. Lesson 03's $E_v$
 #   was the mirror image — so a model that must describe the whole object needs both.
+# - `keras.callbacks.TensorBoard` logs a run's curves to event files in a fresh folder under
+#   `runs/`; `mmgen_lib.run_logs` reads them back (they equal the `History`), and
+#   `tensorboard --logdir runs` shows them live.
 #
 # **Next**: lesson 05 fuses $z_v$ and $z_a$ (early, late, gated, tensor fusion, cross-attention)
 # and measures what fusion gains over each modality alone.
