@@ -86,3 +86,23 @@ def test_clean_joins_the_chunks_of_one_stream():
         ("stderr", "UserWarning: keep me\n"),
         ("stdout", "after the warning\n"),
     ]
+
+
+def test_prose_only_updates_copy_markdown_and_refuse_code_changes(tmp_path, monkeypatch):
+    import shutil
+
+    lessons, sources = tmp_path / "lessons", tmp_path / "lessons" / "src"
+    sources.mkdir(parents=True)
+    source = next((ROOT / "lessons" / "src").glob("00_*.py"))
+    shutil.copy(source, sources / source.name)
+    shutil.copy(ROOT / "lessons" / f"{source.stem}.ipynb", lessons / f"{source.stem}.ipynb")
+    monkeypatch.setattr(build_notebooks, "LESSONS", lessons)
+    before = nbformat.read(lessons / f"{source.stem}.ipynb", as_version=4)
+    text = source.read_text()
+    (sources / source.name).write_text(text.replace("# %% [markdown]\n# ", "# %% [markdown]\n# Edited: ", 1))
+    assert build_notebooks.update_prose(sources / source.name)
+    after = nbformat.read(lessons / f"{source.stem}.ipynb", as_version=4)
+    assert after.cells[0].source.startswith("Edited: ")
+    assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells]
+    (sources / source.name).write_text(text.replace("import", "import os  # changed code\nimport", 1))
+    assert not build_notebooks.update_prose(sources / source.name)

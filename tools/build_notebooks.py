@@ -20,6 +20,7 @@ Anything else on stderr (a Python warning, an unknown TF error) stays visible.
     python tools/build_notebooks.py                 # every lesson
     python tools/build_notebooks.py 01 05_fusion    # lessons whose stem starts with these
     python tools/build_notebooks.py --check         # only compare sources and notebooks (pre-commit)
+    python tools/build_notebooks.py --prose 05      # only markdown changed: copy it, keep the executed outputs
 
 Outputs are never edited by hand: change the source and rebuild.
 """
@@ -92,6 +93,27 @@ def out_of_sync(sources: list[Path]) -> list[str]:
         if changed:
             problems.append(f"{source.stem}: cells {changed} differ (type, text or tags)")
     return problems
+
+
+def update_prose(source: Path) -> bool:
+    """Copy the markdown of ``source`` into its notebook when nothing else differs; False if code differs.
+
+    A prose-only edit changes no output, so the executed notebook keeps its outputs and only its
+    markdown cells take the new text. Any difference in code, cell types, tags or cell count
+    needs a real build (executing the lesson).
+    """
+    target = LESSONS / f"{source.stem}.ipynb"
+    wanted, notebook = jupytext.read(source), nbformat.read(target, as_version=4)
+    if len(wanted.cells) != len(notebook.cells):
+        return False
+    for want, have in zip(cells_of(wanted), cells_of(notebook)):
+        if want[0] != have[0] or want[2] != have[2] or (want[0] == "code" and want[1] != have[1]):
+            return False
+    for want, cell in zip(wanted.cells, notebook.cells):
+        if cell.cell_type == "markdown":
+            cell.source = want.source
+    nbformat.write(notebook, target)
+    return True
 
 
 def strip_tf_log_lines(text: str) -> str:
@@ -183,6 +205,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="execute nothing; exit 1 if a notebook does not match its source"
     )
+    parser.add_argument(
+        "--prose", action="store_true", help="only markdown changed: copy it into the notebooks, execute nothing"
+    )
     args = parser.parse_args(argv)
     sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
     if args.lessons:
@@ -195,6 +220,11 @@ def main(argv=None) -> int:
         for problem in problems:
             print(f"{problem}; rebuild with `python tools/build_notebooks.py {problem[:2]}`", file=sys.stderr)
         return 1 if problems else 0
+    if args.prose:
+        refused = [source.stem for source in sources if not update_prose(source)]
+        for stem in refused:
+            print(f"{stem}: code, tags or cells differ, not only prose: build it (execute)", file=sys.stderr)
+        return 1 if refused else 0
     os.environ.setdefault("PYTHONHASHSEED", "0")
     for source in sources:
         target, seconds, cpu_seconds, slowest = build(source)
