@@ -34,6 +34,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``viz``           plotting helpers returning figures                       (every lesson)
 - ``checks``        friendly self-checks for the exercises                   (every lesson)
 - ``course``        student edition, exercise audit, grading, offline site   (classroom)
+- ``i18n``          learner-facing messages in English or Chinese (MMGEN_LANG)  (every lesson)
 - ``validation``    argument checks shared by every layer ("Received: ...")  (every lesson)
 
 Importing the package has no side effects and does not import TensorFlow;

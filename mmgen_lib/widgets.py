@@ -30,6 +30,7 @@ import numpy as np
 
 from mmgen_lib import validation
 from mmgen_lib.data import ATTRIBUTES, POSITION_PHRASES, SAMPLE_RATE
+from mmgen_lib.i18n import N_, translate
 
 __all__ = [
     "compose_caption",
@@ -139,12 +140,14 @@ def caption_to_image_panel(
     import ipywidgets as w
 
     generate_images(text_to_image, caption, 1, 0)  # fail now, not silently inside a callback
-    text = w.Text(value=caption, description="caption", continuous_update=False, layout=w.Layout(width="460px"))
+    text = w.Text(
+        value=caption, description=translate("caption"), continuous_update=False, layout=w.Layout(width="460px")
+    )
     pickers = {
-        name: w.Dropdown(options=values, description=name, layout=w.Layout(width="220px"))
+        name: w.Dropdown(options=values, description=translate(name), layout=w.Layout(width="220px"))
         for name, values in ATTRIBUTES.items()
     }
-    seed = w.IntSlider(value=0, min=0, max=99, description="seed", continuous_update=False)
+    seed = w.IntSlider(value=0, min=0, max=99, description=translate("seed"), continuous_update=False)
     image = w.Image(format="png")
     status = w.HTML()
 
@@ -192,12 +195,16 @@ def image_to_caption_panel(captioner, images, audio, sample_rate: int = SAMPLE_R
             f"Received shapes {images.shape} and {audio.shape}"
         )
     describe(captioner, images[0], audio[0])  # fail now, not silently inside a callback
-    image_index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image", continuous_update=False)
-    sound_index = w.IntSlider(value=0, min=0, max=len(audio) - 1, description="sound", continuous_update=False)
-    temperature = w.FloatSlider(
-        value=0.0, min=0.0, max=2.0, step=0.1, description="temperature", continuous_update=False
+    image_index = w.IntSlider(
+        value=0, min=0, max=len(images) - 1, description=translate("image"), continuous_update=False
     )
-    beam_width = w.IntSlider(value=1, min=1, max=5, description="beam width", continuous_update=False)
+    sound_index = w.IntSlider(
+        value=0, min=0, max=len(audio) - 1, description=translate("sound"), continuous_update=False
+    )
+    temperature = w.FloatSlider(
+        value=0.0, min=0.0, max=2.0, step=0.1, description=translate("temperature"), continuous_update=False
+    )
+    beam_width = w.IntSlider(value=1, min=1, max=5, description=translate("beam width"), continuous_update=False)
     image = w.Image(format="png")
     player = w.Audio(format="wav", autoplay=False, loop=False)
     caption = w.HTML()
@@ -211,7 +218,7 @@ def image_to_caption_panel(captioner, images, audio, sample_rate: int = SAMPLE_R
             text = describe(
                 captioner, images[image_index.value], audio[sound_index.value], temperature.value, beam_width.value
             )
-            caption.value = f"<b>caption:</b> {text}"
+            caption.value = f"<b>{translate('caption:')}</b> {text}"
         except (ValueError, TypeError) as error:
             caption.value = _error_html(error)
 
@@ -243,7 +250,7 @@ def studio(text_to_image, captioner, images, audio, sample_rate: int = SAMPLE_RA
 
     panels = [caption_to_image_panel(text_to_image), image_to_caption_panel(captioner, images, audio, sample_rate)]
     tabs = w.Tab(children=panels)
-    for k, title in enumerate(("caption -> image", "image + sound -> caption")):
-        tabs.set_title(k, title)
+    for k, title in enumerate((N_("caption -> image"), N_("image + sound -> caption"))):
+        tabs.set_title(k, translate(title))
     tabs.panels = panels
     return tabs

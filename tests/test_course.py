@@ -247,7 +247,8 @@ def test_outputs_inside_the_lessons_folder_are_refused(tmp_path):
 def test_site_builds_with_navigation_and_no_network(tmp_path):
     index = course.build_site(tmp_path)
     pages = sorted(tmp_path.rglob("*.html"))
-    assert len(pages) == 2 * len(LESSON_PATHS) + 2  # both editions + index + instructor guide
+    languages = 2 if (LESSON_PATHS[0].parent / "zh").is_dir() else 1  # the Chinese site in zh/
+    assert len(pages) == languages * (2 * len(LESSON_PATHS) + 2)  # both editions + index + instructor guide
     index_html = index.read_text()
     for path in LESSON_PATHS:
         for edition in course.EDITIONS:
@@ -381,3 +382,31 @@ def test_command_line_is_unchanged():
     )
     assert result.stdout.startswith("| lesson | exercises | checks called |")
     assert len(result.stdout.splitlines()) == 2 + len(LESSON_PATHS)
+
+
+def test_the_site_has_both_languages_and_a_switch_on_every_page(tmp_path):
+    lessons = tmp_path / "lessons"
+    (lessons / "zh").mkdir(parents=True)
+    nbformat.write(_toy_notebook(), lessons / "99_toy.ipynb")
+    chinese = _toy_notebook()
+    chinese.cells[0].source = "# 99 · 玩具课"
+    nbformat.write(chinese, lessons / "zh" / "99_toy.ipynb")
+    (lessons / "INSTRUCTORS.md").write_text("# Guide\n\nEnglish notes")
+    (lessons / "INSTRUCTORS.zh.md").write_text("# 教师指南\n\n中文说明")
+    course.build_site(tmp_path / "site", lessons)
+    site = tmp_path / "site"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    english = ["index.html", "instructor/99_toy.html", "instructors.html", "student/99_toy.html"]
+    assert pages == sorted(english + [f"zh/{page}" for page in english])
+    assert "中文说明" in (site / "zh" / "instructors.html").read_text()
+    assert (
+        "课程目录" in (site / "zh" / "index.html").read_text() and "玩具课" in (site / "zh" / "index.html").read_text()
+    )
+    for page in english:
+        en, zh = (site / page).read_text(), (site / "zh" / page).read_text()
+        assert re.search(r'href="[^"]*zh/' + re.escape(page) + '">中文</a>', en), page
+        assert re.search(r'href="[^"]*\.\./' + re.escape(page) + '">English</a>', zh), page
+        for html_page, text in ((site / page, en), (site / "zh" / page, zh)):
+            nav = re.findall(r'<nav class="mm-nav">.*?</nav>', text, re.DOTALL)[0]
+            for target in re.findall(r'href="([^"]+)"', nav):
+                assert (html_page.parent / target).resolve().exists(), f"{html_page}: broken link {target}"

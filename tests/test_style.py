@@ -31,7 +31,7 @@ def test_pre_commit_config_is_valid_and_downloads_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
     text = CONFIG.read_text()
     assert "repo: local" in text and "https://" not in text, "hooks must run the venv's own tools"
-    for hook in ("ruff check", "ruff format", "tools/build_notebooks.py --check"):
+    for hook in ("ruff check", "ruff format", "tools/build_notebooks.py --check", "tools/translations.py status"):
         assert hook in text, f"missing hook: {hook}"
 
 

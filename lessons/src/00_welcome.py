@@ -3,7 +3,7 @@
 #
 # **Objectives**
 # - check that your machine has everything the course needs (and see what to do if not);
-# - see the map of the course: 14 lessons from data to a multimodal studio;
+# - see the map of the course: 16 lessons (00–15), from data to a multimodal studio and today's generators;
 # - learn how a lesson works: build a piece, check it, train it, assert its result, exercise;
 # - make your first results repeatable with one seed.
 #
@@ -81,6 +81,16 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 # generation is done today (flows in a latent space, tokens for every modality).
 # Each lesson runs on its own, in any order, in a minute and a half at most on a laptop CPU (its header
 # gives the time the course benchmark measured; the goal is 45 s, and several are still above it).
+
+# %% [markdown]
+# **The article behind the course.** This course grows from a Chinese article,
+# *多模态生成(Multimodal Generation) - 原理与代码实例讲解* ("Multimodal Generation: principles and
+# code examples"); lessons 00–13 follow its concepts. Its code (§5.2) does not run as published:
+# lesson 11 runs it cell by cell, explains each error and fixes it.
+# [`docs/article_map.md`](../docs/article_map.md) maps every section of the article to the lessons
+# and says what the course corrects. The course also exists in Chinese, 《多模态生成：循序渐进》:
+# the same notebooks with Chinese text in [`lessons/zh/`](zh/00_welcome.ipynb), and a Chinese
+# README, [`README.zh.md`](../README.zh.md).
 
 # %% [markdown]
 # ## 3. How a lesson works

@@ -132,8 +132,8 @@ print(
 #
 # The sound is someone tapping the object. It is made by *modal synthesis*: a tap excites a few
 # damped sine waves (partials) $x_a(t) = \sum_k a_k\, e^{-t/\tau_k} \sin(2\pi f_k t + \phi_k)$.
-# The **material** sets the partials' frequency ratios and decay times $\tau_k$ (wood dies in a
-# few milliseconds, metal rings), the **size** sets the fundamental $f_1$ (small objects sound
+# The **material** sets the partials' frequency ratios and decay times $\tau_k$ (wood fades within
+# a few tens of milliseconds, metal rings), the **size** sets the fundamental $f_1$ (small objects sound
 # higher). Listen to one of each material:
 
 # %%

@@ -229,7 +229,9 @@ print(
 # %% [markdown]
 # Where does the Transformer's surplus come from? Not from the position embedding, which is
 # a small part of it: its self-attention and feed-forward block together hold more weights
-# than all four gates of the LSTM, and that block is what makes up the difference.
+# than all four weight blocks of the LSTM (its three gates and the candidate), and that block makes
+# up most of the difference; the projection to units, the position embedding and the layer norms
+# add the rest.
 
 # %% [markdown]
 # ## 3. Train it: read the five attributes from a caption
@@ -240,7 +242,8 @@ print(
 # The two RNNs hand on their last state; the Transformer pools its states with learned
 # **attention pooling** (`pooling="attention"`), which section 3.3 looks inside.
 # `classifiers.attribute_classifier` builds exactly that: `Input -> encoder -> {attribute: Dense(n_values)}`,
-# compiled with one sparse cross-entropy per head (lessons 03, 04, 12 and 13 reuse it).
+# compiled with one sparse cross-entropy per head (lessons 03 and 15 call it too; the shipped encoders that
+# lessons 05, 08, 12 and 13 load through `mmgen_lib.pretrained` were trained with it).
 
 
 # %%
@@ -523,7 +526,8 @@ check_most_similar(most_similar, after, tokenizer.vocabulary)
 #   caption's vector does not depend on how much padding follows it.
 # - The seed's $E_t$ (Embedding + LSTM) is `TextEncoder(kind="lstm")`; a GRU and a one-block
 #   Transformer are drop-in alternatives, and all three read the five attributes perfectly.
-# - Training made synonyms' embeddings nearly parallel and laid caption vectors out by attribute.
+# - Training made synonyms' embeddings nearly parallel; in the caption vectors' PCA view, size
+#   separates cleanly, while each colour forms many small clusters rather than one group.
 #
 # **Next**: lesson 03 builds the image encoder $E_v$, a small CNN with residual blocks.
 #

@@ -324,9 +324,9 @@ plt.show()
 # a few epochs, the skips mainly make the start of training easier; the gap they make is
 # whatever that line says, and it would grow with deeper stacks (He et al., 2016).
 #
-# Four attributes are read almost perfectly; **material stays at chance** (1/3): the picture of
+# Four attributes are read almost perfectly; **material stays at chance** (1/3): the pictures of
 # a wooden circle and of a metal one are drawn identically, so no image encoder can tell them
-# apart. The confusion matrices make this visible: a clean diagonal for shape, a flat grey
+# apart. The confusion matrices make this visible: a clean diagonal for shape, an evenly shaded
 # square for material. Lesson 04 gets the material from the sound, lesson 05 fuses the two.
 
 # %%

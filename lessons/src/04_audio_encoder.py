@@ -64,7 +64,7 @@ print(f"{len(train)} train / {len(val)} val / {len(test)} test sounds")
 # $$X[m, k] = \sum_{n=0}^{N-1} x_a[mH + n]\; w[n]\; e^{-2\pi i\, kn/N}, \qquad
 # w[n] = \tfrac12 - \tfrac12\cos\!\big(2\pi n / N\big).$$
 #
-# $|X[m, k]|$ is the energy of frequency $k \cdot f_s / N$ (31.25 Hz steps) in frame $m$. A
+# $|X[m, k]|$ is the magnitude of frequency $k \cdot f_s / N$ (31.25 Hz steps) in frame $m$. A
 # **mel filterbank** pools the 129 frequency bins into 40 bands evenly spaced on the mel scale
 # $\mathrm{mel}(f) = 1127 \ln(1 + f/700)$ (fine at low, coarse at high frequencies, as hearing
 # is); a $\log$ compresses the huge range of energies. The result is a small image, and
@@ -306,7 +306,7 @@ plt.show()
 # %% [markdown]
 # **Watch it live.** In a terminal, from the course's top folder, run `tensorboard --logdir runs`
 # and open <http://localhost:6006>. Its *Scalars* tab draws these curves, train and validation
-# together, and keeps them up to date while a lesson trains (it reloads every 30 s). Each run of this notebook
+# together, and keeps them up to date while a lesson trains (the page refreshes itself every 30 s). Each run of this notebook
 # adds a folder, so you can compare runs (change `LEARNING_RATE`, rerun, look). The `runs/`
 # folder is git-ignored: the logs stay in your copy of the course; delete it to start afresh.
 #

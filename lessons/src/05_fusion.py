@@ -379,7 +379,7 @@ heads.fit(
     epochs=HEAD_EPOCHS,
     batch_size=HEAD_BATCH_SIZE,
     verbose=0,
-    callbacks=[ProgressLine("five fusion heads (summed loss)")],
+    callbacks=[ProgressLine(f"{len(head_methods)} heads side by side (summed loss)")],
 )
 accuracy = accuracy_rows(heads, features["test"], labels_test, head_methods)
 
@@ -429,9 +429,10 @@ print(f"visible attributes kept best by: {robust}")
 # %% [markdown]
 # Material falls to chance for every method: the information is gone, and no fusion can
 # invent it. What happens to the *visible* attributes depends on the method, because none
-# was trained to run without sound. Where the image's features enter the output on their
-# own (early fusion's separate columns, late fusion's separate votes, the residual path of
-# cross-attention), the visible attributes tend to survive. Where the modalities are
+# was trained to run without sound. Where the image's features reach the output on a path of
+# their own, some visible attributes survive: late fusion's separate votes keep them best here,
+# while early fusion's separate columns and cross-attention's residual path keep position but
+# lose part of colour. Where the modalities are
 # *multiplied* (tensor fusion) or *re-weighted* (gates renormalised over the remaining
 # modality), the fused vector moves far from anything seen in training. Size is the subtle
 # one: it is in both modalities, and a head trained with both may have learned to read it
@@ -442,7 +443,8 @@ print(f"visible attributes kept best by: {robust}")
 # ## 4. Asserted result
 #
 # On the test split: the best fusion method must get every attribute right at least 95 % of
-# the time, while each single modality must stay near chance on what it cannot perceive.
+# the time, while the image alone must stay near chance on material and the sound alone near
+# chance on colour.
 
 # %%
 fused_min = {method: min(accuracy[method]) for method in METHODS}

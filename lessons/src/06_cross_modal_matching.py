@@ -255,7 +255,8 @@ plt.show()
 
 # %% [markdown]
 # Before training the similarities are arbitrary; after training the diagonal (matching pairs)
-# is bright and the rest dark: InfoNCE has pulled pairs together *and* pushed the others apart.
+# is deep red and most other cells pale or blue (pairs that share attributes stay reddish):
+# InfoNCE has pulled pairs together *and* pushed the others apart.
 #
 # **Text → image retrieval.** Embed the 1,000 test captions and the 1,000 test images, rank the
 # images for each caption, and score with attribute-match relevance (✓ = same shape, color,

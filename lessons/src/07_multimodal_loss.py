@@ -163,7 +163,7 @@ print(f"L = {alpha}*{terms['ce']:.3f} + {beta}*{terms['cos']:.3f} + {gamma}*{ter
 #
 # We measure, on the test split: the attribute accuracy of the CE heads (mean of four; chance
 # ≈ 0.33), text → image **Recall@1** over the 1,000 test images with attribute-match relevance
-# (lesson 06; chance ≈ 0.012), and the reconstruction's weighted MSE.
+# (lesson 06; chance 0.0125), and the reconstruction's weighted MSE.
 
 # %% [markdown]
 # We build it in four steps.

@@ -499,7 +499,8 @@ viz.plot_grouped_bars(
 plt.show()
 
 # %% [markdown]
-# When writing a material word the attention goes to the sound token, as it must; for shape,
+# When writing a material word the attention leans towards the sound token (more than for any
+# other attribute); for shape,
 # colour and position at least one head reads mostly the image. (Attention weights show where
 # information is *read*, not a full explanation: a head can also copy redundant facts, such as
 # size, which is both visible and audible.)

@@ -106,7 +106,7 @@ print(
 # | caption ids $x_t$ | (batch, 16) |
 # | log-mel spectrogram $x_a$ | (batch, 28, 40) |
 # | $z = [E_t(x_t);\ E_a(x_a)]$ | (batch, 64 + 16) |
-# | $D$: dense → 4×4×32 → 8×8×32 → 16×16×32 → 32×32×16 | |
+# | $D$: dense → 4×4×32 → 8×8×32 → 16×16×16 → 32×32×8 | |
 # | mask $m$ / colour $c$ / background $b$ | (batch, 32, 32, 1) / (batch, 3) / (batch, 3) |
 # | image $\hat x_v$ | (batch, 32, 32, 3) |
 
@@ -222,7 +222,7 @@ print(
 #
 # `ImageDecoder` maps $z$ to a 4×4 grid, upsamples it three times with transposed convolutions
 # (stride 2) to 32×32, and ends in a one-channel sigmoid mask; colour and background come from
-# small dense layers on $z$. The three stages have `DECODER_FILTERS` = 32, 16 and 8 channels: a
+# one small dense layer each on the decoder's hidden vector. The three stages have `DECODER_FILTERS` = 32, 16 and 8 channels: a
 # transposed convolution costs most at the largest grids, and the library's default (32, 32, 16)
 # draws ShapesWorld no better here while taking longer to train. Its hidden layers use leaky ReLUs:
 # with plain ReLUs a decoder that starts by painting everything background can lose all its active
@@ -485,7 +485,7 @@ report(
 # another figure, so treat it as one draw, not a property of the method. Why the auxiliary loss
 # should help: classifiers on $z_t$ make each attribute a separate, reusable direction, and a
 # decoder that receives separate directions can recombine them. This lesson does not test that
-# claim — set `AUX_WEIGHT = 0` and rerun to see what the shape column does without it. The probe
+# claim — set `AUX_WEIGHT = 0` and rerun to see what the held-out table does without it. The probe
 # was checked on real held-out images first (§2.1), so these figures measure the generator, not
 # the judge.
 
@@ -544,7 +544,7 @@ check_recolour(recolour, blue_images, te, colour="blue", probe=probe)
 #
 # Write `interpolate(z_a, z_b, steps)` returning `steps` vectors evenly spaced on the straight line
 # from `z_a` to `z_b` (both included), shape `(steps, dim)`. The cell after the check decodes the walk
-# from "a large red circle at the top" to "a small blue triangle at the bottom". Does the shape morph,
+# from "a large red metal circle at the top" to "a small blue glass triangle at the bottom". Does the shape morph,
 # or jump?
 
 
@@ -580,7 +580,7 @@ plt.show()
 #   open (here a ±2 px jitter) is averaged into blur. A shift-tolerant, area-normalised loss stops
 #   punishing the unsaid; compositing keeps colour out of the shape.
 # - A loss term per attribute on $z_t$ (lesson 07's multimodal loss) gives the text encoder the
-#   signal the pixels barely carry — and makes the held-out combinations composable.
+#   signal the pixels barely carry; whether it also helps the held-out combinations is not tested here.
 # - Generated images are scored by a probe, and the probe is validated on real images first.
 # - Fusing the sound lets the decoder draw a fact the caption left out (size, from pitch).
 #

@@ -404,7 +404,7 @@ plt.show()
 # Honestly: many prior samples are faint or mix two objects, and their captions do not always
 # match the picture. With $\beta = 0.1$ the encoders use the nats per dimension printed above, so the
 # posteriors of real examples cover only part of the prior, and a random $z$ often lands
-# between them. A larger $\beta$ fills the prior better at the cost of sharper
+# between them. A larger $\beta$ fills the prior better at the cost of less sharp
 # cross-generation — the trade-off β-VAEs are about. Moving along a line between two *encoded*
 # examples stays on familiar ground:
 
@@ -429,7 +429,7 @@ plt.show()
 # %% [markdown]
 # ### 4.5 The article's claim, tested: autoencoder vs encoder–decoder with a modality missing
 #
-# The seed article (§1.2, §3) says the autoencoder framework exploits correlations *between*
+# The seed article (§1.2) says the autoencoder framework exploits correlations *between*
 # modalities that the encoder–decoder framework cannot. One small, concrete test: write the
 # caption's five attributes from **image + sound**, then take the sound away at test time.
 #

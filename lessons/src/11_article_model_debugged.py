@@ -46,7 +46,8 @@ print(f"train {len(train)}, test {len(test)} examples; vocabulary {tokenizer.voc
 # %% [markdown]
 # ## 1. What the article's model is meant to do
 #
-# The article (§4.1) writes a text + image generator as two encoders and a joint decoder,
+# The article writes a generator as two encoders and a joint decoder (§4.1, with a text output;
+# §4.3 adds the image output):
 #
 # $$z_t = E_t(x_t), \qquad z_v = E_v(x_v), \qquad (y_t, y_v) = D(z_t, z_v),$$
 #
@@ -68,7 +69,7 @@ print(f"train {len(train)}, test {len(test)} examples; vocabulary {tokenizer.voc
 # | text input $x_t$ | (batch, seq_len) token ids, vocabulary 10,000 | ok |
 # | image input $x_v$ | (batch, 32, 32, 3) | ok |
 # | $z_t$ = LSTM(Embedding) | (batch, 128) | ok |
-# | $z_v$ = Flatten(Conv2D) | (batch, 262,144) | ok, but a 33.5-million-weight `Dense` follows |
+# | $z_v$ = Flatten(Conv2D) | (batch, 262,144) | ok, but a 33.6-million-weight `Dense` follows |
 # | joint code | (batch, 256) | ok |
 # | text head: `LSTM(128)` on the joint code | (batch, 1,000) | **error**: an LSTM needs (batch, time, features) |
 # | image head: `Conv2D` + `Reshape` to 7×7×128 | (batch, 7, 7, 128) | **error**: 2-D input, and 7×7 is unreachable |
@@ -215,7 +216,7 @@ print("joint code encoding:", encoding.shape)
 
 # %% [markdown]
 # It runs, but look at the numbers: a 256-filter convolution *without any pooling*, flattened,
-# is a 262,144-wide vector, and the `Dense(128)` after it holds 33.5 million weights — 130 MB
+# is a 262,144-wide vector, and the `Dense(128)` after it holds 33.6 million weights — 134 MB
 # for one layer that sees a 32×32 picture. The corrected model pools (section 4).
 
 # %% [markdown]
@@ -613,14 +614,14 @@ check_flip_left_right(flip_left_right)
 # %% [markdown]
 # ## Summary
 #
-# - The article's §5.2 model raises six kinds of error: missing imports (`NameError`), an LSTM
+# - The article's §5.2 model has six bugs, each with its own error: missing imports (`NameError`), an LSTM
 #   given a vector (`expected ndim=3, found ndim=2`), a `Conv2D` given a vector and a `Reshape`
 #   called wrongly (`TypeError`) towards a size it cannot reach (32×32 never becomes 7×7),
 #   a softmax concatenated with an image map, one output for two losses, and augmentation of
 #   placeholders with an API Keras 3 no longer has.
 # - Read errors for their shapes: nearly every Keras error above prints the shape it received
 #   and the one it expected.
-# - The corrected model keeps the article's plan and its sizes build and run; trained on
+# - The corrected model keeps the article's plan, and at the article's sizes it builds and runs; trained on
 #   ShapesWorld it answers questions about what is visible and redraws the image — and it
 #   *cannot* know the material, which only the sound carries.
 # - A result is the number your code measures on held-out data, never a table from another task.

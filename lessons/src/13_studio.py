@@ -72,7 +72,7 @@ print("logical CPU devices:", DEVICES)
 #
 # Section 3.4 of the seed article lists where multimodal generation is used: assistants that
 # answer from what they see and hear, content creation, design aids, and (section 6) customer
-# service and recommendation systems that read text, images and sound together. Each is the
+# service systems that read text, images and sound together, and recommendation systems. Each is the
 # same machine as ours, $Y = f(x_t, x_v, x_a)$, behind an interface, trained on *its own* data,
 # and trained at a scale one CPU cannot reach. This lesson takes those three steps in miniature.
 #
@@ -144,7 +144,7 @@ print("mean of the 2 replicas' gradients == full-batch gradient for all", len(fu
 # **Image + sound → caption**: the recipe of lesson 12: the image and audio encoders of
 # lessons 03–04, trained once as classifiers and shipped with the course (`mmgen_lib.pretrained`),
 # frozen; a `TextDecoder` on their standardised features, trained with the library's
-# `train_model` (which also accepts a strategy, section 5).
+# `train_model` (which also accepts a strategy, section 6).
 
 # %%
 image_model = pretrained.load_image_classifier()  # E_v + heads for the four visible attributes
@@ -680,14 +680,15 @@ print(caption_at_temperatures(captioner, test["image"][0], test["audio"][0], (0.
 #   `MultiWorkerMirroredStrategy` each worker trains on its share of every global batch and the
 #   all-reduce crosses processes, so two workers follow one process's loss curve.
 #
-# **Next**: that is the course. Go back to lesson 05 or 09 with your own data, or scale the
-# settings up on a GPU.
+# **Next**: Part II, how multimodal generation is done today: lesson 14 (flow matching and latent
+# diffusion). Or go back to lesson 05 or 09 with your own data, or scale the settings up on a GPU.
 #
 # ## Where to go next
 #
 # The seed article ends with applications (§3.4, §6: assistants, customer service, content
 # creation, design, recommendation) and tools (§7: TensorFlow, PyTorch, Keras, Hugging Face,
-# TensorBoard). Every one of them is the machine of this course with three things scaled up.
+# TensorBoard). Every one of them is the machine of this course with its data, its models and its
+# compute scaled up.
 # What each step needs, honestly — this course runs offline on a laptop CPU; these do not all:
 #
 # | step | what | runs offline? |

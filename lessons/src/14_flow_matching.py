@@ -7,7 +7,7 @@
 # - write an **Euler sampler** by hand, check it against `mmgen_lib.flow`, and see what fewer steps do;
 # - build the **latent-diffusion recipe** in miniature: an autoencoder to a 16-d latent, a velocity
 #   network in that latent conditioned on the caption through the course's `TextEncoder`, decoding;
-# - steer sampling with **classifier-free guidance** and measure what it trades: fidelity for diversity;
+# - steer sampling with **classifier-free guidance** and measure what it trades: diversity for fidelity;
 # - score every generator the same way with `mmgen_lib.scoreboard`.
 #
 # **Prerequisites**: lessons 02 (text encoder), 09 (image decoder, probe, why MSE blurs), 10 (autoencoder recipe).
@@ -246,7 +246,7 @@ for steps, radius in radius_of.items():
 # features) and a dense layer to the 16-d latent; the decoder is `ImageDecoder`'s alpha compositing,
 # trained with the shift-tolerant, area-normalised loss (a plain MSE autoencoder draws ShapesWorld's
 # shapes poorly: corners are what it averages away first); four attribute heads on the latent
-# (lesson 09's multimodal loss) keep shape, colour, size and position legible in it.
+# (lesson 07's multimodal loss) keep shape, colour, size and position legible in it.
 #
 # Honest caveat: the encoder shares its trunk with the probe that scores the images, so the section
 # also reports the **silhouette IoU** — the overlap with the object ShapesWorld's own renderer draws

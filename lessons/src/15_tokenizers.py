@@ -3,7 +3,7 @@
 #
 # **Objectives**
 # - turn a picture and a sound into short sequences of integers — *tokens* — so that one
-#   transformer can later read and write every modality (lesson 16);
+#   transformer can later read and write every modality (lesson 16, in preparation);
 # - build a vector quantizer step by step: nearest-codebook lookup, the straight-through
 #   estimator, the codebook and commitment losses;
 # - watch codebook usage during training: dead codes, their restart, perplexity;
@@ -211,8 +211,8 @@ print(
 #   8×8 patch, 16 in all. A **17th token** carries the colour (1×1 colour detectors, max over the
 #   image). Were colour mixed into every patch code, each piece of silhouette would need a code
 #   per colour: a tokenizer built that way, with as many codes, rebuilt colour, size and
-#   position but blurred circles, squares and triangles into look-alike blobs (the course design
-#   notes, §11, found the same with plain MSE);
+#   position but blurred circles, squares and triangles into look-alike blobs (lesson 09 shows the
+#   same blur with plain MSE);
 # - the decoder **composites** (lesson 09): the shape tokens paint a per-pixel mask, the colour
 #   token gives one object colour and one background colour;
 # - the loss is lesson 09's **shift-tolerant, area-normalised** error: a small triangle counts
@@ -429,7 +429,7 @@ check_perplexity(perplexity)
 # - What survives tokenization is measured, not assumed: the probe on reconstructed images, an
 #   audio classifier on reconstructed sounds.
 #
-# **Next**: lesson 16 feeds caption words, these 17 image tokens and 8 sound tokens to one
+# **Next** (in preparation): lesson 16 feeds caption words, these 17 image tokens and 8 sound tokens to one
 # decoder-only transformer that writes any of them from the others.
 #
 # ## References

@@ -22,6 +22,8 @@ import numbers
 
 import numpy as np
 
+from mmgen_lib.i18n import translate
+
 __all__ = [
     "ExerciseCheckFailed",
     "passed",
@@ -49,13 +51,15 @@ class ExerciseCheckFailed(AssertionError):
     """An exercise answer is not right yet; the message says why and how to fix it."""
 
     def __init__(self, message: str, hint: str | None = None):
-        text = PREFIX.format(message=message)
+        text = translate(PREFIX).format(message=message)
         if hint:
-            text += HINT.format(hint=hint)
+            text += translate(HINT).format(hint=hint)
         super().__init__(text)
 
 
 def _fill(template: str | None, fields: dict) -> str | None:
+    """The template in the learner's language (``mmgen_lib.i18n``), its fields filled in."""
+    template = translate(template)
     if template is None or not fields:
         return template
     return template.format(**fields)
@@ -63,7 +67,7 @@ def _fill(template: str | None, fields: dict) -> str | None:
 
 def passed(what: str, **fields) -> None:
     """Print the success line of a check (``what`` is a format string filled with ``fields``)."""
-    print(SUCCESS.format(message=_fill(what, fields)))
+    print(translate(SUCCESS).format(message=_fill(what, fields)))
 
 
 def fail(message: str, hint: str | None = None, **fields):
@@ -73,7 +77,7 @@ def fail(message: str, hint: str | None = None, **fields):
 
 def _fail(message: str, hint: str | None, **fields):
     """Like :func:`fail`, for helpers whose ``hint`` comes from the caller, already filled in."""
-    raise ExerciseCheckFailed(_fill(message, fields), hint)
+    raise ExerciseCheckFailed(_fill(message, fields), translate(hint))
 
 
 # ------------------------------------------------------------------ showing values
@@ -114,26 +118,30 @@ KINDS = {  # how describe() names an answer, one template per kind (translated a
 }
 
 
+def _kind(kind: str) -> str:
+    return translate(KINDS[kind])
+
+
 def describe(value) -> str:
     """What kind of thing ``value`` is, for "expected X, got Y" messages."""
     if value is None:
-        return KINDS["none"]
+        return _kind("none")
     if isinstance(value, (bool, np.bool_)):
-        return KINDS["boolean"].format(value=bool(value))
+        return _kind("boolean").format(value=bool(value))
     if isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.ndarray):
-        return KINDS["number"].format(value=show(value))
+        return _kind("number").format(value=show(value))
     if isinstance(value, str):
-        return KINDS["string"].format(value=value)
+        return _kind("string").format(value=value)
     if isinstance(value, dict):
-        return KINDS["dict"].format(keys=show(list(value)[:6]))
+        return _kind("dict").format(keys=show(list(value)[:6]))
     if isinstance(value, (list, tuple)):
-        return KINDS["sequence"].format(type=type(value).__name__, n=len(value))
+        return _kind("sequence").format(type=type(value).__name__, n=len(value))
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         dtype = getattr(value.dtype, "name", value.dtype)
-        return KINDS["array"].format(shape=tuple(value.shape), dtype=dtype)
+        return _kind("array").format(shape=tuple(value.shape), dtype=dtype)
     if callable(value):
-        return KINDS["function"]
-    return KINDS["other"].format(type=type(value).__name__)
+        return _kind("function")
+    return _kind("other").format(type=type(value).__name__)
 
 
 # ------------------------------------------------------------------ calling the learner's code

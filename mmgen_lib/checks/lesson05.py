@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from mmgen_lib.checks import as_array, as_int, as_pair, call_answer, expect_function, fail, passed, show
+from mmgen_lib.i18n import N_
 
 __all__ = ["check_tensor_fusion_size", "check_tensor_fusion", "check_masked_attention"]
 
@@ -184,9 +185,9 @@ def check_masked_attention(fn) -> None:
     if not np.allclose(weights, expected_weights, atol=1e-5):
         d = q.shape[-1]
         for divisor, hint in (
-            (1.0, "divide Q K^T by sqrt(d) before the softmax"),
-            (float(d), "divide by sqrt(d), not by d"),
-            (np.sqrt(v.shape[-1]), "d is the size of the queries and keys (q.shape[-1]), not of v"),
+            (1.0, N_("divide Q K^T by sqrt(d) before the softmax")),
+            (float(d), N_("divide by sqrt(d), not by d")),
+            (np.sqrt(v.shape[-1]), N_("d is the size of the queries and keys (q.shape[-1]), not of v")),
         ):
             if np.allclose(weights, _reference_attention(q, k, v, key_mask, divisor)[1], atol=1e-5):
                 fail(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mmgen_lib.checks import as_array, as_number, call_answer, describe, expect_function, fail, passed, show
+from mmgen_lib.i18n import N_
 
 __all__ = ["check_cosine_matrix", "check_info_nce", "check_audio_text_relevance"]
 
@@ -75,26 +76,30 @@ def _info_nce_variants(a, b, temperature):
     return expected, (
         (
             rows,
-            "you computed only one direction (a->b)",
-            "average the cross-entropy of the rows AND of the columns of the logits matrix",
+            N_("you computed only one direction (a->b)"),
+            N_("average the cross-entropy of the rows AND of the columns of the logits matrix"),
         ),
         (
             cols,
-            "you computed only one direction (b->a)",
-            "average the cross-entropy of the rows AND of the columns of the logits matrix",
+            N_("you computed only one direction (b->a)"),
+            N_("average the cross-entropy of the rows AND of the columns of the logits matrix"),
         ),
         (
             _reference_info_nce(a, b, 1.0)[0],
-            "the temperature is missing",
-            "divide the cosine similarities by `temperature` before the softmax",
+            N_("the temperature is missing"),
+            N_("divide the cosine similarities by `temperature` before the softmax"),
         ),
         (
             _reference_info_nce(a, b, 1 / temperature)[0],
-            "the logits are multiplied by the temperature",
-            "divide the cosine similarities by `temperature`",
+            N_("the logits are multiplied by the temperature"),
+            N_("divide the cosine similarities by `temperature`"),
         ),
-        (rows + cols, "you added the two directions instead of averaging them", "divide the sum by 2"),
-        (raw_value, "the embeddings were not normalised", "divide each row of z_a and z_b by its L2 norm first"),
+        (rows + cols, N_("you added the two directions instead of averaging them"), N_("divide the sum by 2")),
+        (
+            raw_value,
+            N_("the embeddings were not normalised"),
+            N_("divide each row of z_a and z_b by its L2 norm first"),
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mmgen_lib.checks import as_array, as_number, call_answer, expect_function, fail, passed, show
+from mmgen_lib.i18n import N_
 
 __all__ = ["check_foreground_weighted_mse", "check_uncertainty_weighted_total", "check_optimal_weights"]
 
@@ -48,25 +49,29 @@ def _weighted(y_true, y_pred, w):
 _MASK_MISTAKES = (
     (
         np.mean,
-        "the foreground test averages the channels; a pixel where only ONE channel differs from 40/255 "
-        "by more than 0.1 must count as object too",
-        "use the LARGEST channel difference: np.max(..., axis=-1)",
+        N_(
+            "the foreground test averages the channels; a pixel where only ONE channel differs from 40/255 "
+            "by more than 0.1 must count as object too"
+        ),
+        N_("use the LARGEST channel difference: np.max(..., axis=-1)"),
     ),
     (
         np.sum,
-        "the foreground test sums the channel differences; it should compare the LARGEST one with 0.1",
-        "use np.max(np.abs(y_true - 40 / 255), axis=-1) > 0.1",
+        N_("the foreground test sums the channel differences; it should compare the LARGEST one with 0.1"),
+        N_("use np.max(np.abs(y_true - 40 / 255), axis=-1) > 0.1"),
     ),
     (
         np.linalg.norm,
-        "the foreground test uses the length (L2 norm) of the colour difference; it should compare "
-        "the LARGEST channel difference with 0.1",
-        "use np.max(np.abs(y_true - 40 / 255), axis=-1) > 0.1",
+        N_(
+            "the foreground test uses the length (L2 norm) of the colour difference; it should compare "
+            "the LARGEST channel difference with 0.1"
+        ),
+        N_("use np.max(np.abs(y_true - 40 / 255), axis=-1) > 0.1"),
     ),
     (
         np.min,
-        "the foreground test needs every channel to differ; ONE channel differing by more than 0.1 is enough",
-        "use np.max, not np.min, over the channels",
+        N_("the foreground test needs every channel to differ; ONE channel differing by more than 0.1 is enough"),
+        N_("use np.max, not np.min, over the channels"),
     ),
 )
 

@@ -35,7 +35,7 @@ img.mm-math { display: inline-block; margin: 0; max-width: none; }
 .mm-math-display { display: block; text-align: center; margin: .6em 0; overflow-x: auto; }
 """
 _STANDALONE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
 body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 1em auto; padding: 0 1em;
   line-height: 1.5; color: #222; }}
@@ -48,6 +48,39 @@ code {{ background: #f4f4f4; padding: 0 .2em; }} {css}
 """
 EDITIONS = {"instructor": "with solutions", "student": "student edition"}
 WIDGET_NOTE = "[An interactive widget: it needs a running Jupyter kernel. Open the notebook to use it.]"
+# The site's own words per language; the Chinese site (lessons/zh/) is built into <out>/zh/.
+LABELS = {
+    "en": {
+        "index": "Course index",
+        "guide": "Instructor guide",
+        "edition": "Edition:",
+        "editions": EDITIONS,
+        "other": "中文",
+        "title": "Multimodal Generation, step by step",
+        "intro": "The executed course, lesson by lesson. {about} These pages need no network.",
+        "about": "Each lesson comes in two editions: *with solutions* (as in `lessons/`) and the *student "
+        "edition* (exercise solutions replaced by `raise NotImplementedError`).",
+        "about_student": "Your code goes between `# YOUR CODE HERE` and `# END OF YOUR CODE`; the cell after it "
+        "checks it.",
+        "table": "| lesson | open | exercises |",
+        "no_guide": "# Instructor guide\n\nNot written yet.",
+    },
+    "zh": {
+        "index": "课程目录",
+        "guide": "教师指南",
+        "edition": "版本：",
+        "editions": {"instructor": "含参考答案", "student": "学生版"},
+        "other": "English",
+        "title": "多模态生成：循序渐进",
+        "intro": "逐课展示已执行的课程。{about}这些页面无需联网。",
+        "about": "每课有两个版本：*含参考答案*（与 `lessons/zh/` 相同）和*学生版*（练习的参考答案替换为 "
+        "`raise NotImplementedError`）。",
+        "about_student": "把你的代码写在 `# YOUR CODE HERE` 与 `# END OF YOUR CODE` 之间；其后的单元格会检查它。",
+        "table": "| 课程 | 打开 | 练习 |",
+        "no_guide": "# 教师指南\n\n尚未编写。",
+    },
+}
+GUIDES = {"en": "INSTRUCTORS.md", "zh": "INSTRUCTORS.zh.md"}
 
 
 def _title(notebook, fallback: str) -> str:
@@ -63,10 +96,22 @@ def _link(href: str, text: str, prefix: str) -> str:
     return f'<a href="{prefix}{href}">{html.escape(text)}</a>'
 
 
-def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str, editions=tuple(EDITIONS)) -> str:
-    items = [_link("index.html", "Course index", prefix)]
+def _nav(
+    paths: list[Path],
+    index: int | None,
+    edition: str | None,
+    prefix: str,
+    editions=tuple(EDITIONS),
+    language: str = "en",
+    other: str | None = None,
+    here: str = "index.html",
+) -> str:
+    """The navigation bar; ``other`` is the path from this language's site root to the other language's,
+    ``here`` the page outside the lessons (index or guide) the bar is for."""
+    labels = LABELS[language]
+    items = [_link("index.html", labels["index"], prefix)]
     if "instructor" in editions:
-        items.append(_link("instructors.html", "Instructor guide", prefix))
+        items.append(_link("instructors.html", labels["guide"], prefix))
     if index is not None:
         stem = paths[index].stem
         if index > 0:
@@ -75,13 +120,16 @@ def _nav(paths: list[Path], index: int | None, edition: str | None, prefix: str,
         if index + 1 < len(paths):
             items.append(_link(f"{edition}/{paths[index + 1].stem}.html", f"{paths[index + 1].stem} →", prefix))
         if len(editions) > 1:
-            items.append('<span class="mm-spacer"></span>Edition:')
+            items.append(f'<span class="mm-spacer"></span>{labels["edition"]}')
             for name in editions:
                 items.append(
-                    f'<span class="mm-here">{EDITIONS[name]}</span>'
+                    f'<span class="mm-here">{labels["editions"][name]}</span>'
                     if name == edition
-                    else _link(f"{name}/{stem}.html", EDITIONS[name], prefix)
+                    else _link(f"{name}/{stem}.html", labels["editions"][name], prefix)
                 )
+    if other is not None:
+        page = here if index is None else f"{edition}/{paths[index].stem}.html"
+        items.append(_link(f"{other}{page}", labels["other"], prefix))
     return '<nav class="mm-nav">' + " ".join(items) + "</nav>"
 
 
@@ -119,24 +167,43 @@ def _exporter(stats: MathStats):
     return exporter
 
 
-def _markdown_page(markdown: str, title: str, nav: str, stats: MathStats) -> str:
+def _markdown_page(markdown: str, title: str, nav: str, stats: MathStats, language: str = "en") -> str:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     body = markdown2html_mistune(render_math_in_markdown(markdown, stats))
-    return _STANDALONE.format(title=html.escape(title), css=SITE_CSS, nav=nav, body=body)
+    lang = {"en": "en", "zh": "zh-Hans"}[language]
+    return _STANDALONE.format(lang=lang, title=html.escape(title), css=SITE_CSS, nav=nav, body=body)
 
 
-def build_site(out, lessons_dir=LESSONS, student_only: bool = False, stats: MathStats | None = None) -> Path:
+def build_site(
+    out,
+    lessons_dir=LESSONS,
+    student_only: bool = False,
+    stats: MathStats | None = None,
+    language: str = "en",
+    other: str | None = None,
+) -> Path:
     """Render the executed lessons, an index and the instructor guide to ``out``; return the index page.
 
     Each lesson is rendered with solutions (``instructor/``) and as the student edition
     (``student/``); ``student_only=True`` leaves out the solutions and the guide, for a site
     published to learners. The pages embed their CSS, images and equations: they open offline.
     Pass a ``MathStats`` as ``stats`` to learn how many equations were drawn or left as LaTeX.
+
+    When ``lessons_dir/zh`` holds the Chinese edition, it is rendered the same way into
+    ``out/zh/`` (with ``lessons/INSTRUCTORS.zh.md`` as its guide), and every page links to the
+    same page in the other language.
     """
+    if language not in LABELS:
+        raise ValueError(f"language must be one of {sorted(LABELS)}. Received: {language!r}")
     out, lessons_dir = Path(out), Path(lessons_dir)
     refuse_inside_lessons(out, lessons_dir)
     stats = MathStats() if stats is None else stats
+    labels = LABELS[language]
+    chinese = lessons_dir / "zh"
+    if language == "en" and chinese.is_dir() and lesson_paths(chinese):
+        build_site(out / "zh", chinese, student_only, stats, language="zh", other="../")
+        other = "zh/"
     paths = lesson_paths(lessons_dir)
     editions = ("student",) if student_only else tuple(EDITIONS)
     exporter = _exporter(stats)
@@ -148,32 +215,27 @@ def build_site(out, lessons_dir=LESSONS, student_only: bool = False, stats: Math
         for edition in editions:
             resources = {
                 "metadata": {"name": f"{title} ({EDITIONS[edition]})", "path": str(lessons_dir)},
-                "mmgen_nav": _nav(paths, index, edition, "../", editions),
+                "mmgen_nav": _nav(paths, index, edition, "../", editions, language, other),
                 "mmgen_css": SITE_CSS,
             }
             page, _ = exporter.from_notebook_node(versions[edition], resources=resources)
             (out / edition).mkdir(parents=True, exist_ok=True)
             (out / edition / f"{path.stem}.html").write_text(page, encoding="utf-8")
-        links = " · ".join(f"[{EDITIONS[e]}]({e}/{path.stem}.html)" for e in editions)
+        links = " · ".join(f"[{labels['editions'][e]}]({e}/{path.stem}.html)" for e in editions)
         rows.append(f"| {html.escape(title)} | {links} | {len(exercise_pairs(notebook))} |")
-    nav = _nav(paths, None, None, "", editions)
+    nav = _nav(paths, None, None, "", editions, language, other)
     if not student_only:
-        guide = lessons_dir / "INSTRUCTORS.md"
-        guide_text = guide.read_text(encoding="utf-8") if guide.exists() else "# Instructor guide\n\nNot written yet."
+        guide = (lessons_dir.parent if language != "en" else lessons_dir) / GUIDES[language]
+        guide_text = guide.read_text(encoding="utf-8") if guide.exists() else labels["no_guide"]
+        guide_nav = _nav(paths, None, None, "", editions, language, other, here="instructors.html")
         (out / "instructors.html").write_text(
-            _markdown_page(guide_text, "Instructor guide", nav, stats), encoding="utf-8"
+            _markdown_page(guide_text, labels["guide"], guide_nav, stats, language), encoding="utf-8"
         )
-    about = (
-        "Each lesson comes in two editions: *with solutions* (as in `lessons/`) and the *student "
-        "edition* (exercise solutions replaced by `raise NotImplementedError`)."
-        if not student_only
-        else "Your code goes between `# YOUR CODE HERE` and `# END OF YOUR CODE`; the cell after it checks it."
-    )
+    about = labels["about_student"] if student_only else labels["about"]
     index_md = (
-        "# Multimodal Generation, step by step\n\n"
-        f"The executed course, lesson by lesson. {about} These pages need no network.\n\n"
-        "| lesson | open | exercises |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+        f"# {labels['title']}\n\n{labels['intro'].format(about=about)}\n\n"
+        f"{labels['table']}\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
     )
     index_page = out / "index.html"
-    index_page.write_text(_markdown_page(index_md, "mmgen course", nav, stats), encoding="utf-8")
+    index_page.write_text(_markdown_page(index_md, labels["title"], nav, stats, language), encoding="utf-8")
     return index_page
