@@ -23,13 +23,14 @@ a visible result in a static render (GitHub, nbval) where widgets do not run.
 
 from __future__ import annotations
 
+import html
 import io
 import wave
 
 import numpy as np
 
 from mmgen_lib import validation
-from mmgen_lib.data import ATTRIBUTES, POSITION_PHRASES, SAMPLE_RATE
+from mmgen_lib.data import ATTRIBUTES, POSITION_PHRASES, SAMPLE_RATE, parse_caption
 from mmgen_lib.i18n import N_, translate
 
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "image_to_caption_panel",
     "studio",
 ]
+
+
+# Shown next to a typed caption that does not name all five attributes in ShapesWorld's words.
+PICKERS_NOT_SYNCED = N_("(the drop-downs show the last caption that named all five attributes)")
 
 
 def compose_caption(shape: str, color: str, size: str, position: str, material: str) -> str:
@@ -150,18 +155,37 @@ def caption_to_image_panel(
     seed = w.IntSlider(value=0, min=0, max=99, description=translate("seed"), continuous_update=False)
     image = w.Image(format="png")
     status = w.HTML()
+    syncing = False  # True while the drop-downs are being set from the caption: do not compose then
+
+    def show_caption_in_pickers() -> bool:
+        """Set the drop-downs to the caption's five attributes; False if it does not name all five."""
+        nonlocal syncing
+        try:
+            values = parse_caption(text.value)
+        except (ValueError, TypeError):
+            return False
+        syncing = True
+        try:
+            for name, picker in pickers.items():
+                picker.value = values[name]
+        finally:
+            syncing = False
+        return True
 
     def update(*_):
         try:
             images = generate_images(text_to_image, text.value, num_images, seed.value)
             image.value = images_to_png(images, scale)
-            status.value = f"<b>{text.value.strip()}</b>"
+            note = "" if show_caption_in_pickers() else f" <i>{translate(PICKERS_NOT_SYNCED)}</i>"
+            status.value = f"<b>{html.escape(text.value.strip())}</b>{note}"
         except (ValueError, TypeError) as error:
             status.value = _error_html(error)
 
     def compose(*_):
-        text.value = compose_caption(**{name: picker.value for name, picker in pickers.items()})
+        if not syncing:
+            text.value = compose_caption(**{name: picker.value for name, picker in pickers.items()})
 
+    show_caption_in_pickers()  # the drop-downs start from the caption shown
     for picker in pickers.values():
         picker.observe(compose, names="value")
     text.observe(update, names="value")

@@ -98,6 +98,35 @@ def test_caption_to_image_panel_shows_a_result_and_reacts_to_controls():
     assert "caption is empty" in controls["status"].value
 
 
+def test_the_drop_downs_start_from_the_caption_and_follow_it():
+    panel = widgets.caption_to_image_panel(
+        lambda caption, n, seed: np.zeros((n, 8, 8, 3), "float32"),  # draws any caption, even a partial one
+        caption="a big red circle at the top, made of wood",
+        num_images=1,
+        scale=1,
+    )
+    controls = panel.controls
+    shown = {name: controls[name].value for name in ("shape", "color", "size", "position", "material")}
+    assert shown == parse_caption("a big red circle at the top, made of wood")
+    controls["caption"].value = "a small green glass triangle on the left"  # typing updates the drop-downs
+    assert (controls["shape"].value, controls["color"].value, controls["material"].value) == (
+        "triangle",
+        "green",
+        "glass",
+    )
+    assert controls["caption"].value == "a small green glass triangle on the left"  # and is not rewritten
+    controls["caption"].value = "a green triangle"  # names only two attributes: the drop-downs keep the last full one
+    assert controls["material"].value == "glass" and widgets.PICKERS_NOT_SYNCED in controls["status"].value
+    controls["size"].value = "large"  # composing from the drop-downs still writes a full caption
+    assert parse_caption(controls["caption"].value) == {
+        "shape": "triangle",
+        "color": "green",
+        "size": "large",
+        "position": "left",
+        "material": "glass",
+    }
+
+
 def test_image_to_caption_panel_shows_a_result_and_reacts_to_controls():
     images = np.stack([np.full((32, 32, 3), v, np.float32) for v in (0.0, 0.5)])
     audio = np.stack([np.full(200, v, np.float32) for v in (0.1, 0.9)])
