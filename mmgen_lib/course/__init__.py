@@ -4,6 +4,7 @@
     python -m mmgen_lib.course site --out DIR      # the executed course as offline HTML
     python -m mmgen_lib.course audit               # exercises and checks per lesson
     python -m mmgen_lib.course grade NB.ipynb ...  # re-run learners' notebooks, report each check
+    python -m mmgen_lib.course jupyterlab-settings # no news pop-up over the first lesson
 
 One module per job:
 
@@ -12,6 +13,8 @@ One module per job:
 - ``latex_svg``  LaTeX → inline SVG with matplotlib's mathtext (no MathJax, no network)
 - ``html_site``  the offline course site and its page templates
 - ``grading``    re-run a learner's notebook and read each check
+- ``jupyterlab_settings``  the environment's JupyterLab defaults (no news pop-up, no update check)
+- ``translations``  the lessons' translations: status, staleness, the translated notebooks
 - ``__main__``   the command line above
 
 Nothing here keeps state between calls: the site builder reports its equations through a

@@ -9,15 +9,17 @@ import mmgen_lib.course as course
 from mmgen_lib.course.audit import audit
 from mmgen_lib.course.grading import grade
 from mmgen_lib.course.html_site import build_site
+from mmgen_lib.course.jupyterlab_settings import quiet_jupyterlab
 from mmgen_lib.course.latex_svg import MathStats
 from mmgen_lib.course.nbgrader_export import FORMATS, export_nbgrader
 from mmgen_lib.course.student import LESSONS, build_student_edition
 
 
 def main(argv=None) -> int:
-    """Run one command (``student``, ``site``, ``audit``, ``grade`` or ``export``); return the exit status."""
+    """Run one command (``student``, ``site``, ``audit``, ``grade``, ``export``, ``jupyterlab-settings``); return the
+    exit status."""
     parser = argparse.ArgumentParser(prog="python -m mmgen_lib.course", description=course.__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("student", "site", "audit", "grade", "export"))
+    parser.add_argument("command", choices=("student", "site", "audit", "grade", "export", "jupyterlab-settings"))
     parser.add_argument("notebooks", nargs="*", help="grade: the learners' notebooks; export: the output folder")
     parser.add_argument("--out", help="output folder (student, site)")
     parser.add_argument("--lessons", default=str(LESSONS), help="lessons folder (default: %(default)s)")
@@ -29,6 +31,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--format", choices=FORMATS, default="nbgrader", help="export: the format (%(default)s)")
     args = parser.parse_intermixed_args(argv)
+    if args.command == "jupyterlab-settings":
+        print(f"JupyterLab settings (no news pop-up, no update check): {quiet_jupyterlab()}")
+        return 0
     if args.command == "audit":
         print(audit(args.lessons))
         return 0
