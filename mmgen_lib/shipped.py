@@ -1,9 +1,10 @@
-"""Shipped weights: folders of sha256-checked weight files (probe, tokenizers, pretrained encoders).
+"""Shipped weights: folders of sha256-checked weight files (probe, tokenizers, encoders, generators).
 
 The course ships a few trained models in ``data/`` so that a lesson can start from them
 instead of training them again: the attribute probe (lesson 09), the image and sound
-tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``) and
-lesson 14's latent autoencoder (``latent``).
+tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``),
+lesson 14's latent autoencoder (``latent``) and lesson 09's caption -> image generator, which
+lesson 13's studio draws with (``caption_to_image``).
 Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
 fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each
 file's sha256, so that a damaged or stale file is refused with the command that rebuilds it.

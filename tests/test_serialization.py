@@ -148,6 +148,10 @@ EXAMPLES = {
         _floats(2, 4),
     ),
     "DualEncoder": (_dual_encoder, {"text": _ids(2, 6), "image": _floats(2, 32, 32, 3)}),
+    "CaptionToImage": (
+        _layer("caption_to_image", "CaptionToImage", 20, caption_len=6, text_units=8, decoder_filters=(4, 4, 4)),
+        _ids(2, 6),
+    ),
     # losses: the input is (y_true, y_pred)
     "ShiftTolerantMSE": (
         _layer("image_losses", "ShiftTolerantMSE", max_shift=1),

@@ -1,0 +1,332 @@
+"""Lesson 09's caption -> image generator, trained once and shipped in ``data/caption_to_image/`` for the studio.
+
+Lesson 09 teaches the generator; lesson 13's studio only needs to draw with it:
+
+    model = load_caption_to_image()                        # sha256-checked, well under a second
+    tokenizer = shapesworld_tokenizer()                    # the ids the model was trained on
+    ids = tokenizer.encode_batch(["a large red circle at the top"], 16)  # (n, 16) int32
+    images = model.predict(ids, verbose=0)                 # (n, 32, 32, 3) float32 in [0, 1]
+
+The recipe (:data:`RECIPE`, :func:`train_caption_to_image`) is lesson 09's, caption only: the
+Transformer text encoder ``E_t`` (mean pooling, 64 units) feeds the alpha-compositing
+``ImageDecoder`` (filters 32, 16, 8) directly; the loss is the shift-tolerant, area-normalised MSE
+plus three small attribute heads on ``z_t`` (shape, colour, position; weight 0.1, lesson 07's
+multimodal loss); Adam with a cosine decay, 5 epochs, batches of 64, seed 0. Lesson 09 trains the
+same model with a sound branch beside ``E_t`` (half the examples hear their sound, and a quarter
+lose their size word); that branch is left out here, so every training caption is complete and the
+decoder reads the 64-d ``z_t`` alone. Rebuild with
+``python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`` (about half a minute
+on a CPU); ``caption_to_image.json`` records the recipe, the seed, the sha256 and the test split's
+probe accuracy and silhouette IoU per shape.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from mmgen_lib import shipped, validation
+from mmgen_lib.data import ATTRIBUTES
+from mmgen_lib.decoders import ImageDecoder
+from mmgen_lib.encoders import TextEncoder
+from mmgen_lib.image_losses import ShiftTolerantMSE
+from mmgen_lib.probe import _as_labels
+from mmgen_lib.utils import data_dir as default_data_dir
+
+__all__ = [
+    "RECIPE",
+    "AUX_ATTRIBUTES",
+    "CaptionToImage",
+    "build_caption_to_image",
+    "train_caption_to_image",
+    "save_caption_to_image",
+    "load_caption_to_image",
+    "default_caption_to_image_dir",
+    "generator_metrics",
+    "META_FILE",
+    "WEIGHTS_FILE",
+]
+
+META_FILE = "caption_to_image.json"
+WEIGHTS_FILE = "caption_to_image.npz"
+AUX_ATTRIBUTES = ("shape", "color", "position")  # the heads on z_t (lesson 09, section 1)
+RECIPE = {
+    "caption_len": 16,
+    "text_units": 64,
+    "decoder_filters": [32, 16, 8],
+    "epochs": 5,
+    "batch_size": 64,
+    "learning_rate": 4e-3,
+    "max_shift": 2,
+    "aux_weight": 0.1,
+}
+
+
+@keras.saving.register_keras_serializable(package="mmgen_lib")
+class CaptionToImage(keras.Model):
+    """Caption ids -> images: lesson 09's text encoder ``E_t`` and alpha-compositing ``ImageDecoder`` ``D``.
+
+    Taught in lesson 09; trained once and shipped for lesson 13's studio (:func:`load_caption_to_image`).
+    ``predict`` also checks concrete ids against the vocabulary.
+
+    Args:
+        vocab_size: the tokenizer's vocabulary size (``shapesworld_tokenizer().vocab_size``).
+        caption_len: length of the padded caption ids.
+        text_units: size of ``z_t``.
+        decoder_filters: channels of the decoder's upsampling stages.
+
+    Call arguments:
+        inputs: integer caption ids (batch, caption_len), 0 = ``<pad>``.
+
+    Input shape:
+        (batch, caption_len), an integer dtype.
+
+    Output shape:
+        (batch, 32, 32, 3), values in [0, 1].
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        caption_len=RECIPE["caption_len"],
+        text_units=RECIPE["text_units"],
+        decoder_filters=tuple(RECIPE["decoder_filters"]),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = validation.positive_int(vocab_size, "vocab_size")
+        self.caption_len = validation.positive_int(caption_len, "caption_len")
+        self.text_units = validation.positive_int(text_units, "text_units")
+        self.decoder_filters = validation.positive_int_sequence(decoder_filters, "decoder_filters", 1, 5)
+        self.text_encoder = TextEncoder(
+            self.vocab_size, units=self.text_units, kind="transformer", pooling="mean", name="E_t"
+        )
+        self.decoder = ImageDecoder(filters=self.decoder_filters, name="D")
+
+    def build(self, input_shape=None):
+        self.text_encoder.build((None, self.caption_len))
+        self.decoder.build((None, self.text_units))
+        self.built = True
+
+    def _check_ids(self, shape, dtype):
+        if shape is None or len(shape) != 2 or shape[1] != self.caption_len:
+            raise ValueError(
+                f"CaptionToImage expects caption ids of shape (n, {self.caption_len}), e.g. from "
+                f"tokenizer.encode_batch(captions, {self.caption_len}). Received: ids with shape {shape}"
+            )
+        if "int" not in dtype:
+            raise ValueError(f"CaptionToImage expects integer caption ids. Received: ids of dtype {dtype}")
+
+    def predict(self, x, *args, **kwargs):
+        """``Model.predict``, after checking concrete ids' shape, dtype and range (a clear error, not a trace)."""
+        if isinstance(x, (np.ndarray, list, tuple)):
+            ids = np.asarray(x)
+            self._check_ids(ids.shape, ids.dtype.name)
+            if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
+                raise ValueError(
+                    f"caption ids must lie in [0, {self.vocab_size}) (the tokenizer's vocabulary). "
+                    f"Received: ids from {ids.min()} to {ids.max()}"
+                )
+        return super().predict(x, *args, **kwargs)
+
+    def call(self, inputs, training=False):
+        try:
+            shape = tuple(inputs.shape)
+        except ValueError:  # a tensor of unknown rank
+            shape = None
+        self._check_ids(shape, keras.backend.standardize_dtype(inputs.dtype))
+        z_t = self.text_encoder(inputs, training=training)  # (batch, text_units)
+        return self.decoder(z_t, training=training)  # (batch, 32, 32, 3)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 32, 32, 3)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "caption_len": self.caption_len,
+            "text_units": self.text_units,
+            "decoder_filters": list(self.decoder_filters),
+        }
+
+
+def build_caption_to_image(vocab_size, seed: int | None = None) -> CaptionToImage:
+    """A fresh :class:`CaptionToImage` with :data:`RECIPE`'s sizes, its weights built (drawn from ``seed``)."""
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = CaptionToImage(
+        vocab_size,
+        caption_len=RECIPE["caption_len"],
+        text_units=RECIPE["text_units"],
+        decoder_filters=RECIPE["decoder_filters"],
+        name="caption_to_image",
+    )
+    model.build((None, RECIPE["caption_len"]))
+    return model
+
+
+def _trainer(model: CaptionToImage) -> keras.Model:
+    """ids -> [image, shape, color, position]: the model plus lesson 09's attribute heads on z_t."""
+    ids_in = keras.Input((model.caption_len,), dtype="int32", name="caption_ids")
+    z_t = model.text_encoder(ids_in)  # (batch, text_units)
+    heads = [keras.layers.Dense(len(ATTRIBUTES[a]), activation="softmax", name=a)(z_t) for a in AUX_ATTRIBUTES]
+    return keras.Model(ids_in, [model.decoder(z_t), *heads], name="caption_to_image_trainer")
+
+
+def train_caption_to_image(ids, images, labels, vocab_size, epochs: int | None = None, seed: int = 0):
+    """Train a :class:`CaptionToImage` by :data:`RECIPE` (lesson 09's recipe, caption only).
+
+    Args:
+        ids: (n, 16) caption ids of the training split (``shapesworld_tokenizer(train)``).
+        images: (n, 32, 32, 3) uint8 or floats in [0, 1], the captions' images.
+        labels: the split's labels ((n, 5) array or dict attribute -> (n,) ints); they train the heads.
+        vocab_size: the tokenizer's vocabulary size.
+        epochs: default: the recipe's.
+        seed: same seed, same weights (on one machine, with op determinism on).
+
+    Returns:
+        ``(model, history)``, history a dict of per-epoch losses (``"D_loss"`` is the image loss).
+    """
+    epochs = validation.positive_int(RECIPE["epochs"] if epochs is None else epochs, "epochs")
+    x = validation.image_batch(images, "images", size=(32, 32))
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or ids.shape != (len(x), RECIPE["caption_len"]) or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"ids must be integer caption ids of shape ({len(x)}, {RECIPE['caption_len']}), one row per image. "
+            f"Received: ids with shape {ids.shape} and dtype {ids.dtype}"
+        )
+    targets = _as_labels(labels, len(x))
+    model = build_caption_to_image(vocab_size, seed=seed)
+    trainer = _trainer(model)
+    steps = epochs * int(np.ceil(len(x) / RECIPE["batch_size"]))
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)),
+        loss=[ShiftTolerantMSE(RECIPE["max_shift"]), *["sparse_categorical_crossentropy"] * len(AUX_ATTRIBUTES)],
+        loss_weights=[1.0, *[RECIPE["aux_weight"]] * len(AUX_ATTRIBUTES)],
+    )
+    history = trainer.fit(
+        ids.astype(np.int32),
+        [x, *[targets[a] for a in AUX_ATTRIBUTES]],
+        epochs=epochs,
+        batch_size=RECIPE["batch_size"],
+        shuffle=True,
+        verbose=0,
+    )
+    return model, history.history
+
+
+def default_caption_to_image_dir() -> Path:
+    """Where the shipped generator lives: ``<data dir>/caption_to_image``."""
+    return default_data_dir() / "caption_to_image"
+
+
+def save_caption_to_image(model, out_dir, metrics: dict | None = None, seed: int | None = None, force=False) -> dict:
+    """Write the weights and ``caption_to_image.json`` (recipe, sha256, metrics); never overwrites without ``force``."""
+    if not isinstance(model, CaptionToImage):
+        raise TypeError(
+            f"model must be a CaptionToImage (from train_caption_to_image). Received: {type(model).__name__}"
+        )
+    payload = shipped.weights_bytes(model.get_weights())
+    meta = {
+        "file": WEIGHTS_FILE,
+        "sha256": shipped.sha256(payload),
+        "recipe": dict(RECIPE),
+        "vocab_size": model.vocab_size,
+        "metrics": metrics or {},
+        "seed": seed,
+    }
+    shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=force)
+    return meta
+
+
+def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
+    """The shipped caption -> image generator (lesson 13's studio), in well under a second.
+
+    Args:
+        folder: folder holding ``caption_to_image.json`` (default ``data/caption_to_image/``).
+        verify: check the weights' sha256 first.
+
+    Returns:
+        a :class:`CaptionToImage`: caption ids (n, 16) int -> images (n, 32, 32, 3) in [0, 1].
+    """
+    folder = Path(folder) if folder is not None else default_caption_to_image_dir()
+    hint = f"recreate it with `python -m mmgen_lib.caption_to_image --out {folder} --force`"
+    meta = shipped.read_meta(folder, META_FILE, hint)
+    weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
+    recipe = meta["recipe"]
+    model = CaptionToImage(
+        meta["vocab_size"],
+        caption_len=recipe["caption_len"],
+        text_units=recipe["text_units"],
+        decoder_filters=recipe["decoder_filters"],
+        name="caption_to_image",
+    )
+    model.build((None, recipe["caption_len"]))
+    if len(weights) != len(model.weights):
+        raise ValueError(f"{folder / meta['file']} holds {len(weights)} arrays, the model {len(model.weights)}; {hint}")
+    model.set_weights(weights)
+    return model
+
+
+def generator_metrics(model, ids, labels, probe) -> dict:
+    """Probe accuracy per attribute and silhouette IoU per shape of the images ``model`` draws for ``ids``."""
+    from mmgen_lib.classifiers import predict_in_batches
+    from mmgen_lib.probe import probe_accuracy
+    from mmgen_lib.scoreboard import silhouette_iou
+
+    images = predict_in_batches(model, np.asarray(ids, np.int32))  # (n, 32, 32, 3)
+    labels = _as_labels(labels, len(images))
+    ious = silhouette_iou(images, labels)
+    return {
+        "probe_accuracy": {k: round(v, 4) for k, v in probe_accuracy(probe, images, labels).items()},
+        "silhouette_iou": {
+            shape: round(float(ious[labels["shape"] == k].mean()), 4) for k, shape in enumerate(ATTRIBUTES["shape"])
+        },
+    }
+
+
+def main(argv=None) -> int:
+    parser = shipped.training_parser(
+        "python -m mmgen_lib.caption_to_image",
+        "Train lesson 09's caption -> image generator on the train split and save it.",
+        f"{WEIGHTS_FILE} and {META_FILE}",
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
+    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
+    args = parser.parse_args(argv)
+    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
+        return refused
+    import time
+
+    from mmgen_lib.data import load_split
+    from mmgen_lib.probe import load_probe
+    from mmgen_lib.tokenizer import shapesworld_tokenizer
+
+    train, test = load_split("train"), load_split("test")
+    tokenizer = shapesworld_tokenizer(train)
+    n = len(train) if args.examples is None else validation.positive_int(args.examples, "--examples")
+    ids = tokenizer.encode_batch(train.captions[:n], RECIPE["caption_len"])
+    started = time.perf_counter()
+    model, history = train_caption_to_image(
+        ids, train.images[:n], train.labels[:n], tokenizer.vocab_size, epochs=args.epochs, seed=args.seed
+    )
+    seconds = time.perf_counter() - started
+    test_ids = tokenizer.encode_batch(test.captions, RECIPE["caption_len"])
+    metrics = {"test": generator_metrics(model, test_ids, test.labels, load_probe())}
+    if args.epochs is not None or args.examples is not None:
+        metrics["quick_run"] = {"epochs": args.epochs, "examples": args.examples}
+    print(
+        f"trained in {seconds:.1f} s; image loss {history['D_loss'][0]:.4f} -> {history['D_loss'][-1]:.4f}; "
+        f"test probe {metrics['test']['probe_accuracy']}; silhouette IoU {metrics['test']['silhouette_iou']}"
+    )
+    meta = save_caption_to_image(model, args.out, metrics, seed=args.seed, force=True)
+    print(f"wrote {WEIGHTS_FILE} (sha256 {meta['sha256'][:12]}...) and {META_FILE} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

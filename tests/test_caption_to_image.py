@@ -1,0 +1,172 @@
+"""Tests of mmgen_lib.caption_to_image: lesson 09's caption -> image generator, shipped in data/caption_to_image/."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmgen_lib import caption_to_image as c2i
+from mmgen_lib.data import load_split
+from mmgen_lib.probe import load_probe
+from mmgen_lib.shipped import weights_bytes
+from mmgen_lib.tokenizer import shapesworld_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
+CAPTION_LEN = c2i.RECIPE["caption_len"]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return shapesworld_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def val(tokenizer):
+    split = load_split("val")  # 500 examples: enough to see learning, quick
+    return split, tokenizer.encode_batch(split.captions, CAPTION_LEN)
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    return c2i.load_caption_to_image()
+
+
+def test_shipped_generator_draws_what_it_recorded(shipped_model, tokenizer):
+    test = load_split("test")
+    ids = tokenizer.encode_batch(test.captions, CAPTION_LEN)
+    images = shipped_model.predict(ids, verbose=0)
+    assert images.shape == (len(test), 32, 32, 3) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 1
+    meta = json.loads((c2i.default_caption_to_image_dir() / c2i.META_FILE).read_text())
+    metrics = c2i.generator_metrics(shipped_model, ids, test.labels, load_probe())
+    for name, value in metrics["probe_accuracy"].items():
+        assert value == pytest.approx(meta["metrics"]["test"]["probe_accuracy"][name], abs=2e-3)
+    for shape, value in metrics["silhouette_iou"].items():
+        assert value == pytest.approx(meta["metrics"]["test"]["silhouette_iou"][shape], abs=5e-3)
+    assert min(metrics["probe_accuracy"].values()) >= 0.95
+    assert meta["vocab_size"] == tokenizer.vocab_size  # the shipped model reads the course tokenizer's ids
+
+
+def test_shipped_weights_rewrite_to_their_recorded_sha256(shipped_model):
+    meta = json.loads((c2i.default_caption_to_image_dir() / c2i.META_FILE).read_text())
+    assert hashlib.sha256(weights_bytes(shipped_model.get_weights())).hexdigest() == meta["sha256"]
+
+
+def test_calling_and_predicting_give_the_same_images(shipped_model, val):
+    _, ids = val
+    called = np.asarray(shipped_model(ids[:4]))
+    np.testing.assert_allclose(shipped_model.predict(ids[:4], verbose=0), called, atol=1e-6)
+    np.testing.assert_allclose(shipped_model.predict(ids[:4].astype(np.int64), verbose=0), called, atol=1e-6)
+
+
+def test_training_is_seeded_learns_and_round_trips(tmp_path, val, tokenizer):
+    split, ids = val
+    first, history = c2i.train_caption_to_image(ids, split.images, split.labels, tokenizer.vocab_size, epochs=2, seed=3)
+    second, _ = c2i.train_caption_to_image(ids, split.images, split.labels, tokenizer.vocab_size, epochs=2, seed=3)
+    for w1, w2 in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_allclose(w1, w2, atol=1e-6)
+    assert history["D_loss"][-1] < history["D_loss"][0]
+    c2i.save_caption_to_image(first, tmp_path, metrics={"test": {}})
+    loaded = c2i.load_caption_to_image(tmp_path)
+    assert isinstance(loaded, c2i.CaptionToImage) and loaded.count_params() == first.count_params()
+    np.testing.assert_allclose(loaded.predict(ids[:6], verbose=0), first.predict(ids[:6], verbose=0), atol=1e-5)
+
+
+def test_saving_never_overwrites_without_force(tmp_path, tokenizer):
+    model = c2i.build_caption_to_image(tokenizer.vocab_size, seed=0)
+    c2i.save_caption_to_image(model, tmp_path)
+    before = (tmp_path / c2i.WEIGHTS_FILE).read_bytes()
+    with pytest.raises(FileExistsError, match="force"):
+        c2i.save_caption_to_image(c2i.build_caption_to_image(tokenizer.vocab_size, seed=1), tmp_path)
+    assert (tmp_path / c2i.WEIGHTS_FILE).read_bytes() == before
+    c2i.save_caption_to_image(c2i.build_caption_to_image(tokenizer.vocab_size, seed=1), tmp_path, force=True)
+    assert (tmp_path / c2i.WEIGHTS_FILE).read_bytes() != before
+
+
+def test_missing_or_corrupted_files_are_refused_with_the_rebuild_command(tmp_path, tokenizer):
+    with pytest.raises(FileNotFoundError, match="python -m mmgen_lib.caption_to_image"):
+        c2i.load_caption_to_image(tmp_path / "nowhere")
+    c2i.save_caption_to_image(c2i.build_caption_to_image(tokenizer.vocab_size, seed=0), tmp_path)
+    path = tmp_path / c2i.WEIGHTS_FILE
+    payload = bytearray(path.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF  # one flipped byte
+    path.write_bytes(bytes(payload))
+    with pytest.raises(ValueError, match="sha256.*python -m mmgen_lib.caption_to_image"):
+        c2i.load_caption_to_image(tmp_path)
+    path.unlink()
+    with pytest.raises(FileNotFoundError, match="missing.*python -m mmgen_lib.caption_to_image"):
+        c2i.load_caption_to_image(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "ids, match",
+    [
+        (np.zeros((2, 12), np.int32), r"shape \(n, 16\).*Received: ids with shape \(2, 12\)"),
+        (np.zeros((16,), np.int32), r"Received: ids with shape \(16,\)"),
+        (np.zeros((2, 16), np.float32), "integer caption ids. Received: ids of dtype float32"),
+        (np.full((2, 16), 10_000), r"lie in \[0, \d+\).*Received: ids from 10000"),
+        (np.full((2, 16), -1), "Received: ids from -1"),
+    ],
+)
+def test_bad_caption_ids_are_refused_with_a_clear_message(shipped_model, ids, match):
+    with pytest.raises(ValueError, match=match):
+        shipped_model.predict(ids, verbose=0)
+
+
+def test_calling_with_bad_ids_is_refused_too(shipped_model):
+    with pytest.raises(ValueError, match=r"shape \(n, 16\)"):
+        shipped_model(np.zeros((2, 12), np.int32))
+    with pytest.raises(ValueError, match="integer caption ids"):
+        shipped_model(np.zeros((2, 16), np.float32))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda v, i, n: c2i.train_caption_to_image(i, v.images, v.labels, n, epochs=0), ValueError, "epochs"),
+        (lambda v, i, n: c2i.train_caption_to_image(i[:3], v.images, v.labels, n), ValueError, "ids"),
+        (lambda v, i, n: c2i.train_caption_to_image(i, v.images, v.labels[:3], n), ValueError, "labels"),
+        (lambda v, i, n: c2i.train_caption_to_image(i, v.images[..., 0], v.labels, n), ValueError, "images"),
+        (lambda v, i, n: c2i.build_caption_to_image(0), ValueError, "vocab_size"),
+        (lambda v, i, n: c2i.save_caption_to_image("no", "/tmp/x"), TypeError, "CaptionToImage"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_clear_message(val, tokenizer, call, error, match):
+    split, ids = val
+    with pytest.raises(error, match=match):
+        call(split, ids, tokenizer.vocab_size)
+
+
+def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
+    (tmp_path / c2i.META_FILE).write_text("{}")
+    assert c2i.main(["--out", str(tmp_path)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / c2i.META_FILE).read_text() == "{}"
+
+
+def regenerate(out):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "mmgen_lib.caption_to_image", "--out", str(out), "--epochs", "1", "--examples", "256"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_regeneration_command_is_byte_for_byte_reproducible_and_refuses_to_overwrite(tmp_path):
+    # The full recipe (`python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`)
+    # takes about 40 s; the same command on 256 examples for one epoch pins down the byte-for-byte property.
+    for name in ("a", "b"):
+        result = regenerate(tmp_path / name)
+        assert result.returncode == 0, result.stderr[-2000:]
+    for name in (c2i.WEIGHTS_FILE, c2i.META_FILE):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    refused = regenerate(tmp_path / "a")
+    assert refused.returncode == 2 and "--force" in refused.stderr
