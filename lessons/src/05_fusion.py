@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 03 (image encoder) and 04 (audio encoder); softmax and
 # matrix products.
 #
-# **Expected run time**: 40–45 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 35–50 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.fusion` (`EarlyFusion`, `LateFusion`, `GatedFusion`, `TensorFusion`,
 # `CrossAttentionFusion`).
