@@ -38,7 +38,7 @@ import nbformat
 import psutil
 import pytest
 
-from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
+from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split, parse_caption
 from mmgen_lib.widgets import compose_caption
 
 pytestmark = pytest.mark.browser
@@ -344,11 +344,15 @@ def test_studio_renders_and_responds_in_jupyterlab(jupyter_lab, page, tmp_path):
         _move_slider_right(_slider(caption_to_image, "seed"), "1")
         digest = _wait_for_new_image(images, src, digest)
 
-        # A drop-down: the caption is composed from the five pickers (the others keep their first value), and drawn.
+        # The drop-downs start from the caption shown; changing one composes a caption that keeps the other
+        # four attributes of the caption, and draws it.
+        shown = parse_caption("a large red metal circle at the top")
+        color_picker = caption_to_image.locator(".widget-dropdown").filter(has_text="color").locator("select")
+        expect(color_picker.locator("option:checked")).to_have_text(shown["color"])
         src = images.get_attribute("src")
-        shape = ATTRIBUTES["shape"][1]
+        shape = next(value for value in ATTRIBUTES["shape"] if value != shown["shape"])
         caption_to_image.locator(".widget-dropdown").filter(has_text="shape").locator("select").select_option(shape)
-        composed = compose_caption(shape, *(ATTRIBUTES[name][0] for name in ("color", "size", "position", "material")))
+        composed = compose_caption(**{**shown, "shape": shape})
         expect(text).to_have_value(composed)
         expect(status).to_have_text(composed)
         _wait_for_new_image(images, src, digest)
