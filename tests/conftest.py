@@ -1,4 +1,13 @@
-"""Shared pytest configuration of the test suite."""
+"""Shared pytest configuration of the test suite, and fixtures more than one test file uses."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config):
@@ -11,3 +20,19 @@ def pytest_configure(config):
         "markers",
         "slow: takes more than 30 s (for instance a real pip install); runs by default, skip with -m 'not slow'",
     )
+
+
+@pytest.fixture
+def quick_retrain():
+    """``run(module, out)``: ``python -m <module> --out OUT --epochs 1 --examples 256`` in a fresh process.
+
+    The shipped models' tests (tokens, caption_to_image) check the byte-for-byte property of their
+    rebuild command on this small run instead of the full recipe, which takes minutes.
+    """
+
+    def run(module: str, out) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        command = [sys.executable, "-m", module, "--out", str(out), "--epochs", "1", "--examples", "256"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    return run

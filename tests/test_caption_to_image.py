@@ -2,9 +2,6 @@
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -149,24 +146,13 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert (tmp_path / c2i.META_FILE).read_text() == "{}"
 
 
-def regenerate(out):
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "mmgen_lib.caption_to_image", "--out", str(out), "--epochs", "1", "--examples", "256"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_regeneration_command_is_byte_for_byte_reproducible_and_refuses_to_overwrite(tmp_path):
+def test_regeneration_command_is_byte_for_byte_reproducible_and_refuses_to_overwrite(tmp_path, quick_retrain):
     # The full recipe (`python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`)
     # takes about 40 s; the same command on 256 examples for one epoch pins down the byte-for-byte property.
     for name in ("a", "b"):
-        result = regenerate(tmp_path / name)
+        result = quick_retrain("mmgen_lib.caption_to_image", tmp_path / name)
         assert result.returncode == 0, result.stderr[-2000:]
     for name in (c2i.WEIGHTS_FILE, c2i.META_FILE):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    refused = regenerate(tmp_path / "a")
+    refused = quick_retrain("mmgen_lib.caption_to_image", tmp_path / "a")
     assert refused.returncode == 2 and "--force" in refused.stderr
