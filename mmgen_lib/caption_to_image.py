@@ -276,16 +276,12 @@ def generator_metrics(model, ids, labels, probe) -> dict:
     """Probe accuracy per attribute and silhouette IoU per shape of the images ``model`` draws for ``ids``."""
     from mmgen_lib.classifiers import predict_in_batches
     from mmgen_lib.probe import probe_accuracy
-    from mmgen_lib.scoreboard import silhouette_iou
+    from mmgen_lib.scoreboard import silhouette_iou_by_shape
 
     images = predict_in_batches(model, np.asarray(ids, np.int32))  # (n, 32, 32, 3)
-    labels = _as_labels(labels, len(images))
-    ious = silhouette_iou(images, labels)
     return {
         "probe_accuracy": {k: round(v, 4) for k, v in probe_accuracy(probe, images, labels).items()},
-        "silhouette_iou": {
-            shape: round(float(ious[labels["shape"] == k].mean()), 4) for k, shape in enumerate(ATTRIBUTES["shape"])
-        },
+        "silhouette_iou": {k: round(v, 4) for k, v in silhouette_iou_by_shape(images, labels).items()},
     }
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "frechet_distance",
     "ideal_silhouettes",
     "silhouette_iou",
+    "silhouette_iou_by_shape",
     "score_generator",
     "scoreboard_markdown",
     "SILHOUETTE_THRESHOLD",
@@ -173,6 +174,18 @@ def silhouette_iou(images, labels, threshold: float = SILHOUETTE_THRESHOLD) -> n
     return ious
 
 
+def silhouette_iou_by_shape(images, labels, threshold: float = SILHOUETTE_THRESHOLD) -> dict[str, float]:
+    """Mean :func:`silhouette_iou` per shape, ``{"circle": ..., "square": ..., "triangle": ...}``.
+
+    Shapes with no image in ``labels`` are left out (no mean of nothing).
+    """
+    ious = silhouette_iou(images, labels, threshold)
+    shapes = _as_labels(labels, len(ious))["shape"]
+    return {
+        shape: float(ious[shapes == k].mean()) for k, shape in enumerate(ATTRIBUTES["shape"]) if np.any(shapes == k)
+    }
+
+
 def score_generator(
     generator: str, images, labels, probe, real_images=None, heldout=None, silent=None, seconds=None, parameters=None
 ) -> dict:
@@ -217,14 +230,9 @@ def score_generator(
         row["silent_named_acc_min"] = min(float(np.mean(readings[a] == truth[a])) for a in named)
     if real_images is not None:
         row["frechet_probe"] = frechet_distance(probe_features(probe, images), probe_features(probe, real_images))
-    ious = silhouette_iou(images, labels)
-    shapes = _as_labels(labels, len(images))["shape"]
-    for k, shape in enumerate(ATTRIBUTES["shape"]):
-        if np.any(shapes == k):
-            row[f"silhouette_iou_{shape}"] = float(ious[shapes == k].mean())
-    row["silhouette_iou_min"] = min(
-        v for k, v in row.items() if k.startswith("silhouette_iou_") and k[15:] in ATTRIBUTES["shape"]
-    )
+    by_shape = silhouette_iou_by_shape(images, labels)
+    row.update({f"silhouette_iou_{shape}": iou for shape, iou in by_shape.items()})
+    row["silhouette_iou_min"] = min(by_shape.values())
     if seconds is not None:
         row["seconds_per_100"] = float(seconds) / len(images) * 100
     if parameters is not None:

@@ -17,6 +17,7 @@ from mmgen_lib.scoreboard import (
     score_generator,
     scoreboard_markdown,
     silhouette_iou,
+    silhouette_iou_by_shape,
 )
 
 
@@ -102,6 +103,16 @@ def test_silhouette_iou_high_for_real_low_for_wrong_shape(test_split):
     wrong[:, 0] = (wrong[:, 0] + 1) % 3  # claim another shape
     assert silhouette_iou(images, wrong).mean() < ious.mean() - 0.1
     assert silhouette_iou(np.full_like(images, 40), labels).max() == 0.0
+
+
+def test_silhouette_iou_by_shape_is_the_mean_per_shape_present(test_split):
+    images, labels = test_split
+    ious, by_shape = silhouette_iou(images, labels), silhouette_iou_by_shape(images, labels)
+    assert list(by_shape) == list(data.ATTRIBUTES["shape"])
+    for k, shape in enumerate(data.ATTRIBUTES["shape"]):
+        assert by_shape[shape] == pytest.approx(ious[labels[:, 0] == k].mean())
+    circles = labels[:, 0] == 0
+    assert list(silhouette_iou_by_shape(images[circles], labels[circles])) == ["circle"]  # absent shapes left out
 
 
 def test_score_generator_row_and_json(probe, test_split, tmp_path, monkeypatch):

@@ -49,7 +49,7 @@ from mmgen_lib.pipeline import log_mel_spectrogram, make_dataset, split_arrays  
 from mmgen_lib.probe import load_probe, probe_accuracy  # noqa: E402
 from mmgen_lib.progress import ProgressLine  # noqa: E402
 from mmgen_lib.robustness import ModalityDropout  # noqa: E402
-from mmgen_lib.scoreboard import silhouette_iou  # noqa: E402
+from mmgen_lib.scoreboard import silhouette_iou_by_shape  # noqa: E402
 from mmgen_lib.tokenizer import shapesworld_tokenizer  # noqa: E402
 from mmgen_lib.utils import repo_root, report, set_seed  # noqa: E402
 
@@ -230,9 +230,7 @@ print("its image encoder's own heads     :", {k: round(v, 3) for k, v in image_h
 text_to_image_model = load_caption_to_image()  # (n, 16) caption ids -> (n, 32, 32, 3) images
 generated = predict_in_batches(text_to_image_model, test["caption_ids"])  # one image per test caption
 probe_scores = probe_accuracy(load_probe(), generated, test_split.labels)
-ious = silhouette_iou(generated, test_split.labels)  # (1000,) one IoU per image
-shape_ids = test_split.label("shape")
-studio_iou = {shape: float(ious[shape_ids == k].mean()) for k, shape in enumerate(data.ATTRIBUTES["shape"])}
+studio_iou = silhouette_iou_by_shape(generated, test_split.labels)  # mean IoU of each shape's images
 print("caption -> image, probe accuracy on test captions:", {k: round(v, 3) for k, v in probe_scores.items()})
 print("silhouette IoU per shape:", {k: round(v, 3) for k, v in studio_iou.items()})
 print("lesson 09's decoder      :", LESSON_09_SILHOUETTE_IOU)

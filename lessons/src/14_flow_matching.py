@@ -16,7 +16,7 @@
 #
 # **Builds**: `mmgen_lib.flow` (`straight_path`, `SinusoidalTimeEmbedding`, `ConditionalVelocityNet`,
 # `FlowMatcher`, `guided_velocity`, `euler_sample`, `heun_sample`, `sample_latents`, `velocity_to_noise`,
-# `ddim_step`), `mmgen_lib.scoreboard` (`score_generator`, `silhouette_iou`, `scoreboard_markdown`).
+# `ddim_step`), `mmgen_lib.scoreboard` (`score_generator`, `silhouette_iou_by_shape`, `scoreboard_markdown`).
 
 # %%
 import time
@@ -47,7 +47,7 @@ from mmgen_lib.scoreboard import (
     omit_attributes,
     score_generator,
     scoreboard_markdown,
-    silhouette_iou,
+    silhouette_iou_by_shape,
 )
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
@@ -268,15 +268,11 @@ def decode(z_standardised):
 
 reconstructions = decode((latents["test"] - z_mean) / z_std)
 ceiling = probe_accuracy(probe, reconstructions, test.labels)
-ceiling_iou = silhouette_iou(reconstructions, test.labels)
-real_iou = silhouette_iou(test.images, test.labels)
+ceiling_iou = silhouette_iou_by_shape(reconstructions, test.labels)  # {shape: mean IoU}
+real_iou = silhouette_iou_by_shape(test.images, test.labels)
 print("autoencoder ceiling, probe:", "  ".join(f"{k} {v:.3f}" for k, v in ceiling.items()))
-for k, shape in enumerate(ATTRIBUTES["shape"]):
-    rows = test.label("shape") == k
-    print(
-        f"silhouette IoU {shape:8s}: reconstructions {ceiling_iou[rows].mean():.3f}, "
-        f"real images {real_iou[rows].mean():.3f}"
-    )
+for shape in ATTRIBUTES["shape"]:
+    print(f"silhouette IoU {shape:8s}: reconstructions {ceiling_iou[shape]:.3f}, real images {real_iou[shape]:.3f}")
 
 # %% [markdown]
 # Real images do not reach an IoU of 1: the renderer varies each radius by ±8 % and the score

@@ -27,8 +27,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 __all__ = [
     "LANGUAGES",
     "TranslationStatus",
@@ -186,8 +184,3 @@ def realign(notebook, blocks: dict[str, tuple[str, str]]) -> dict[str, tuple[str
     for cell_id, block in kept.items():
         moved.setdefault(cell_id, block)
     return moved
-
-
-def read_notebook(path: str | Path):
-    """An executed English lesson notebook (nbformat v4)."""
-    return nbformat.read(Path(path), as_version=4)
