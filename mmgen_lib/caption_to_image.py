@@ -154,19 +154,24 @@ class CaptionToImage(keras.Model):
         }
 
 
+def _built_model(vocab_size, recipe: dict) -> CaptionToImage:
+    """A :class:`CaptionToImage` with a recipe's sizes, its weights built."""
+    model = CaptionToImage(
+        vocab_size,
+        caption_len=recipe["caption_len"],
+        text_units=recipe["text_units"],
+        decoder_filters=recipe["decoder_filters"],
+        name="caption_to_image",
+    )
+    model.build((None, recipe["caption_len"]))
+    return model
+
+
 def build_caption_to_image(vocab_size, seed: int | None = None) -> CaptionToImage:
     """A fresh :class:`CaptionToImage` with :data:`RECIPE`'s sizes, its weights built (drawn from ``seed``)."""
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = CaptionToImage(
-        vocab_size,
-        caption_len=RECIPE["caption_len"],
-        text_units=RECIPE["text_units"],
-        decoder_filters=RECIPE["decoder_filters"],
-        name="caption_to_image",
-    )
-    model.build((None, RECIPE["caption_len"]))
-    return model
+    return _built_model(vocab_size, RECIPE)
 
 
 def _trainer(model: CaptionToImage) -> keras.Model:
@@ -257,15 +262,7 @@ def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
     hint = f"recreate it with `python -m mmgen_lib.caption_to_image --out {folder} --force`"
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
-    recipe = meta["recipe"]
-    model = CaptionToImage(
-        meta["vocab_size"],
-        caption_len=recipe["caption_len"],
-        text_units=recipe["text_units"],
-        decoder_filters=recipe["decoder_filters"],
-        name="caption_to_image",
-    )
-    model.build((None, recipe["caption_len"]))
+    model = _built_model(meta["vocab_size"], meta["recipe"])
     if len(weights) != len(model.weights):
         raise ValueError(f"{folder / meta['file']} holds {len(weights)} arrays, the model {len(model.weights)}; {hint}")
     model.set_weights(weights)
