@@ -96,18 +96,21 @@ def training_parser(prog: str, description: str, what: str) -> argparse.Argument
     return parser
 
 
-def start_training(args, names) -> int | None:
+def start_training(args, names, op_determinism: bool = True) -> int | None:
     """Before a training command runs: refuse to overwrite ``names`` in ``args.out`` without ``--force``.
 
     Returns 2 (the exit code, after printing the reason) when it refuses; otherwise turns on
-    TensorFlow's op determinism (same seed, same weights, same bytes) and returns None.
+    TensorFlow's op determinism (same seed, same weights, same bytes) unless ``op_determinism`` is
+    False, and returns None. A command that must reproduce a lesson's own training exactly passes
+    False: the deterministic kernels round differently from the ones a lesson's kernel runs.
     """
     try:
         refuse_overwrite(args.out, names, args.force)
     except FileExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    import tensorflow as tf
+    if op_determinism:
+        import tensorflow as tf
 
-    tf.config.experimental.enable_op_determinism()
+        tf.config.experimental.enable_op_determinism()
     return None

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from mmgen_lib import caption_to_image as c2i
 from mmgen_lib.data import load_split
+from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import load_probe
 from mmgen_lib.shipped import weights_bytes
 from mmgen_lib.tokenizer import shapesworld_tokenizer
@@ -25,7 +27,8 @@ def tokenizer():
 @pytest.fixture(scope="module")
 def val(tokenizer):
     split = load_split("val")  # 500 examples: enough to see learning, quick
-    return split, tokenizer.encode_batch(split.captions, CAPTION_LEN)
+    arrays = split_arrays(split, tokenizer)
+    return split, arrays["caption_ids"], arrays["spectrogram"]
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +58,18 @@ def test_shipped_weights_rewrite_to_their_recorded_sha256(shipped_model):
 
 
 def test_calling_and_predicting_give_the_same_images(shipped_model, val):
-    _, ids = val
+    _, ids, _ = val
     called = np.asarray(shipped_model(ids[:4]))
     np.testing.assert_allclose(shipped_model.predict(ids[:4], verbose=0), called, atol=1e-6)
     np.testing.assert_allclose(shipped_model.predict(ids[:4].astype(np.int64), verbose=0), called, atol=1e-6)
 
 
 def test_training_is_seeded_learns_and_round_trips(tmp_path, val, tokenizer):
-    split, ids = val
-    first, history = c2i.train_caption_to_image(ids, split.images, split.labels, tokenizer.vocab_size, epochs=2, seed=3)
-    second, _ = c2i.train_caption_to_image(ids, split.images, split.labels, tokenizer.vocab_size, epochs=2, seed=3)
+    split, ids, spectrograms = val
+    first, history = c2i.train_caption_to_image(
+        ids, split.images, spectrograms, split.labels, tokenizer, epochs=2, seed=3
+    )
+    second, _ = c2i.train_caption_to_image(ids, split.images, spectrograms, split.labels, tokenizer, epochs=2, seed=3)
     for w1, w2 in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_allclose(w1, w2, atol=1e-6)
     assert history["D_loss"][-1] < history["D_loss"][0]
@@ -125,18 +130,46 @@ def test_calling_with_bad_ids_is_refused_too(shipped_model):
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda v, i, n: c2i.train_caption_to_image(i, v.images, v.labels, n, epochs=0), ValueError, "epochs"),
-        (lambda v, i, n: c2i.train_caption_to_image(i[:3], v.images, v.labels, n), ValueError, "ids"),
-        (lambda v, i, n: c2i.train_caption_to_image(i, v.images, v.labels[:3], n), ValueError, "labels"),
-        (lambda v, i, n: c2i.train_caption_to_image(i, v.images[..., 0], v.labels, n), ValueError, "images"),
-        (lambda v, i, n: c2i.build_caption_to_image(0), ValueError, "vocab_size"),
-        (lambda v, i, n: c2i.save_caption_to_image("no", "/tmp/x"), TypeError, "CaptionToImage"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i, v.images, s, v.labels, t, epochs=0), ValueError, "epochs"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i[:3], v.images, s, v.labels, t), ValueError, "ids"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i, v.images, s, v.labels[:3], t), ValueError, "labels"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i, v.images[..., 0], s, v.labels, t), ValueError, "images"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i, v.images, s[:3], v.labels, t), ValueError, "spectrograms"),
+        (lambda v, i, s, t: c2i.train_caption_to_image(i, v.images, s, v.labels, 50), TypeError, "Tokenizer"),
+        (lambda v, i, s, t: c2i.build_caption_to_image(0), ValueError, "vocab_size"),
+        (lambda v, i, s, t: c2i.CaptionToImage(20, sound_units=-1), ValueError, "sound_units"),
+        (lambda v, i, s, t: c2i.save_caption_to_image("no", "/tmp/x"), TypeError, "CaptionToImage"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(val, tokenizer, call, error, match):
-    split, ids = val
+    split, ids, spectrograms = val
     with pytest.raises(error, match=match):
-        call(split, ids, tokenizer.vocab_size)
+        call(split, ids, spectrograms, tokenizer)
+
+
+def test_without_sound_the_decoder_reads_z_t_and_zeros_as_lesson_09_does(shipped_model, val):
+    _, ids, _ = val
+    z_t = np.asarray(shipped_model.text_encoder(ids[:4]))
+    z = np.concatenate([z_t, np.zeros((4, shipped_model.sound_units), "float32")], axis=1)
+    np.testing.assert_allclose(np.asarray(shipped_model.decoder(z)), np.asarray(shipped_model(ids[:4])), atol=1e-6)
+
+
+def test_shipped_recipe_is_lesson_09s():
+    lesson = (REPO / "lessons" / "src" / "09_joint_decoder_image.py").read_text()
+    for name, key in [
+        ("TEXT_UNITS", "text_units"),
+        ("AUDIO_DIM", "sound_units"),
+        ("EPOCHS", "epochs"),
+        ("BATCH_SIZE", "batch_size"),
+        ("LEARNING_RATE", "learning_rate"),
+        ("MAX_SHIFT", "max_shift"),
+        ("AUX_WEIGHT", "aux_weight"),
+        ("P_AUDIO", "p_sound"),
+        ("P_NO_SIZE", "p_no_size"),
+    ]:
+        value = re.search(rf"^{name} = ([0-9.e-]+)", lesson, re.M).group(1)
+        assert float(value) == c2i.RECIPE[key], name
+    assert re.search(r"^DECODER_FILTERS = \(32, 16, 8\)", lesson, re.M) and c2i.RECIPE["decoder_filters"] == [32, 16, 8]
 
 
 def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):

@@ -217,11 +217,14 @@ print("its image encoder's own heads     :", {k: round(v, 3) for k, v in image_h
 # epochs shows it first in its shape head, and its captions follow.
 
 # %% [markdown]
-# **Caption → image**: lesson 09's caption → image decoder (its text encoder, the compositing
-# `ImageDecoder` and the shift-tolerant loss, trained with the attribute heads on $z_t$), trained
-# once on the training split and shipped with the course (`mmgen_lib.caption_to_image`; rebuild it
-# with `python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`, about half a
-# minute). Its images are scored twice on the test captions: by lesson 09's attribute probe, and by
+# **Caption → image**: lesson 09's caption (+ sound) → image decoder — its text and sound encoders,
+# the compositing `ImageDecoder` and the shift-tolerant loss, trained with the attribute heads on
+# $z_t$ — trained by lesson 09's recipe, in lesson 09's order and with its seed, so that its
+# weights are the ones lesson 09 trains. It was trained once and shipped with the course
+# (`mmgen_lib.caption_to_image`; rebuild it with
+# `python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`, about half a minute),
+# and draws from the caption alone, with the sound switched off as lesson 09 does for its
+# caption-only images. Its images are scored twice on the test captions: by lesson 09's attribute probe, and by
 # the stricter **silhouette IoU** of lesson 14 (the overlap with the object ShapesWorld's own
 # renderer draws for the same attributes, best over the ±2 px jitter), per shape: the probe can
 # read a rounded square as a circle, the IoU cannot.
@@ -560,8 +563,8 @@ caption_accuracy_min = min(caption_accuracy[name] for name in data.ATTRIBUTE_NAM
 assert caption_accuracy["mean"] >= 0.95, f"studio captioner: {caption_accuracy}"
 assert caption_accuracy_min >= 0.75, f"studio captioner, weakest attribute: {caption_accuracy}"
 assert min(probe_scores.values()) >= 0.95, f"caption -> image probe accuracy: {probe_scores}"
-for shape, level in LESSON_09_SILHOUETTE_IOU.items():  # lesson 09's level, within 0.02 (one training run each)
-    assert studio_iou[shape] >= level - 0.02, f"{shape}: silhouette IoU {studio_iou[shape]:.3f}, lesson 09 {level}"
+for shape, level in LESSON_09_SILHOUETTE_IOU.items():  # at least lesson 09's level, as its scoreboard prints it
+    assert round(studio_iou[shape], 3) >= level, f"{shape}: silhouette IoU {studio_iou[shape]:.3f}, lesson 09 {level}"
 assert own_accuracy >= 0.9, f"the own-data captioner should name held-out scenes: {own_accuracy:.3f}"
 assert strategy.num_replicas_in_sync == 2 and variable_type == "MirroredVariable"
 assert mirrored_history.history["loss"][-1] < 0.2 * mirrored_history.history["loss"][0], "mirrored training learns"
