@@ -26,6 +26,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``caption_to_image`` lesson 09's caption -> image generator, shipped       (lessons 09, 13)
 - ``scoreboard``    one score for every image generator, silhouette IoU     (lessons 09, 10, 14)
 - ``tokens``        VQ-VAE image and sound tokenizers, shipped weights       (lesson 15)
+- ``unified``       one token sequence, one causal transformer, any to any; shipped (lesson 16)
 - ``widgets``       the ipywidgets studio                                    (lesson 13)
 - ``own_data``      bring your own images, captions and sounds               (lesson 13)
 - ``training``      training helpers with tf.distribute strategies           (lesson 13)

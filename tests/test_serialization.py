@@ -57,6 +57,20 @@ def _encoders():
     return TextEncoder(20, embed_dim=8, units=8), ImageEncoder(filters=(4, 8), output_dim=8)
 
 
+def _unified_layout():
+    from mmgen_lib.unified import SequenceLayout
+
+    return SequenceLayout(
+        text_vocab_size=10, image_codebook_size=6, audio_codebook_size=4, image_tokens=3, audio_tokens=2, caption_len=4
+    )
+
+
+def _unified_transformer():
+    from mmgen_lib.unified import UnifiedTransformer
+
+    return UnifiedTransformer(_unified_layout(), embed_dim=8, num_heads=2, ff_dim=16, num_layers=1)
+
+
 def _dual_encoder():
     from mmgen_lib.dual_encoder import DualEncoder
 
@@ -147,6 +161,7 @@ EXAMPLES = {
         _layer("flow", "FlowMatcher", latent_dim=4, hidden_units=8, num_layers=2, time_dim=8, seed=0),
         _floats(2, 4),
     ),
+    "UnifiedTransformer": (_unified_transformer, _ids(2, 9, vocab=_unified_layout().vocab_size)),
     "DualEncoder": (_dual_encoder, {"text": _ids(2, 6), "image": _floats(2, 32, 32, 3)}),
     "CaptionToImage": (
         _layer("caption_to_image", "CaptionToImage", 20, caption_len=6, text_units=8, decoder_filters=(4, 4, 4)),

@@ -3,7 +3,7 @@
 #
 # **Objectives**
 # - check that your machine has everything the course needs (and see what to do if not);
-# - see the map of the course: 16 lessons (00–15), from data to a multimodal studio and today's generators;
+# - see the map of the course: 17 lessons (00–16), from data to a multimodal studio and today's generators;
 # - learn how a lesson works: build a piece, check it, train it, assert its result, exercise;
 # - make your first results repeatable with one seed.
 #
@@ -76,9 +76,11 @@ print("\nEverything is ready." if environment_ok else "\nSomething is missing: s
 # | 13 | Studio and scale: widgets playground, your own data, `tf.distribute` | `widgets`, `own_data`, `training` |
 # | 14 | Flow matching and latent diffusion: caption → image, samples not the mean | `flow`, `scoreboard` |
 # | 15 | Tokenizers for images and sound: VQ-VAE, straight-through, codebook usage | `tokens` |
+# | 16 | One transformer, any modality to any modality: one vocabulary, mixed orders, key/value cache | `unified` |
 #
-# Lessons 00–13 are Part I, the article's concepts; lessons 14–15 are Part II, how multimodal
-# generation is done today (flows in a latent space, tokens for every modality).
+# Lessons 00–13 are Part I, the article's concepts; lessons 14–16 are Part II, how multimodal
+# generation is done today (flows in a latent space; tokens for every modality, and one transformer
+# that writes them all).
 # Each lesson runs on its own, in any order, in a minute and a half at most on a laptop CPU (its header
 # gives the time the course benchmark measured; the goal is 45 s, and several are still above it).
 

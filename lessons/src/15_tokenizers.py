@@ -3,7 +3,7 @@
 #
 # **Objectives**
 # - turn a picture and a sound into short sequences of integers — *tokens* — so that one
-#   transformer can later read and write every modality (lesson 16, in preparation);
+#   transformer can later read and write every modality (lesson 16);
 # - build a vector quantizer step by step: nearest-codebook lookup, the straight-through
 #   estimator, the codebook and commitment losses;
 # - watch codebook usage during training: dead codes, their restart, perplexity;
@@ -429,7 +429,7 @@ check_perplexity(perplexity)
 # - What survives tokenization is measured, not assumed: the probe on reconstructed images, an
 #   audio classifier on reconstructed sounds.
 #
-# **Next** (in preparation): lesson 16 feeds caption words, these 17 image tokens and 8 sound tokens to one
+# **Next**: lesson 16 feeds caption words, these 17 image tokens and 8 sound tokens to one
 # decoder-only transformer that writes any of them from the others.
 #
 # ## References
