@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_checks import Answers, answer_cases, judge
 
 from mmgen_lib.checks import ExerciseCheckFailed
 from mmgen_lib.checks.lesson16 import check_build_sequence, check_causal_mask, check_mask_logits
@@ -136,3 +137,69 @@ def test_mask_logits_accepts_reference(capsys):
 def test_mask_logits_rejects_wrong_answers(answer, match):
     with pytest.raises(ExerciseCheckFailed, match=match):
         check_mask_logits(answer)
+
+
+def causal_mask_by_comparison(n):
+    rows, columns = np.indices((n, n))
+    return (columns <= rows).astype(int)
+
+
+def build_sequence_by_loop(tag, segments, is_target):
+    tokens, mask = [int(tag)], [0.0]
+    for segment, target in zip(segments, is_target):
+        for k, token in enumerate(segment):
+            tokens.append(int(token))
+            mask.append(1.0 if target and k > 0 else 0.0)
+    return tokens, mask
+
+
+ANSWERS = {
+    "check_causal_mask": Answers(
+        run=check_causal_mask,
+        right=causal_mask,
+        alternative=causal_mask_by_comparison,
+        constant=lambda n: np.tril(np.ones((4, 4), bool)),
+        wrong_type=lambda n: "lower triangle",
+        wrong=(
+            (lambda n: np.triu(np.ones((n, n), bool)), "future"),
+            (lambda n: np.tril(np.ones((n, n), bool), -1), "diagonal"),
+            (lambda n: np.ones((n, n), bool), "all True"),
+            (lambda n: np.eye(n, dtype=bool), "not the causal pattern"),
+        ),
+    ),
+    "check_build_sequence": Answers(
+        run=check_build_sequence,
+        right=build_sequence,
+        alternative=build_sequence_by_loop,
+        constant=lambda tag, segments, is_target: (
+            np.array([20, 1, 5, 6, 2, 30, 40, 41]),
+            np.array([0, 0, 0, 0, 0, 0, 1, 1]),
+        ),
+        wrong_type=lambda tag, segments, is_target: "tokens",
+        wrong=(
+            (no_tag, "tag is missing"),
+            (with_markers, "markers"),
+            (inverted, "inverted"),
+            (everything_after_the_tag, "expected"),
+            (reversed_order, "tokens are"),
+        ),
+    ),
+    "check_mask_logits": Answers(
+        run=check_mask_logits,
+        right=mask_logits,
+        alternative=lambda logits, allowed: logits + np.where(allowed, 0.0, -np.inf),
+        constant=lambda logits, allowed: np.full((3, 8), -np.inf),
+        wrong_type=lambda logits, allowed: "logits",
+        wrong=(
+            (lambda logits, allowed: np.where(allowed, -np.inf, logits), "blocks the allowed"),
+            (lambda logits, allowed: np.where(allowed, logits, 0.0), "e\\^0"),
+            (lambda logits, allowed: np.where(allowed, logits, -1.0), "should get -inf"),
+            (lambda logits, allowed: np.where(allowed, logits + 1.0, -np.inf), "changes the allowed"),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name, kind, answer, match", answer_cases(ANSWERS))
+def test_answer_table(name, kind, answer, match, capsys):
+    judge(ANSWERS[name], kind, answer, match, capsys)
