@@ -111,9 +111,7 @@ class CaptionToImage(keras.Model):
         self.vocab_size = validation.positive_int(vocab_size, "vocab_size")
         self.caption_len = validation.positive_int(caption_len, "caption_len")
         self.text_units = validation.positive_int(text_units, "text_units")
-        if isinstance(sound_units, bool) or not isinstance(sound_units, int) or sound_units < 0:
-            raise ValueError(f"sound_units must be an int >= 0. Received: sound_units={sound_units!r}")
-        self.sound_units = sound_units
+        self.sound_units = validation.integer(sound_units, "sound_units", minimum=0)
         self.sound_filters = validation.positive_int_sequence(sound_filters, "sound_filters", 1, 4)
         self.decoder_filters = validation.positive_int_sequence(decoder_filters, "decoder_filters", 1, 5)
         # built in lesson 09's order (E_t, E_a, D): the same seed draws the same weights
@@ -187,8 +185,8 @@ def _model(vocab_size, recipe: dict, build: bool = True) -> CaptionToImage:
         vocab_size,
         caption_len=recipe["caption_len"],
         text_units=recipe["text_units"],
-        sound_units=recipe.get("sound_units", 0),
-        sound_filters=recipe.get("sound_filters", (8, 16)),
+        sound_units=recipe["sound_units"],
+        sound_filters=recipe["sound_filters"],
         decoder_filters=recipe["decoder_filters"],
         name="caption_to_image",
     )
@@ -239,7 +237,7 @@ def train_caption_to_image(ids, images, spectrograms, labels, tokenizer, epochs:
         tokenizer: the :class:`~mmgen_lib.tokenizer.Tokenizer` of ``ids`` (its size words are dropped
             from some captions; its vocabulary sizes ``E_t``).
         epochs: default: the recipe's.
-        seed: same seed, same weights (on one machine, with op determinism on).
+        seed: same seed, same weights (on one machine).
 
     Returns:
         ``(model, history)``, history a dict of per-epoch losses (``"D_loss"`` is the image loss).

@@ -686,15 +686,27 @@ def build_unified_model(layout: SequenceLayout, recipe: dict | None = None, seed
     return keras.Model(ids_in, transformer(ids_in), name="unified_model")
 
 
-def train_unified(layout: SequenceLayout, data: dict, epochs: int | None = None, seed: int = 0, callbacks=None):
+def train_unified(
+    layout: SequenceLayout,
+    data: dict,
+    epochs: int | None = None,
+    seed: int = 0,
+    callbacks=None,
+    stop_after: int | None = None,
+):
     """Train one transformer on every task's order of ``data`` by :data:`RECIPE` (lesson 16).
+
+    Every example is laid out in every task's order (:func:`mixed_order_sequences`), shifted into
+    next-token pairs (:func:`shift_for_training`) and fitted with the loss mask as sample weights.
 
     Args:
         layout: a :class:`SequenceLayout` whose tasks are the recipe's.
         data: modality -> (n, tokens) ids of the training split (:func:`token_data`).
-        epochs: default: the recipe's.
+        epochs: length of the learning-rate schedule; default: the recipe's.
         seed: same seed, same weights (on one machine, with op determinism on).
         callbacks: Keras callbacks for ``fit`` (e.g. a :class:`mmgen_lib.progress.ProgressLine`).
+        stop_after: run only the first ``stop_after`` epochs of that schedule (lesson 16 runs the
+            first one live: its loss is the full run's first epoch); default: all of them.
 
     Returns:
         ``(model, history)``: the ``ids -> logits`` model and the per-epoch ``{"loss": [...]}``.
@@ -702,6 +714,9 @@ def train_unified(layout: SequenceLayout, data: dict, epochs: int | None = None,
     if not isinstance(layout, SequenceLayout):
         raise TypeError(f"layout must be a SequenceLayout. Received: {type(layout).__name__}")
     epochs = _check_int("epochs", RECIPE["epochs"] if epochs is None else epochs)
+    stop_after = epochs if stop_after is None else _check_int("stop_after", stop_after)
+    if stop_after > epochs:
+        raise ValueError(f"stop_after must be <= epochs ({epochs}). Received: stop_after={stop_after}")
     tokens, loss_mask, _ = mixed_order_sequences(layout, data, seed=seed, weights=RECIPE["loss_weights"])
     inputs, targets, weights = shift_for_training(tokens, loss_mask)
     model = build_unified_model(layout, seed=seed)
@@ -715,7 +730,7 @@ def train_unified(layout: SequenceLayout, data: dict, epochs: int | None = None,
         targets,
         sample_weight=weights,
         batch_size=RECIPE["batch_size"],
-        epochs=epochs,
+        epochs=stop_after,
         shuffle=True,
         verbose=0,
         callbacks=callbacks,
@@ -728,13 +743,14 @@ def default_unified_dir() -> Path:
     return default_data_dir() / "unified"
 
 
-def _tokenizers_sha256(folder=None) -> dict:
+def _tokenizers_sha256() -> dict:
     """The sha256 of the shipped tokenizers' weights: the transformer's codes are theirs."""
     from mmgen_lib.tokens import META_FILE as TOKENIZERS_META
     from mmgen_lib.tokens import default_tokenizers_dir
 
-    folder = Path(folder) if folder is not None else default_tokenizers_dir()
-    meta = shipped.read_meta(folder, TOKENIZERS_META, "recreate them with `python -m mmgen_lib.tokens`")
+    meta = shipped.read_meta(
+        default_tokenizers_dir(), TOKENIZERS_META, "recreate them with `python -m mmgen_lib.tokens`"
+    )
     return {kind: entry["sha256"] for kind, entry in sorted(meta["tokenizers"].items())}
 
 

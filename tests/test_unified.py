@@ -406,6 +406,17 @@ def test_training_is_seeded_learns_and_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(ids, verbose=0), first.predict(ids, verbose=0), atol=1e-5)
 
 
+def test_stop_after_runs_the_first_epochs_of_the_same_schedule():
+    layout, data = make_layout(), make_data(n=64)
+    _, full = unified.train_unified(layout, data, epochs=3, seed=2)
+    _, first = unified.train_unified(layout, data, epochs=3, seed=2, stop_after=1)
+    assert first["loss"] == pytest.approx(full["loss"][:1], rel=1e-6)
+    with pytest.raises(ValueError, match="stop_after must be <= epochs"):
+        unified.train_unified(layout, data, epochs=3, stop_after=4)
+    with pytest.raises(ValueError, match="stop_after"):
+        unified.train_unified(layout, data, epochs=3, stop_after=0)
+
+
 def test_saving_never_overwrites_without_force(tmp_path):
     layout = make_layout()
     unified.save_unified(unified.build_unified_model(layout, seed=0), layout, tmp_path)

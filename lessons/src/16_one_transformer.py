@@ -44,13 +44,11 @@ from mmgen_lib.unified import (
     ModalityDecoder,
     SequenceLayout,
     UnifiedTransformer,
-    build_unified_model,
     generate,
     load_unified,
-    mixed_order_sequences,
-    shift_for_training,
     task_name,
     token_data,
+    train_unified,
 )
 from mmgen_lib.utils import report, set_seed
 
@@ -262,29 +260,17 @@ print("cached steps match the full pass:", worst < 1e-4)
 # tokens, so the sound's target tokens get a larger loss weight (`RECIPE["loss_weights"]`, as in
 # lesson 07's weighted multimodal loss). The recipe (`mmgen_lib.unified.RECIPE`) runs 12 epochs
 # with a cosine learning-rate decay — about two minutes on a 2-core CPU, more than this lesson
-# may spend. We run its first epoch here, with the same learning-rate schedule.
+# may spend. `train_unified` does what the recipe does: it lays out every example in both orders
+# (`mixed_order_sequences`), shifts them into next-token pairs (`shift_for_training`) and fits with
+# the loss mask as sample weights; `stop_after` runs only the first epoch of the same learning-rate
+# schedule, here, live.
 
 # %%
 print({k: v for k, v in RECIPE.items() if k != "tasks"})
-tokens, loss_mask, task_of_row = mixed_order_sequences(layout, train_tokens, seed=SEED, weights=RECIPE["loss_weights"])
-inputs, targets, weights = shift_for_training(tokens, loss_mask)
-model = build_unified_model(layout, seed=SEED)  # ids -> logits around one UnifiedTransformer
-steps = RECIPE["epochs"] * int(np.ceil(len(inputs) / RECIPE["batch_size"]))  # the whole recipe's schedule
-model.compile(
-    keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)),
-    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+model, history = train_unified(  # the recipe's schedule, stopped after its first epoch(s)
+    layout, train_tokens, seed=SEED, stop_after=LIVE_EPOCHS, callbacks=[ProgressLine("transformer")]
 )
-history = model.fit(
-    inputs,
-    targets,
-    sample_weight=weights,
-    batch_size=RECIPE["batch_size"],
-    epochs=LIVE_EPOCHS,
-    shuffle=True,
-    verbose=0,
-    callbacks=[ProgressLine("transformer")],
-)
-print(f"{len(inputs)} sequences of {inputs.shape[1]} tokens; parameters {model.count_params():,}")
+print(f"{len(layout.tasks) * len(train)} sequences of {layout.seq_len - 1} tokens; parameters {model.count_params():,}")
 
 # %% [markdown]
 # The whole recipe, all twelve epochs, was run once by the same code
@@ -298,12 +284,12 @@ shipped_model, shipped_layout, shipped_meta = load_unified()
 shipped_loss = shipped_meta["history"]["loss"]
 assert shipped_layout == layout, "the shipped model reads another layout"
 print("epoch   this run   shipped run")
-for epoch, (ours, theirs) in enumerate(zip(history.history["loss"], shipped_loss), start=1):
+for epoch, (ours, theirs) in enumerate(zip(history["loss"], shipped_loss), start=1):
     print(f"{epoch:>5}   {ours:8.4f}   {theirs:8.4f}")
-np.testing.assert_allclose(history.history["loss"], shipped_loss[:LIVE_EPOCHS], rtol=0.02)
+np.testing.assert_allclose(history["loss"], shipped_loss[:LIVE_EPOCHS], rtol=0.02)
 fig, ax = plt.subplots(figsize=(5.5, 3.2))
 ax.plot(range(1, len(shipped_loss) + 1), shipped_loss, marker="o", label="shipped run (12 epochs)")
-ax.plot(range(1, LIVE_EPOCHS + 1), history.history["loss"], marker="x", linestyle="none", label="this run")
+ax.plot(range(1, LIVE_EPOCHS + 1), history["loss"], marker="x", linestyle="none", label="this run")
 ax.set(xlabel="epoch", ylabel="cross-entropy on target tokens", title="One transformer, two orders (train)")
 ax.legend()
 plt.show()

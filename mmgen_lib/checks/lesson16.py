@@ -9,22 +9,13 @@ from mmgen_lib.checks import as_array, call_answer, expect_function, fail, passe
 __all__ = ["check_causal_mask", "check_build_sequence", "check_mask_logits"]
 
 
-def _numbers(value, call: str, shape: tuple) -> np.ndarray:
-    array = as_array(value, call, numeric=False)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        fail("{call} should give numbers or booleans, but its dtype is {dtype}", call=call, dtype=array.dtype)
-    if array.shape != shape:
-        fail("{call} has shape {shape}, expected {expected}", call=call, shape=array.shape, expected=shape)
-    return array
-
-
 # ----------------------------------------------------------------------------- exercise 1
 def check_causal_mask(causal_mask) -> None:
     """Exercise 1: ``causal_mask(n)`` -> (n, n), True where query i may attend to key j (j <= i)."""
     expect_function(causal_mask, "causal_mask", "causal_mask(n)")
     for n in (1, 4, 7):
         call = f"causal_mask({n})"
-        mask = _numbers(call_answer(causal_mask, call, n), call, (n, n))
+        mask = as_array(call_answer(causal_mask, call, n), call, (n, n))
         if not np.isin(mask, (0, 1)).all():
             fail(
                 "{call} should hold only True/False (or 1/0); it holds {values}",
@@ -98,7 +89,7 @@ def check_build_sequence(build_sequence) -> None:
                 "the sequence starts with the tag, then the segments in order",
                 call=call,
             )
-        tokens = _numbers(tokens, "tokens", (n,))
+        tokens = as_array(tokens, "tokens", (n,))
         if not np.array_equal(tokens, expected_tokens):
             fail(
                 "{call}: tokens are {tokens}, expected {expected}",
@@ -107,7 +98,7 @@ def check_build_sequence(build_sequence) -> None:
                 tokens=show(tokens),
                 expected=show(expected_tokens),
             )
-        mask = _numbers(result[1], "loss_mask", (n,)).astype(float)
+        mask = as_array(result[1], "loss_mask", (n,)).astype(float)
         if np.array_equal(mask, 1.0 - expected_mask):
             fail("{call}: the loss mask is inverted", "1 on the target tokens, 0 on everything given", call=call)
         with_markers = np.concatenate([[0.0]] + [np.full(len(s), float(t)) for s, t in zip(segments, is_target)])
@@ -136,7 +127,7 @@ def check_mask_logits(mask_logits) -> None:
     for allowed in (np.array([0, 0, 1, 1, 1, 0, 0, 0], bool), np.array([1, 0, 0, 0, 0, 0, 1, 1], bool)):
         logits = rng.normal(size=(3, 8))
         call = f"mask_logits(logits, allowed={allowed.astype(int).tolist()})"
-        got = _numbers(call_answer(mask_logits, call, logits.copy(), allowed.copy()), call, (3, 8)).astype(float)
+        got = as_array(call_answer(mask_logits, call, logits.copy(), allowed.copy()), call, (3, 8)).astype(float)
         expected = np.where(allowed, logits, -np.inf)
         if np.allclose(got, np.where(allowed, -np.inf, logits)):
             fail(
