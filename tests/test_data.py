@@ -227,6 +227,23 @@ def test_mu_law_round_trip_error_is_small_relative_to_the_signal():
     assert np.all(error <= 0.025 * np.abs(wave) + 0.0005)  # mu-law: fine steps near 0, coarse near 1
 
 
+def test_mu_law_decode_gives_the_formula_for_every_code_in_any_shape():
+    codes = np.arange(256, dtype=np.uint8)
+    compressed = codes.astype(np.float32) / data.MU * 2 - 1
+    formula = (np.sign(compressed) * np.expm1(np.abs(compressed) * np.log1p(data.MU)) / data.MU).astype(np.float32)
+    grid = np.random.default_rng(0).integers(0, 256, size=(7, 301)).astype(np.uint8)
+    decoded = data.mu_law_decode(grid)
+    assert decoded.dtype == np.float32 and decoded.shape == grid.shape
+    np.testing.assert_array_equal(decoded, formula[grid])  # bit for bit: the saved audio must not move
+    np.testing.assert_array_equal(data.mu_law_decode(codes), formula)
+
+
+@pytest.mark.parametrize("codes", [np.zeros(3, np.int16), np.zeros(3, np.float32), [1, 2, 3]])
+def test_mu_law_decode_refuses_anything_but_uint8_codes(codes):
+    with pytest.raises(TypeError, match="uint8"):
+        data.mu_law_decode(codes)
+
+
 @pytest.mark.parametrize("payload", ['{"seed": 1, "files": {', "", '["not", "a", "manifest"]'])
 def test_a_corrupt_manifest_raises_data_integrity_error_with_the_fix(tmp_path, payload):
     shutil.copy(data.default_data_dir() / "shapesworld_val.npz", tmp_path)
