@@ -58,6 +58,7 @@ def attribute_classifier(
         loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in attributes},
         metrics={name: ["accuracy"] for name in attributes} if metrics else None,
     )
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     return model
 
 

@@ -725,6 +725,7 @@ def train_unified(
         keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     history = model.fit(
         inputs,
         targets,

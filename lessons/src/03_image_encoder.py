@@ -222,6 +222,7 @@ for head in ("gap", "flatten"):
     set_seed(SEED)
     model = small_cnn(head)
     model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     model.fit(
         images[:POOLING_EXAMPLES],
         arrays["train"]["position"][:POOLING_EXAMPLES],

@@ -373,6 +373,7 @@ head_outputs = {
 }
 heads = keras.Model(feature_inputs, head_outputs, name="fusion_heads")
 heads.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+heads.optimizer.build(heads.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
 head_targets = {key: labels_train[key.split(".")[1]] for key in head_outputs}  # "early.color" -> color labels
 heads.fit(
     features["train"],

@@ -237,6 +237,7 @@ train_ds = (
     .batch(BATCH_SIZE)
 )
 dual.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+dual.optimizer.build(dual.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
 history = dual.fit(
     train_ds, epochs=TEXT_EPOCHS, shuffle=False, verbose=0, callbacks=[ProgressLine("text-image dual encoder")]
 )

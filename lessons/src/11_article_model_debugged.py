@@ -462,6 +462,7 @@ model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
               loss={"text_out": "sparse_categorical_crossentropy", "image_out": "mse"},
               loss_weights={"text_out": 1.0, "image_out": IMAGE_LOSS_WEIGHT},
               metrics={"text_out": ["accuracy"]})
+model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
 inputs = {"text": train_arrays["question_ids"], "image": train_arrays["image"]}
 targets = {"text_out": train_arrays["answer_ids"], "image_out": train_arrays["image"]}
 history = model.fit(inputs, targets, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=0.1,

@@ -189,6 +189,7 @@ def fusion_head(rate, seed):
     outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(fused) for name in NAMES}
     model = keras.Model([z_v_in, z_a_in, mask_in], outputs)
     model.compile(keras.optimizers.Adam(3e-3), loss={name: SPARSE_CE for name in NAMES})
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     return model
 
 
@@ -219,6 +220,7 @@ results = {
 for layer in baseline.layers:  # learn the stand-in e_a only
     layer.trainable = layer.name == "stand_in"
 baseline.compile(keras.optimizers.Adam(3e-2), loss={name: SPARSE_CE for name in NAMES})
+baseline.optimizer.build(baseline.trainable_variables)  # only the stand-in's slots: the rest is frozen
 baseline.fit(
     head_inputs(z_train, [1, 0]),
     train_targets,
@@ -370,6 +372,7 @@ def train_captioner(features, caption_ids, vocab_size, epochs, batch_size, z_aud
     model.compile(
         keras.optimizers.Adam(2e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     )
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     model.fit(
         [features, caption_ids[:, :-1]],
         caption_ids[:, 1:],

@@ -164,6 +164,7 @@ def build_captioner(decoder, standardize):
     context_in, ids_in = keras.Input((128,)), keras.Input((None,), dtype="int32")
     model = keras.Model([context_in, ids_in], decoder([standardize(context_in), ids_in]))
     model.compile(keras.optimizers.Adam(2e-3), loss=CAPTION_CE)
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     return model
 
 
@@ -384,6 +385,7 @@ def build_own_captioner(vocab_size, seed):
         decoder([context_in, ids_in]),
     )
     model.compile(keras.optimizers.Adam(3e-3), loss=CAPTION_CE)
+    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
     return model
 
 
