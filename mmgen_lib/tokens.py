@@ -517,7 +517,7 @@ def train_tokenizer(
     tokenizer._ensure_built()
     steps = epochs * int(np.ceil(len(x) / batch_size))
     tokenizer.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)))
-    tokenizer.optimizer.build(tokenizer.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+    tokenizer.optimizer.build(tokenizer.trainable_variables)  # slots now: one trace
     sample = x[np.random.default_rng(seed).permutation(len(x))[:usage_examples]]
     history = {"loss": [], "perplexity": [], "dead_codes": [], "restarted": [], "usage": []}
 

@@ -315,7 +315,7 @@ question_model.compile(
     keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     metrics=["accuracy"],
 )
-question_model.optimizer.build(question_model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+question_model.optimizer.build(question_model.trainable_variables)  # slots now: one trace
 question_model.fit(arrays["train"]["question_ids"], answer_type["train"], epochs=1, batch_size=BATCH_SIZE, verbose=0)
 question_pred = keras.ops.convert_to_numpy(question_model(arrays["test"]["question_ids"])).argmax(-1)
 question_type_acc = float(np.mean(question_pred == answer_type["test"]))

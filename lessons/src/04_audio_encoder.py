@@ -259,7 +259,7 @@ audio_model.compile(
     loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in outputs},
     metrics={name: ["accuracy"] for name in outputs},
 )
-audio_model.optimizer.build(audio_model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+audio_model.optimizer.build(audio_model.trainable_variables)  # slots now: one trace
 targets = {name: {attr: arrays[name][attr] for attr in data.ATTRIBUTES} for name in arrays}
 run_dir = run_logs.new_run_dir("04_audio_encoder")  # never an existing folder: runs never mix
 history = audio_model.fit(

@@ -323,7 +323,7 @@ text_trainer.compile(
     loss_weights=[1.0, *[SAID_WEIGHT] * 4],
     steps_per_execution=10,
 )
-text_trainer.optimizer.build(text_trainer.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+text_trainer.optimizer.build(text_trainer.trainable_variables)  # slots now: one trace
 text_history = text_trainer.fit(
     variant_ids,
     [variant_z, *[np.array(variant_labels[a]) for a in PROBE_ATTRIBUTES]],
