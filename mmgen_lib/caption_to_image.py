@@ -1,6 +1,8 @@
-"""Lesson 09's caption -> image generator, trained once and shipped in ``data/caption_to_image/`` for the studio.
+"""Lesson 09's caption -> image generator, trained once and shipped in ``data/caption_to_image/``.
 
-Lesson 09 teaches the generator; lesson 13's studio only needs to draw with it:
+Lesson 09 teaches the generator, trains its first epoch live and loads the other four from here
+(:func:`load_caption_to_image_history` has the shipped run's loss per epoch to compare with);
+lesson 13's studio only needs to draw with it:
 
     model = load_caption_to_image()                        # sha256-checked, well under a second
     tokenizer = shapesworld_tokenizer()                    # the ids the model was trained on
@@ -19,7 +21,7 @@ studio draws from captions alone: :class:`CaptionToImage` calls the decoder with
 off (``z_a = 0``), as lesson 09 does for its caption-only images. Rebuild with
 ``python -m mmgen_lib.caption_to_image --out data/caption_to_image --force`` (about half a minute
 on a CPU); ``caption_to_image.json`` records the recipe, the seed, the sha256 and the test split's
-probe accuracy and silhouette IoU per shape.
+probe accuracy and silhouette IoU per shape, and the loss of every epoch.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "train_caption_to_image",
     "save_caption_to_image",
     "load_caption_to_image",
+    "load_caption_to_image_history",
     "default_caption_to_image_dir",
     "generator_metrics",
     "META_FILE",
@@ -296,12 +299,35 @@ def default_caption_to_image_dir() -> Path:
     return default_data_dir() / "caption_to_image"
 
 
-def save_caption_to_image(model, out_dir, metrics: dict | None = None, seed: int | None = None, force=False) -> dict:
-    """Write the weights and ``caption_to_image.json`` (recipe, sha256, metrics); never overwrites without ``force``."""
+def _history_record(history) -> dict:
+    """Per-epoch losses as plain floats (6 significant digits), every list as long as the others."""
+    if not isinstance(history, dict):
+        raise TypeError(f"history must be a dict of name -> per-epoch values. Received: {type(history).__name__}")
+    record = {}
+    for name, values in history.items():
+        values = list(values)
+        if not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) for v in values):
+            raise TypeError(f"history[{name!r}] must hold numbers, one per epoch. Received: {values!r}")
+        record[str(name)] = [float(f"{float(v):.6g}") for v in values]
+    if len({len(values) for values in record.values()}) > 1:
+        lengths = {name: len(values) for name, values in record.items()}
+        raise ValueError(f"every history entry must have the same number of epochs. Received: {lengths}")
+    return record
+
+
+def save_caption_to_image(
+    model, out_dir, metrics: dict | None = None, seed: int | None = None, history=None, force=False
+) -> dict:
+    """Write the weights and ``caption_to_image.json`` (recipe, sha256, metrics, losses); overwrite only with ``force``.
+
+    ``history`` (the dict :func:`train_caption_to_image` returns) is recorded so that lesson 09 can
+    train the first epoch live, compare it with the shipped run's, and plot every epoch.
+    """
     if not isinstance(model, CaptionToImage):
         raise TypeError(
             f"model must be a CaptionToImage (from train_caption_to_image). Received: {type(model).__name__}"
         )
+    record = _history_record(history) if history is not None else None
     payload = shipped.weights_bytes(model.get_weights())
     meta = {
         "file": WEIGHTS_FILE,
@@ -311,6 +337,8 @@ def save_caption_to_image(model, out_dir, metrics: dict | None = None, seed: int
         "metrics": metrics or {},
         "seed": seed,
     }
+    if record is not None:
+        meta["history"] = record
     shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=force)
     return meta
 
@@ -334,6 +362,16 @@ def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
         raise ValueError(f"{folder / meta['file']} holds {len(weights)} arrays, the model {len(model.weights)}; {hint}")
     model.set_weights(weights)
     return model
+
+
+def load_caption_to_image_history(folder=None) -> dict:
+    """The shipped run's loss per epoch (``"D_loss"``: the image loss; ``"loss"``: the weighted total)."""
+    folder = Path(folder) if folder is not None else default_caption_to_image_dir()
+    hint = f"recreate it with `python -m mmgen_lib.caption_to_image --out {folder} --force`"
+    meta = shipped.read_meta(folder, META_FILE, hint)
+    if not isinstance(meta.get("history"), dict):
+        raise ValueError(f"{folder / META_FILE} records no loss history; {hint}")
+    return {name: list(values) for name, values in meta["history"].items()}
 
 
 def generator_metrics(model, ids, labels, probe) -> dict:
@@ -393,7 +431,7 @@ def main(argv=None) -> int:
         f"trained in {seconds:.1f} s; image loss {history['D_loss'][0]:.4f} -> {history['D_loss'][-1]:.4f}; "
         f"test probe {metrics['test']['probe_accuracy']}; silhouette IoU {metrics['test']['silhouette_iou']}"
     )
-    meta = save_caption_to_image(model, args.out, metrics, seed=args.seed, force=True)
+    meta = save_caption_to_image(model, args.out, metrics, seed=args.seed, history=history, force=True)
     print(f"wrote {WEIGHTS_FILE} (sha256 {meta['sha256'][:12]}...) and {META_FILE} to {args.out}")
     return 0
 

@@ -172,6 +172,30 @@ def test_shipped_recipe_is_lesson_09s():
     assert re.search(r"^DECODER_FILTERS = \(32, 16, 8\)", lesson, re.M) and c2i.RECIPE["decoder_filters"] == [32, 16, 8]
 
 
+def test_shipped_record_has_every_epochs_losses_for_lesson_09s_live_first_epoch():
+    history = c2i.load_caption_to_image_history()
+    assert {"loss", "D_loss", "shape_loss"} <= set(history)
+    assert all(len(values) == c2i.RECIPE["epochs"] for values in history.values())
+    assert history["D_loss"][-1] < 0.2 * history["D_loss"][0]  # the image loss falls more than five-fold
+
+
+def test_history_is_saved_with_the_weights_and_bad_histories_are_refused(tmp_path, shipped_model):
+    history = {"loss": [2.0, 1.5], "D_loss": [np.float32(0.3), 0.2]}
+    c2i.save_caption_to_image(shipped_model, tmp_path / "ok", history=history)
+    assert c2i.load_caption_to_image_history(tmp_path / "ok") == {"loss": [2.0, 1.5], "D_loss": [0.3, 0.2]}
+    for bad, error, match in [
+        ({"loss": [1.0], "D_loss": [1.0, 2.0]}, ValueError, "same number of epochs"),
+        ({"loss": ["high"]}, TypeError, "numbers"),
+        ([1.0, 2.0], TypeError, "dict"),
+    ]:
+        with pytest.raises(error, match=match):
+            c2i.save_caption_to_image(shipped_model, tmp_path / "bad", history=bad)
+    assert not (tmp_path / "bad").exists()
+    c2i.save_caption_to_image(shipped_model, tmp_path / "none")
+    with pytest.raises(ValueError, match=r"no loss history.*python -m mmgen_lib.caption_to_image"):
+        c2i.load_caption_to_image_history(tmp_path / "none")
+
+
 def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     (tmp_path / c2i.META_FILE).write_text("{}")
     assert c2i.main(["--out", str(tmp_path)]) == 2
