@@ -299,22 +299,6 @@ def default_caption_to_image_dir() -> Path:
     return default_data_dir() / "caption_to_image"
 
 
-def _history_record(history) -> dict:
-    """Per-epoch losses as plain floats (6 significant digits), every list as long as the others."""
-    if not isinstance(history, dict):
-        raise TypeError(f"history must be a dict of name -> per-epoch values. Received: {type(history).__name__}")
-    record = {}
-    for name, values in history.items():
-        values = list(values)
-        if not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) for v in values):
-            raise TypeError(f"history[{name!r}] must hold numbers, one per epoch. Received: {values!r}")
-        record[str(name)] = [float(f"{float(v):.6g}") for v in values]
-    if len({len(values) for values in record.values()}) > 1:
-        lengths = {name: len(values) for name, values in record.items()}
-        raise ValueError(f"every history entry must have the same number of epochs. Received: {lengths}")
-    return record
-
-
 def save_caption_to_image(
     model, out_dir, metrics: dict | None = None, seed: int | None = None, history=None, force=False
 ) -> dict:
@@ -327,7 +311,7 @@ def save_caption_to_image(
         raise TypeError(
             f"model must be a CaptionToImage (from train_caption_to_image). Received: {type(model).__name__}"
         )
-    record = _history_record(history) if history is not None else None
+    record = shipped.history_record(history) if history is not None else None
     payload = shipped.weights_bytes(model.get_weights())
     meta = {
         "file": WEIGHTS_FILE,

@@ -4,7 +4,8 @@ The course ships a few trained models in ``data/`` so that a lesson can start fr
 instead of training them again: the attribute probe (lesson 09), the image and sound
 tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``),
 lesson 14's latent autoencoder (``latent``) and lesson 09's caption -> image generator, which
-lesson 13's studio draws with (``caption_to_image``), and lesson 16's transformer (``unified``).
+lesson 13's studio draws with (``caption_to_image``), lesson 10's multimodal VAE (``vae``) and
+lesson 16's transformer (``unified``).
 Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
 fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each
 file's sha256, so that a damaged or stale file is refused with the command that rebuilds it.
@@ -31,6 +32,7 @@ __all__ = [
     "write_folder",
     "read_meta",
     "read_weights",
+    "history_record",
     "training_parser",
     "start_training",
 ]
@@ -82,6 +84,26 @@ def read_weights(path, expected_sha256: str, hint: str, verify: bool = True) -> 
         raise ValueError(f"{path} does not match its recorded sha256; {hint}")
     with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
         return [archive[name] for name in sorted(archive.files)]
+
+
+def history_record(history) -> dict:
+    """A fit's per-epoch values as plain floats (6 significant digits) for a shipped folder's JSON.
+
+    ``history`` maps names to one number per epoch (``History.history``); every list must be as long
+    as the others. Bad input is refused before anything is written.
+    """
+    if not isinstance(history, dict):
+        raise TypeError(f"history must be a dict of name -> per-epoch values. Received: {type(history).__name__}")
+    record = {}
+    for name, values in history.items():
+        values = list(values)
+        if not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) for v in values):
+            raise TypeError(f"history[{name!r}] must hold numbers, one per epoch. Received: {values!r}")
+        record[str(name)] = [float(f"{float(v):.6g}") for v in values]
+    if len({len(values) for values in record.values()}) > 1:
+        lengths = {name: len(values) for name, values in record.items()}
+        raise ValueError(f"every history entry must have the same number of epochs. Received: {lengths}")
+    return record
 
 
 def training_parser(prog: str, description: str, what: str) -> argparse.ArgumentParser:

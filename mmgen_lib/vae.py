@@ -411,3 +411,199 @@ class MultimodalVAE(keras.Model):
             "seed": self.seed,
             "image_size": self.image_size,
         }
+
+
+# --- lesson 10's recipe, trained once and shipped in data/vae/ -------------------------------------
+
+META_FILE = "vae.json"
+WEIGHTS_FILE = "vae.npz"
+RECIPE = {
+    "latent_dim": 16,
+    "hidden_dim": 64,
+    "beta": 0.1,
+    "reconstruction_weights": {"image": 1.0, "text": 20.0, "audio": 0.02},  # sums of squares / of cross-entropies
+    "image_shift_tolerance": 1,
+    "epochs": 10,
+    "batch_size": 64,
+    "learning_rate": 3e-3,
+}
+_REBUILD = "python -m mmgen_lib.vae --out {folder} --force"
+
+
+def vae_arrays(arrays, labels, spec_mean, spec_std):
+    """Inputs (image, caption ids, standardised spectrogram) and targets (image, attribute ids, spectrogram).
+
+    ``arrays`` is a split's ``pipeline.split_arrays`` output, ``labels`` its (n, 5) attribute ids;
+    the spectrogram is standardised per (frame, mel bin) with the train split's ``spec_mean`` and
+    ``spec_std`` (28, 40).
+    """
+    audio = (arrays["spectrogram"] - spec_mean) / spec_std
+    inputs = {"image": arrays["image"], "text": arrays["caption_ids"], "audio": audio}
+    return inputs, {"image": arrays["image"], "text": labels.astype("int32"), "audio": audio}
+
+
+def _model(vocab_size, recipe: dict, seed) -> MultimodalVAE:
+    return MultimodalVAE(
+        vocab_size,
+        latent_dim=recipe["latent_dim"],
+        hidden_dim=recipe["hidden_dim"],
+        beta=recipe["beta"],
+        reconstruction_weights=recipe["reconstruction_weights"],
+        image_shift_tolerance=recipe["image_shift_tolerance"],
+        seed=seed,
+    )
+
+
+def build_vae(vocab_size, seed: int = 0) -> MultimodalVAE:
+    """A :class:`MultimodalVAE` of :data:`RECIPE`'s sizes, as lesson 10 builds it: ``set_seed(seed)`` first."""
+    from mmgen_lib.utils import set_seed
+
+    set_seed(seed)
+    return _model(vocab_size, RECIPE, seed)
+
+
+def train_vae(train_x: dict, train_y: dict, vocab_size, epochs: int | None = None, seed: int = 0):
+    """Train a :class:`MultimodalVAE` by :data:`RECIPE`, as lesson 10 does, step for step.
+
+    Args:
+        train_x, train_y: inputs and targets of the train split, from :func:`vae_arrays`.
+        vocab_size: the caption tokenizer's vocabulary size.
+        epochs: default: the recipe's.
+        seed: same seed, same weights (on one machine).
+
+    Returns:
+        ``(vae, history)``, history a dict of per-epoch values (``loss``, ``image_loss``, ``kl``, ...).
+    """
+    epochs = validation.positive_int(RECIPE["epochs"] if epochs is None else epochs, "epochs")
+    if not isinstance(train_x, dict) or not isinstance(train_y, dict):
+        raise TypeError(
+            "train_x and train_y must be the dicts vae_arrays returns. "
+            f"Received: {type(train_x).__name__} and {type(train_y).__name__}"
+        )
+    missing = sorted(set(VAE_MODALITIES) - set(train_x)) + sorted(set(VAE_MODALITIES) - set(train_y))
+    if missing:
+        raise ValueError(f"train_x and train_y need the keys {VAE_MODALITIES}; missing {missing}")
+    vae = build_vae(vocab_size, seed=seed)
+    vae.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
+    vae.optimizer.build(vae.trainable_variables)
+    history = vae.fit(train_x, train_y, batch_size=RECIPE["batch_size"], epochs=epochs, shuffle=True, verbose=0)
+    return vae, history.history
+
+
+def default_vae_dir():
+    """Where the shipped VAE lives: ``<data dir>/vae``."""
+    from mmgen_lib.utils import data_dir
+
+    return data_dir() / "vae"
+
+
+def save_vae(model, out_dir, metrics: dict | None = None, seed: int | None = None, history=None, force=False) -> dict:
+    """Write the weights and ``vae.json`` (recipe, sha256, losses, metrics); overwrite only with ``force``."""
+    from mmgen_lib import shipped
+
+    if not isinstance(model, MultimodalVAE):
+        raise TypeError(f"model must be a MultimodalVAE (from train_vae). Received: {type(model).__name__}")
+    record = shipped.history_record(history) if history is not None else None
+    payload = shipped.weights_bytes(model.get_weights())
+    meta = {
+        "file": WEIGHTS_FILE,
+        "sha256": shipped.sha256(payload),
+        "recipe": {**RECIPE, "reconstruction_weights": dict(RECIPE["reconstruction_weights"])},
+        "vocab_size": model.vocab_size,
+        "metrics": metrics or {},
+        "seed": seed,
+    }
+    if record is not None:
+        meta["history"] = record
+    shipped.write_folder(out_dir, {WEIGHTS_FILE: payload}, META_FILE, meta, force=force)
+    return meta
+
+
+def load_vae(folder=None, verify: bool = True):
+    """The shipped multimodal VAE (lesson 10) and its record, in well under a second.
+
+    Args:
+        folder: folder holding ``vae.json`` (default ``data/vae/``).
+        verify: check the weights' sha256 first.
+
+    Returns:
+        ``(vae, meta)``: a :class:`MultimodalVAE` and the folder's record (``meta["history"]``: the
+        loss of every epoch; ``meta["metrics"]``: the figures measured when it was made).
+    """
+    from pathlib import Path
+
+    from mmgen_lib import shipped
+
+    folder = Path(folder) if folder is not None else default_vae_dir()
+    hint = f"recreate it with `{_REBUILD.format(folder=folder)}`"
+    meta = shipped.read_meta(folder, META_FILE, hint)
+    weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
+    model = _model(meta["vocab_size"], meta["recipe"], meta["seed"])  # no set_seed: loading draws nothing
+    if len(weights) != len(model.weights):
+        raise ValueError(f"{folder / meta['file']} holds {len(weights)} arrays, the model {len(model.weights)}; {hint}")
+    model.set_weights(weights)
+    return model, meta
+
+
+def text_to_image_probe_accuracy(vae, ids, labels, probe, batch_size: int = 500) -> dict:
+    """Probe accuracy per attribute of the images ``vae`` decodes from captions alone (z = mu)."""
+    from mmgen_lib.probe import probe_accuracy
+
+    images = np.concatenate(
+        [np.asarray(vae({"text": ids[i : i + batch_size]})["image"]) for i in range(0, len(ids), batch_size)]
+    )
+    return {k: round(v, 4) for k, v in probe_accuracy(probe, images, labels).items()}
+
+
+def main(argv=None) -> int:
+    import time
+
+    from mmgen_lib import shipped
+
+    parser = shipped.training_parser(
+        "python -m mmgen_lib.vae",
+        "Train lesson 10's multimodal VAE on the train split and save it.",
+        f"{WEIGHTS_FILE} and {META_FILE}",
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
+    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
+    args = parser.parse_args(argv)
+    # Lesson 10 trains with TensorFlow's default kernels: so does this command, so that the shipped
+    # weights are lesson 10's own; on one CPU machine two runs still write the same bytes.
+    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE), op_determinism=False)) is not None:
+        return refused
+    from mmgen_lib.data import load_split
+    from mmgen_lib.pipeline import split_arrays
+    from mmgen_lib.probe import load_probe
+    from mmgen_lib.tokenizer import shapesworld_tokenizer
+
+    train, test = load_split("train"), load_split("test")
+    tokenizer = shapesworld_tokenizer(train)
+    arrays = split_arrays(train, tokenizer)
+    spec_mean, spec_std = arrays["spectrogram"].mean(axis=0), arrays["spectrogram"].std(axis=0) + 1e-6
+    train_x, train_y = vae_arrays(arrays, train.labels, spec_mean, spec_std)
+    if args.examples is not None:
+        n = validation.positive_int(args.examples, "--examples")
+        train_x, train_y = ({k: v[:n] for k, v in part.items()} for part in (train_x, train_y))
+    started = time.perf_counter()
+    vae, history = train_vae(train_x, train_y, tokenizer.vocab_size, epochs=args.epochs, seed=args.seed)
+    seconds = time.perf_counter() - started
+    test_ids = split_arrays(test, tokenizer)["caption_ids"]
+    metrics = {
+        "test": {"text_to_image_probe_accuracy": text_to_image_probe_accuracy(vae, test_ids, test.labels, load_probe())}
+    }
+    if args.epochs is not None or args.examples is not None:
+        metrics["quick_run"] = {"epochs": args.epochs, "examples": args.examples}
+    print(
+        f"trained in {seconds:.1f} s; loss {history['loss'][0]:.4g} -> {history['loss'][-1]:.4g}; "
+        f"test text -> image probe {metrics['test']['text_to_image_probe_accuracy']}"
+    )
+    meta = save_vae(vae, args.out, metrics, seed=args.seed, history=history, force=True)
+    print(f"wrote {WEIGHTS_FILE} (sha256 {meta['sha256'][:12]}...) and {META_FILE} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

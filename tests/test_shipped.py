@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from mmgen_lib.shipped import read_meta, read_weights, refuse_overwrite, weights_bytes, write_folder
+from mmgen_lib.shipped import history_record, read_meta, read_weights, refuse_overwrite, weights_bytes, write_folder
 
 WEIGHTS = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(4, np.float64)]
 
@@ -64,3 +64,16 @@ def test_training_commands_share_out_seed_force_and_refuse_to_overwrite(tmp_path
     assert start_training(parser.parse_args(["--out", str(tmp_path), "--force"]), ["x.npz"]) is None
     with pytest.raises(SystemExit):
         parser.parse_args([])  # --out is required
+
+
+def test_history_record_keeps_six_digits_and_refuses_ragged_or_non_numeric_histories():
+    assert history_record({"loss": [np.float32(0.1234567), 2], "kl": [1.0, 3]}) == {
+        "loss": [0.123457, 2.0],
+        "kl": [1.0, 3.0],
+    }
+    with pytest.raises(ValueError, match="same number of epochs"):
+        history_record({"loss": [1.0, 2.0], "kl": [1.0]})
+    with pytest.raises(TypeError, match="numbers"):
+        history_record({"loss": [True]})
+    with pytest.raises(TypeError, match="dict"):
+        history_record([1.0])
