@@ -376,9 +376,8 @@ def main(argv=None) -> int:
         "python -m mmgen_lib.caption_to_image",
         "Train lesson 09's caption -> image generator on the train split and save it.",
         f"{WEIGHTS_FILE} and {META_FILE}",
+        quick_options=True,
     )
-    parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
-    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
     args = parser.parse_args(argv)
     # Lesson 09 trains with TensorFlow's default kernels: so does this command, so that the shipped
     # weights are lesson 09's own (its probe and IoU figures to the last digit); on one CPU machine
@@ -409,8 +408,8 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - started
     test_ids = tokenizer.encode_batch(test.captions, RECIPE["caption_len"])
     metrics = {"test": generator_metrics(model, test_ids, test.labels, load_probe())}
-    if args.epochs is not None or args.examples is not None:
-        metrics["quick_run"] = {"epochs": args.epochs, "examples": args.examples}
+    if (quick_run := shipped.quick_run_record(args)) is not None:
+        metrics["quick_run"] = quick_run
     print(
         f"trained in {seconds:.1f} s; image loss {history['D_loss'][0]:.4f} -> {history['D_loss'][-1]:.4f}; "
         f"test probe {metrics['test']['probe_accuracy']}; silhouette IoU {metrics['test']['silhouette_iou']}"

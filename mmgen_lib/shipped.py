@@ -34,6 +34,7 @@ __all__ = [
     "read_weights",
     "history_record",
     "training_parser",
+    "quick_run_record",
     "start_training",
 ]
 
@@ -106,16 +107,28 @@ def history_record(history) -> dict:
     return record
 
 
-def training_parser(prog: str, description: str, what: str) -> argparse.ArgumentParser:
+def training_parser(prog: str, description: str, what: str, quick_options: bool = False) -> argparse.ArgumentParser:
     """The command line every ``python -m mmgen_lib.<module>`` that trains shipped weights shares.
 
-    ``--out`` (the folder, required), ``--seed`` and ``--force``; the caller adds its own options.
+    ``--out`` (the folder, required), ``--seed`` and ``--force``; with ``quick_options`` also
+    ``--epochs`` and ``--examples`` (a quick run: fewer epochs, the first N examples; the tests'
+    byte-for-byte rebuilds use them). The caller adds its own options.
     """
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", required=True, help=f"folder to write {what} into")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help=f"overwrite existing {what} in --out")
+    if quick_options:
+        parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
+        parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only")
     return parser
+
+
+def quick_run_record(args) -> dict | None:
+    """``{"epochs": ..., "examples": ...}`` when ``--epochs`` or ``--examples`` was given, for the metrics record."""
+    if args.epochs is None and args.examples is None:
+        return None
+    return {"epochs": args.epochs, "examples": args.examples}
 
 
 def start_training(args, names, op_determinism: bool = True) -> int | None:

@@ -599,9 +599,8 @@ def main(argv=None) -> int:
         "python -m mmgen_lib.tokens",
         "Train the image and sound tokenizers on the train split and save them.",
         "the tokenizers",
+        quick_options=True,
     )
-    parser.add_argument("--epochs", type=int, default=None, help="epochs for both (default: the shipped recipe)")
-    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
     args = parser.parse_args(argv)
     if (refused := shipped.start_training(args, (*WEIGHT_FILES.values(), META_FILE))) is not None:
         return refused

@@ -830,9 +830,8 @@ def main(argv=None) -> int:
         "python -m mmgen_lib.unified",
         "Train lesson 16's transformer on every task's order of the train split and save it.",
         f"{WEIGHTS_FILE} and {META_FILE}",
+        quick_options=True,
     )
-    parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
-    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
     args = parser.parse_args(argv)
     if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
         return refused
@@ -865,8 +864,8 @@ def main(argv=None) -> int:
     metrics = {
         "test": evaluate_unified(model, layout, test_data, test.labels, image_tokenizer, tokenizer, load_probe())
     }
-    if args.epochs is not None or args.examples is not None:
-        metrics["quick_run"] = {"epochs": args.epochs, "examples": args.examples}
+    if (quick_run := shipped.quick_run_record(args)) is not None:
+        metrics["quick_run"] = quick_run
     print(f"trained in {seconds:.1f} s; loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}; {metrics['test']}")
     meta = save_unified(model, layout, args.out, history, metrics, seed=args.seed, force=True)
     print(f"wrote {WEIGHTS_FILE} (sha256 {meta['sha256'][:12]}...) and {META_FILE} to {args.out}")

@@ -564,9 +564,8 @@ def main(argv=None) -> int:
         "python -m mmgen_lib.vae",
         "Train lesson 10's multimodal VAE on the train split and save it.",
         f"{WEIGHTS_FILE} and {META_FILE}",
+        quick_options=True,
     )
-    parser.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
-    parser.add_argument("--examples", type=int, default=None, help="train on the first N examples only (quick runs)")
     args = parser.parse_args(argv)
     # Lesson 10 trains with TensorFlow's default kernels: so does this command, so that the shipped
     # weights are lesson 10's own; on one CPU machine two runs still write the same bytes.
@@ -592,8 +591,8 @@ def main(argv=None) -> int:
     metrics = {
         "test": {"text_to_image_probe_accuracy": text_to_image_probe_accuracy(vae, test_ids, test.labels, load_probe())}
     }
-    if args.epochs is not None or args.examples is not None:
-        metrics["quick_run"] = {"epochs": args.epochs, "examples": args.examples}
+    if (quick_run := shipped.quick_run_record(args)) is not None:
+        metrics["quick_run"] = quick_run
     print(
         f"trained in {seconds:.1f} s; loss {history['loss'][0]:.4g} -> {history['loss'][-1]:.4g}; "
         f"test text -> image probe {metrics['test']['text_to_image_probe_accuracy']}"

@@ -66,6 +66,18 @@ def test_training_commands_share_out_seed_force_and_refuse_to_overwrite(tmp_path
         parser.parse_args([])  # --out is required
 
 
+def test_quick_options_add_epochs_and_examples_and_are_recorded_only_when_given(tmp_path):
+    from mmgen_lib.shipped import quick_run_record, training_parser
+
+    plain = training_parser("python -m mmgen_lib.x", "Train x.", "x.npz")
+    with pytest.raises(SystemExit):
+        plain.parse_args(["--out", str(tmp_path), "--epochs", "1"])  # no quick options unless asked
+    quick = training_parser("python -m mmgen_lib.x", "Train x.", "x.npz", quick_options=True)
+    assert quick_run_record(quick.parse_args(["--out", str(tmp_path)])) is None
+    args = quick.parse_args(["--out", str(tmp_path), "--epochs", "1", "--examples", "256"])
+    assert quick_run_record(args) == {"epochs": 1, "examples": 256}
+
+
 def test_history_record_keeps_six_digits_and_refuses_ragged_or_non_numeric_histories():
     assert history_record({"loss": [np.float32(0.1234567), 2], "kl": [1.0, 3]}) == {
         "loss": [0.123457, 2.0],
