@@ -8,12 +8,15 @@ format can save and load it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import ops
 
-from mmgen_lib import validation
+from mmgen_lib import shipped, validation
 from mmgen_lib.encoders import ConvStack
+from mmgen_lib.utils import data_dir, set_seed
 
 VAE_MODALITIES = ("image", "text", "audio")
 
@@ -456,8 +459,6 @@ def _model(vocab_size, recipe: dict, seed) -> MultimodalVAE:
 
 def build_vae(vocab_size, seed: int = 0) -> MultimodalVAE:
     """A :class:`MultimodalVAE` of :data:`RECIPE`'s sizes, as lesson 10 builds it: ``set_seed(seed)`` first."""
-    from mmgen_lib.utils import set_seed
-
     set_seed(seed)
     return _model(vocab_size, RECIPE, seed)
 
@@ -492,15 +493,11 @@ def train_vae(train_x: dict, train_y: dict, vocab_size, epochs: int | None = Non
 
 def default_vae_dir():
     """Where the shipped VAE lives: ``<data dir>/vae``."""
-    from mmgen_lib.utils import data_dir
-
     return data_dir() / "vae"
 
 
 def save_vae(model, out_dir, metrics: dict | None = None, seed: int | None = None, history=None, force=False) -> dict:
     """Write the weights and ``vae.json`` (recipe, sha256, losses, metrics); overwrite only with ``force``."""
-    from mmgen_lib import shipped
-
     if not isinstance(model, MultimodalVAE):
         raise TypeError(f"model must be a MultimodalVAE (from train_vae). Received: {type(model).__name__}")
     record = shipped.history_record(history) if history is not None else None
@@ -530,10 +527,6 @@ def load_vae(folder=None, verify: bool = True):
         ``(vae, meta)``: a :class:`MultimodalVAE` and the folder's record (``meta["history"]``: the
         loss of every epoch; ``meta["metrics"]``: the figures measured when it was made).
     """
-    from pathlib import Path
-
-    from mmgen_lib import shipped
-
     folder = Path(folder) if folder is not None else default_vae_dir()
     hint = f"recreate it with `{_REBUILD.format(folder=folder)}`"
     meta = shipped.read_meta(folder, META_FILE, hint)
@@ -557,8 +550,6 @@ def text_to_image_probe_accuracy(vae, ids, labels, probe, batch_size: int = 500)
 
 def main(argv=None) -> int:
     import time
-
-    from mmgen_lib import shipped
 
     parser = shipped.training_parser(
         "python -m mmgen_lib.vae",
