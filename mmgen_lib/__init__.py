@@ -21,6 +21,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``pretrained``    lessons 03-04's encoders, trained once and shipped   (lessons 05, 08, 12, 13)
 - ``shipped``       sha256-checked weight folders in data/ (probe, pretrained, latent, tokens, ...)
 - ``robustness``    modality dropout, noise, FGSM                            (lesson 12)
+- ``captioners``    frozen-encoder captioners (fused, image only), shipped   (lessons 12, 13)
 - ``flow``          flow matching, guidance, Euler/Heun samplers, DDIM view  (lesson 14)
 - ``latent``        images <-> 16-d latents, trained once and shipped        (lesson 14)
 - ``caption_to_image`` lesson 09's caption -> image generator, shipped       (lessons 09, 13)

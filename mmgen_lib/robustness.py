@@ -116,27 +116,35 @@ def add_gaussian_noise(x, std: float, seed: int = 0, clip=(0.0, 1.0)) -> np.ndar
     return noisy if clip is None else np.clip(noisy, *clip)
 
 
-def fgsm(loss_fn, x, epsilon: float, clip=(0.0, 1.0)) -> np.ndarray:
+def fgsm(loss_fn, x, epsilon, clip=(0.0, 1.0)):
     """The fast gradient sign method: one step of size ``epsilon`` up the loss (lesson 12).
 
     ``x' = clip(x + epsilon * sign(d loss_fn(x) / d x))``: every input value moves by
     exactly ``epsilon`` in the direction that increases the loss most, to first order.
+    The direction is taken at the clean ``x``, so it is the same for every ``epsilon``: pass a
+    sequence of them to sweep the attack's size with a single gradient.
 
     Args:
         loss_fn: function of a float32 tensor ``x`` returning a scalar loss tensor
             (e.g. the cross-entropy of the caption the model generated for the clean ``x``).
         x: the clean inputs, e.g. images (batch, 32, 32, 3) in [0, 1].
-        epsilon: the perturbation size (max-norm), >= 0.
+        epsilon: the perturbation size (max-norm), >= 0; or a list or tuple of sizes.
         clip: valid range of the inputs, or None.
 
     Returns:
-        the adversarial inputs, float32, same shape as ``x``.
+        the adversarial inputs, float32, same shape as ``x``; for a sequence of epsilons, a list
+        of them, one per epsilon, in order.
     """
     import tensorflow as tf
 
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function of x. Received: {type(loss_fn).__name__}")
-    validation.number(epsilon, "epsilon", minimum=0)
+    sweep = isinstance(epsilon, (list, tuple))
+    epsilons = list(epsilon) if sweep else [epsilon]
+    if not epsilons:
+        raise ValueError("epsilon must hold at least one epsilon. Received: epsilon=()")
+    for value in epsilons:
+        validation.number(value, "epsilon", minimum=0)
     x = tf.convert_to_tensor(_as_inputs(x))
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -146,8 +154,11 @@ def fgsm(loss_fn, x, epsilon: float, clip=(0.0, 1.0)) -> np.ndarray:
     gradient = tape.gradient(loss, x)
     if gradient is None:
         raise ValueError("loss_fn's result does not depend on x: there is no gradient to follow")
-    adversarial = (x + epsilon * tf.sign(gradient)).numpy()
-    return adversarial if clip is None else np.clip(adversarial, *clip)
+    direction = tf.sign(gradient)
+    adversarial = [(x + value * direction).numpy() for value in epsilons]
+    if clip is not None:
+        adversarial = [np.clip(a, *clip) for a in adversarial]
+    return adversarial if sweep else adversarial[0]
 
 
 def changed_attributes(before, after) -> np.ndarray:

@@ -4,7 +4,8 @@ The course ships a few trained models in ``data/`` so that a lesson can start fr
 instead of training them again: the attribute probe (lesson 09), the image and sound
 tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``),
 lesson 14's latent autoencoder (``latent``) and lesson 09's caption -> image generator, which
-lesson 13's studio draws with (``caption_to_image``), lesson 10's multimodal VAE (``vae``) and
+lesson 13's studio draws with (``caption_to_image``), lesson 12's two captioners, the fused one
+of which lesson 13's studio captions with (``captioners``), lesson 10's multimodal VAE (``vae``) and
 lesson 16's transformer (``unified``).
 Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
 fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each

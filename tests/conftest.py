@@ -36,3 +36,21 @@ def quick_retrain():
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
     return run
+
+
+@pytest.fixture
+def rebuilds_byte_for_byte(quick_retrain, tmp_path):
+    """``check(module, names)``: two quick rebuilds (``quick_retrain``) write the same bytes to every file in ``names``.
+
+    Returns the folder of the first run, for further checks (e.g. that a third run into it is refused).
+    """
+
+    def check(module: str, names) -> Path:
+        for run in ("a", "b"):
+            result = quick_retrain(module, tmp_path / run)
+            assert result.returncode == 0, result.stderr[-2000:]
+        for name in names:
+            assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        return tmp_path / "a"
+
+    return check

@@ -114,6 +114,25 @@ def test_fgsm_matches_the_closed_form_for_a_logistic_model():
     np.testing.assert_allclose(clipped, [[0.0, 0.1, 0.0]], atol=1e-6)
 
 
+def test_fgsm_sweeps_several_epsilons_with_one_gradient():
+    w = tf.constant([[2.0], [-1.0], [0.5]])
+    x = np.random.default_rng(0).uniform(size=(4, 3)).astype("float32")
+    calls = []
+
+    def loss_fn(inputs):
+        calls.append(1)
+        return -tf.reduce_mean(tf.math.log_sigmoid(inputs @ w))
+
+    sweep = fgsm(loss_fn, x, (0.0, 0.05, 0.2))
+    assert len(calls) == 1 and isinstance(sweep, list) and len(sweep) == 3
+    for epsilon, adversarial in zip((0.0, 0.05, 0.2), sweep):
+        np.testing.assert_array_equal(adversarial, fgsm(loss_fn, x, epsilon))  # one at a time: the same bytes
+    with pytest.raises(ValueError, match="epsilon must be a number >= 0"):
+        fgsm(loss_fn, x, (0.1, -0.1))
+    with pytest.raises(ValueError, match="at least one epsilon"):
+        fgsm(loss_fn, x, ())
+
+
 def test_fgsm_bad_inputs_raise():
     x = np.zeros((1, 3), "float32")
     with pytest.raises(TypeError, match="loss_fn must be a function"):

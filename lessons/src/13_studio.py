@@ -20,7 +20,8 @@
 #
 # **Builds**: `mmgen_lib.widgets` (the studio), `mmgen_lib.own_data` (your data),
 # `mmgen_lib.training` (`train_model` with a strategy), `mmgen_lib.multi_worker`; uses
-# `mmgen_lib.caption_to_image` (lesson 09's decoder, trained once and shipped).
+# `mmgen_lib.caption_to_image` (lesson 09's decoder) and `mmgen_lib.captioners` (lesson 12's
+# captioner), both trained once and shipped.
 
 # %%
 from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_strategy, train_model
@@ -39,6 +40,7 @@ from keras import layers  # noqa: E402
 
 from mmgen_lib import data, pretrained, viz, widgets  # noqa: E402
 from mmgen_lib.caption_to_image import load_caption_to_image  # noqa: E402
+from mmgen_lib.captioners import load_captioner  # noqa: E402
 from mmgen_lib.classifiers import attribute_accuracy, predict_in_batches  # noqa: E402
 from mmgen_lib.decoders import TextDecoder  # noqa: E402
 from mmgen_lib.encoders import AudioEncoder, ImageEncoder  # noqa: E402
@@ -54,8 +56,6 @@ from mmgen_lib.tokenizer import shapesworld_tokenizer  # noqa: E402
 from mmgen_lib.utils import repo_root, report, set_seed  # noqa: E402
 
 SEED = 0
-BATCH_SIZE = 125  # divides the 5,000 training examples: no smaller last batch, so each fit traces once
-CAPTION_EPOCHS = 4  # the studio's captioner (recipe of lesson 12)
 # Silhouette IoU per shape of lesson 09's caption -> image decoder (its scoreboard row, sound off).
 LESSON_09_SILHOUETTE_IOU = {"circle": 0.921, "square": 0.926, "triangle": 0.841}
 OWN_EPOCHS, OWN_BATCH = 20, 16  # the captioner on your own (tiny) data set
@@ -144,37 +144,15 @@ print("mean of the 2 replicas' gradients == full-batch gradient for all", len(fu
 # %% [markdown]
 # ## 3. The studio's two generators
 #
-# **Image + sound → caption**: the recipe of lesson 12: the image and audio encoders of
+# **Image + sound → caption**: lesson 12's fused captioner: the image and audio encoders of
 # lessons 03–04, trained once as classifiers and shipped with the course (`mmgen_lib.pretrained`),
-# frozen; a `TextDecoder` on their standardised features, trained with the library's
-# `train_model` (which also accepts a strategy, section 6).
+# frozen; a `TextDecoder` on their standardised features. Lesson 12 trains its first epoch again
+# and checks it against the shipped run; the studio loads it as shipped (`mmgen_lib.captioners`).
 
 # %%
 image_model = pretrained.load_image_classifier()  # E_v + heads for the four visible attributes
 E_v, E_a = image_model.get_layer("E_v"), pretrained.load_audio_classifier().get_layer("E_a")
-context_train = np.concatenate(
-    [predict_in_batches(E_v, train["image"]), predict_in_batches(E_a, train["spectrogram"])], axis=1
-)  # (5000, 128)
-standardize = layers.Normalization()
-standardize.adapt(context_train)
-text_decoder = TextDecoder(tokenizer.vocab_size, embed_dim=32, units=128, context_dim=128, name="D_t")
-
-
-def build_captioner(decoder, standardize):
-    context_in, ids_in = keras.Input((128,)), keras.Input((None,), dtype="int32")
-    model = keras.Model([context_in, ids_in], decoder([standardize(context_in), ids_in]))
-    model.compile(keras.optimizers.Adam(2e-3), loss=CAPTION_CE)
-    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
-    return model
-
-
-train_model(
-    partial(build_captioner, text_decoder, standardize),
-    ((context_train, train["caption_ids"][:, :-1]), train["caption_ids"][:, 1:]),
-    epochs=CAPTION_EPOCHS,
-    batch_size=BATCH_SIZE,
-    callbacks=[ProgressLine("studio captioner")],
-)
+standardize, text_decoder = load_captioner("fused")  # standardised (n, 128) features -> caption ids
 
 
 @dataclass(frozen=True)
