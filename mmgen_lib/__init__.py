@@ -24,6 +24,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``captioners``    frozen-encoder captioners (fused, image only), shipped   (lessons 12, 13)
 - ``flow``          flow matching, guidance, Euler/Heun samplers, DDIM view  (lesson 14)
 - ``latent``        images <-> 16-d latents, trained once and shipped        (lesson 14)
+- ``latent_flow``   lesson 14's caption encoder and conditional flow, shipped (lesson 14)
 - ``caption_to_image`` lesson 09's caption -> image generator, shipped       (lessons 09, 13)
 - ``scoreboard``    one score for every image generator, silhouette IoU     (lessons 09, 10, 14)
 - ``tokens``        VQ-VAE image and sound tokenizers, shipped weights       (lesson 15)

@@ -376,17 +376,13 @@ def generator_metrics(model, ids, labels, probe) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = shipped.training_parser(
+    args, refused = shipped.recipe_command(
         "python -m mmgen_lib.caption_to_image",
         "Train lesson 09's caption -> image generator on the train split and save it.",
-        f"{WEIGHTS_FILE} and {META_FILE}",
-        quick_options=True,
+        (WEIGHTS_FILE, META_FILE),
+        argv,
     )
-    args = parser.parse_args(argv)
-    # Lesson 09 trains with TensorFlow's default kernels: so does this command, so that the shipped
-    # weights are lesson 09's own (its probe and IoU figures to the last digit); on one CPU machine
-    # two runs still write the same bytes (tests/test_caption_to_image.py).
-    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE), op_determinism=False)) is not None:
+    if refused is not None:
         return refused
     import time
 

@@ -231,16 +231,13 @@ def load_captioner_history(kind: str, folder=None) -> dict:
 def main(argv=None) -> int:
     import time
 
-    parser = shipped.training_parser(
+    args, refused = shipped.recipe_command(
         "python -m mmgen_lib.captioners",
         "Train the fused and the image-only captioners of lessons 12 and 13 on the train split and save them.",
-        f"{', '.join(WEIGHT_FILES.values())} and {META_FILE}",
-        quick_options=True,
+        (*WEIGHT_FILES.values(), META_FILE),
+        argv,
     )
-    args = parser.parse_args(argv)
-    # Lesson 12 trains with TensorFlow's default kernels: so does this command, so that the shipped
-    # weights are the lesson's own; on one CPU machine two runs still write the same bytes.
-    if (refused := shipped.start_training(args, (*WEIGHT_FILES.values(), META_FILE), op_determinism=False)) is not None:
+    if refused is not None:
         return refused
     from mmgen_lib import pretrained
     from mmgen_lib.data import load_split

@@ -3,7 +3,7 @@
 The course ships a few trained models in ``data/`` so that a lesson can start from them
 instead of training them again: the attribute probe (lesson 09), the image and sound
 tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``),
-lesson 14's latent autoencoder (``latent``) and lesson 09's caption -> image generator, which
+lesson 14's latent autoencoder (``latent``), caption encoder and flow (``latent_flow``), lesson 09's caption -> image generator, which
 lesson 13's studio draws with (``caption_to_image``), lesson 12's two captioners, the fused one
 of which lesson 13's studio captions with (``captioners``), lesson 10's multimodal VAE (``vae``) and
 lesson 16's transformer (``unified``).
@@ -37,6 +37,7 @@ __all__ = [
     "training_parser",
     "quick_run_record",
     "start_training",
+    "recipe_command",
 ]
 
 
@@ -150,3 +151,21 @@ def start_training(args, names, op_determinism: bool = True) -> int | None:
 
         tf.config.experimental.enable_op_determinism()
     return None
+
+
+def recipe_command(prog: str, description: str, names, argv=None, op_determinism: bool = False):
+    """The start of every ``python -m mmgen_lib.<module>`` that retrains a lesson's shipped model.
+
+    Parses ``--out``, ``--seed``, ``--force``, ``--epochs`` and ``--examples`` (:func:`training_parser`),
+    then refuses to overwrite ``names`` in ``--out`` without ``--force`` (:func:`start_training`). A
+    command that reproduces a lesson's own training keeps ``op_determinism`` False: the lesson runs
+    TensorFlow's default kernels, and so must the command for the shipped weights to be the lesson's
+    own; on one CPU machine two runs still write the same bytes (each module's tests check it).
+
+    Returns:
+        ``(args, refused)``: the parsed arguments, and None, or the exit code 2 when it refused.
+    """
+    names = tuple(names)
+    what = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+    args = training_parser(prog, description, what, quick_options=True).parse_args(argv)
+    return args, start_training(args, names, op_determinism=op_determinism)

@@ -826,14 +826,14 @@ def evaluate_unified(model, layout, data, labels, image_tokenizer, tokenizer, pr
 
 
 def main(argv=None) -> int:
-    parser = shipped.training_parser(
+    args, refused = shipped.recipe_command(
         "python -m mmgen_lib.unified",
         "Train lesson 16's transformer on every task's order of the train split and save it.",
-        f"{WEIGHTS_FILE} and {META_FILE}",
-        quick_options=True,
+        (WEIGHTS_FILE, META_FILE),
+        argv,
+        op_determinism=True,
     )
-    args = parser.parse_args(argv)
-    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE))) is not None:
+    if refused is not None:
         return refused
     import time
 

@@ -551,16 +551,13 @@ def text_to_image_probe_accuracy(vae, ids, labels, probe, batch_size: int = 500)
 def main(argv=None) -> int:
     import time
 
-    parser = shipped.training_parser(
+    args, refused = shipped.recipe_command(
         "python -m mmgen_lib.vae",
         "Train lesson 10's multimodal VAE on the train split and save it.",
-        f"{WEIGHTS_FILE} and {META_FILE}",
-        quick_options=True,
+        (WEIGHTS_FILE, META_FILE),
+        argv,
     )
-    args = parser.parse_args(argv)
-    # Lesson 10 trains with TensorFlow's default kernels: so does this command, so that the shipped
-    # weights are lesson 10's own; on one CPU machine two runs still write the same bytes.
-    if (refused := shipped.start_training(args, (WEIGHTS_FILE, META_FILE), op_determinism=False)) is not None:
+    if refused is not None:
         return refused
     from mmgen_lib.data import load_split
     from mmgen_lib.pipeline import split_arrays

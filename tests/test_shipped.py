@@ -66,6 +66,27 @@ def test_training_commands_share_out_seed_force_and_refuse_to_overwrite(tmp_path
         parser.parse_args([])  # --out is required
 
 
+def test_recipe_command_parses_the_quick_options_and_refuses_to_overwrite(tmp_path, capsys):
+    from mmgen_lib.shipped import recipe_command
+
+    args, refused = recipe_command(
+        "python -m mmgen_lib.x", "Train x.", ["a.npz", "b.npz", "x.json"], ["--out", str(tmp_path), "--epochs", "2"]
+    )
+    assert refused is None and (args.epochs, args.examples, args.seed) == (2, None, 0)
+    (tmp_path / "x.json").write_text("a learner's record")
+    _, refused = recipe_command(
+        "python -m mmgen_lib.x", "Train x.", ["a.npz", "b.npz", "x.json"], ["--out", str(tmp_path)]
+    )
+    assert refused == 2 and "--force" in capsys.readouterr().err
+    assert (tmp_path / "x.json").read_text() == "a learner's record"
+    with pytest.raises(SystemExit):
+        recipe_command("python -m mmgen_lib.x", "Train x.", ["x.json"], ["--help"])
+    assert "a.npz, b.npz and x.json" not in capsys.readouterr().out  # one name: no list
+    with pytest.raises(SystemExit):
+        recipe_command("python -m mmgen_lib.x", "Train x.", ["a.npz", "b.npz", "x.json"], ["--help"])
+    assert "a.npz, b.npz and x.json" in " ".join(capsys.readouterr().out.split())
+
+
 def test_quick_options_add_epochs_and_examples_and_are_recorded_only_when_given(tmp_path):
     from mmgen_lib.shipped import quick_run_record, training_parser
 

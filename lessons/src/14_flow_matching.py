@@ -17,7 +17,9 @@
 #
 # **Builds**: `mmgen_lib.flow` (`straight_path`, `SinusoidalTimeEmbedding`, `ConditionalVelocityNet`,
 # `FlowMatcher`, `guided_velocity`, `euler_sample`, `heun_sample`, `sample_latents`, `velocity_to_noise`,
-# `ddim_step`), `mmgen_lib.scoreboard` (`score_generator`, `silhouette_iou_by_shape`, `scoreboard_markdown`).
+# `ddim_step`), `mmgen_lib.scoreboard` (`score_generator`, `silhouette_iou_by_shape`, `scoreboard_markdown`);
+# uses `mmgen_lib.latent` (the autoencoder) and `mmgen_lib.latent_flow` (the caption encoder and the flow of
+# section 3, trained once and shipped: this lesson trains the first epoch of each).
 
 # %%
 import time
@@ -28,7 +30,6 @@ import numpy as np
 
 from mmgen_lib import data, viz
 from mmgen_lib.data import ATTRIBUTES
-from mmgen_lib.encoders import TextEncoder
 from mmgen_lib.flow import (
     FlowMatcher,
     ddim_step,
@@ -41,6 +42,8 @@ from mmgen_lib.flow import (
 )
 from mmgen_lib.latent import RECIPE as AUTOENCODER_RECIPE
 from mmgen_lib.latent import load_latent_autoencoder
+from mmgen_lib.latent_flow import RECIPE as FLOW_RECIPE
+from mmgen_lib.latent_flow import caption_variants, load_latent_flow, train_caption_encoder, train_flow
 from mmgen_lib.probe import PROBE_ATTRIBUTES, load_probe, probe_accuracy, probe_predict
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.scoreboard import (
@@ -54,10 +57,8 @@ from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-CAPTION_VARIANTS, P_OMIT = 3, 0.3  # copies of the train captions; chance that a variant omits an attribute
-TEXT_EPOCHS, TEXT_UNITS, SAID_WEIGHT = 2, 64, 0.3  # SAID_WEIGHT: the heads that say what the caption names
-FLOW_EPOCHS, FLOW_BATCH, FLOW_LR = 30, 256, 2e-3
-HIDDEN_UNITS, NUM_LAYERS, P_DROP_CAPTION = 256, 3, 0.1  # velocity MLP; condition dropout for guidance
+# Epochs trained here, of the shipped recipe's 2 (caption encoder) and 30 (flow); 2 and 30 train it all.
+LIVE_TEXT_EPOCHS, LIVE_FLOW_EPOCHS = 0, 1  # 0: the caption encoder is loaded (tracing its step alone takes ~5 s)
 GUIDANCE, STEPS, METHOD = 2.0, 10, "heun"  # the sampler's defaults for ShapesWorld (Heun: 2 calls per step)
 
 set_seed(SEED)
@@ -283,96 +284,92 @@ for shape in ATTRIBUTES["shape"]:
 #
 # The flow is conditioned on the caption through the course's `TextEncoder` (lesson 02). To learn
 # $p(z \mid \text{caption})$ also for captions that do **not** name everything, each training image gets
-# `CAPTION_VARIANTS` captions: its own, and copies in which each visible attribute is left out with
-# probability `P_OMIT` (`omit_attributes` removes its words, and the whole phrase "at the top", since
-# "at the" alone would still say top-or-bottom).
+# three captions (`FLOW_RECIPE["caption_variants"]`): its own, and copies in which each visible
+# attribute is left out with probability 0.3 (`FLOW_RECIPE["p_omit"]`; `omit_attributes` removes its
+# words, and the whole phrase "at the top", since "at the" alone would still say top-or-bottom).
 #
 # The text encoder is trained by the simplest generator there is — a **regression** from the caption
 # to the latent, decoded by the same decoder. That regression is lesson 09's deterministic mapping in
 # latent space: it learns $\mathbb{E}[z \mid \text{caption}]$, and it is the comparison for the flow. As in
 # lesson 09, small heads on $c$ must also say what the caption names — each attribute's value, or
 # "not said" — so that every attribute is a clear direction in $c$ even when others are missing.
+#
+# The recipe (`mmgen_lib.latent_flow.train_caption_encoder`): a transformer `TextEncoder` (mean pooling,
+# 64 units), then `Dense(128, silu)` to the 16-d latent, the heads weighted 0.3, 2 epochs. It was trained
+# once with this lesson's seed and ships with the course: the cell after the next loads it (set
+# `LIVE_TEXT_EPOCHS` to 1 or 2 to train it here and compare with the shipped run).
 
 # %%
-rng = np.random.default_rng(SEED)
-variant_captions = []
-variant_labels = {a: [] for a in PROBE_ATTRIBUTES}  # the named value, or len(values) = "not said"
-for variant in range(CAPTION_VARIANTS):
-    for caption, labels in zip(train.captions, train.labels):
-        omitted = [a for a in PROBE_ATTRIBUTES if variant > 0 and rng.random() < P_OMIT]
-        variant_captions.append(omit_attributes(caption, omitted) if omitted else caption)
-        for a in PROBE_ATTRIBUTES:
-            variant_labels[a].append(len(ATTRIBUTES[a]) if a in omitted else labels[data.ATTRIBUTE_NAMES.index(a)])
+variant_captions, variant_said = caption_variants(train.captions, train.labels, seed=SEED)  # and what each names
 variant_ids = tokenizer.encode_batch(variant_captions, 16)  # (3 * 5000, 16)
-variant_z = np.tile((latents["train"] - z_mean) / z_std, (CAPTION_VARIANTS, 1)).astype("float32")  # (15000, 16)
+variant_z = np.tile((latents["train"] - z_mean) / z_std, (FLOW_RECIPE["caption_variants"], 1)).astype("float32")
 print(train.captions[3], "->", variant_captions[len(train) + 3])
+print("recipe:", FLOW_RECIPE)
 
 # %% tags=["nbval-ignore-output"]
-ids_in = keras.Input((16,), dtype="int32", name="caption_ids")
-text_encoder = TextEncoder(tokenizer.vocab_size, units=TEXT_UNITS, kind="transformer", pooling="mean", name="E_t")
-c = text_encoder(ids_in)  # (batch, 64)
-z_hat = keras.layers.Dense(LATENT_DIM, name="z_hat")(keras.layers.Dense(128, activation="silu")(c))
-said = [keras.layers.Dense(len(ATTRIBUTES[a]) + 1, activation="softmax", name=a)(c) for a in PROBE_ATTRIBUTES]
-regression = keras.Model(ids_in, z_hat, name="regression")
-text_trainer = keras.Model(ids_in, [z_hat, *said], name="text_trainer")
-text_trainer.compile(
-    optimizer=keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(4e-3, TEXT_EPOCHS * int(np.ceil(len(variant_ids) / 256)))
-    ),
-    loss=["mse", *["sparse_categorical_crossentropy"] * 4],
-    loss_weights=[1.0, *[SAID_WEIGHT] * 4],
-    steps_per_execution=10,
-)
-text_trainer.optimizer.build(text_trainer.trainable_variables)  # slots now: one trace
-text_history = text_trainer.fit(
-    variant_ids,
-    [variant_z, *[np.array(variant_labels[a]) for a in PROBE_ATTRIBUTES]],
-    epochs=TEXT_EPOCHS,
-    batch_size=256,
-    shuffle=True,
-    verbose=0,
-    callbacks=[ProgressLine("caption encoder", per_epoch=False)],
-)
-caption_vectors = keras.Model(ids_in, c, name="E_t_model")
+shipped, shipped_record = load_latent_flow()  # the same recipe and seed, every epoch
+shipped_history = shipped_record["history"]  # loss per epoch of both networks
+if LIVE_TEXT_EPOCHS:  # train the first epochs again and compare them with the shipped run's
+    live_text, live_text_history = train_caption_encoder(
+        variant_ids,
+        variant_z,  # (15000, 16): the standardised latent of each variant's image
+        variant_said,
+        tokenizer.vocab_size,
+        stop_after=LIVE_TEXT_EPOCHS,
+        seed=SEED,
+        callbacks=[ProgressLine("caption encoder", per_epoch=False)],
+    )
+    np.testing.assert_allclose(
+        live_text_history["loss"], shipped_history["caption_encoder"]["loss"][:LIVE_TEXT_EPOCHS], rtol=0.02
+    )
+    print(f"loss per epoch: trained here {np.round(live_text_history['loss'], 4)}")
+regression, caption_vectors = shipped.regression, shipped.caption_vectors  # ids -> z_hat; ids -> c (64)
+print(f"loss per epoch, shipped run: {shipped_history['caption_encoder']['loss']}")
 print(
-    f"regression to the latent: final MSE {text_history.history['z_hat_loss'][-1]:.3f} "
-    f"(1.0 = predicting the mean latent)"
+    f"regression to the latent after {FLOW_RECIPE['text_epochs']} epochs: MSE "
+    f"{shipped_history['caption_encoder']['z_hat_loss'][-1]:.3f} (1.0 = predicting the mean latent)"
 )
 
 # %% [markdown]
 # ### 3.3 The conditional flow in the latent
 #
 # A 3×256 MLP velocity network, input $[z_\tau;\ \text{emb}(\tau);\ c]$, trained with the
-# flow-matching loss; the caption vector $c$ is replaced by the learned null condition with
-# probability `P_DROP_CAPTION`, which is what makes guidance possible.
+# flow-matching loss for 30 epochs; the caption vector $c$ is replaced by the learned null condition
+# with probability 0.1 (`FLOW_RECIPE["condition_dropout"]`), which is what makes guidance possible.
+#
+# Both networks of this section were trained once by `mmgen_lib.latent_flow`'s recipe with this
+# lesson's seed and ship with the course (`python -m mmgen_lib.latent_flow --out data/latent_flow --force`
+# rebuilds them in about 30 s); the cell above loaded the caption encoder. Here the flow's first epoch is
+# trained again, on the shipped caption encoder's vectors and with the whole recipe's learning-rate
+# schedule, and its loss checked against the shipped run's first epoch before we generate with the
+# shipped weights. `LIVE_TEXT_EPOCHS, LIVE_FLOW_EPOCHS = 2, 30` trains both networks here, epoch by
+# epoch against the shipped run.
 
 # %% tags=["nbval-ignore-output"]
 conditions = caption_vectors.predict(variant_ids, batch_size=1000, verbose=0)  # (15000, 64), frozen E_t
-flow = FlowMatcher(
-    LATENT_DIM,
-    conditions.shape[1],
-    hidden_units=HIDDEN_UNITS,
-    num_layers=NUM_LAYERS,
-    condition_dropout=P_DROP_CAPTION,
+live_flow, live_flow_history = train_flow(
+    variant_z,
+    conditions,
+    stop_after=LIVE_FLOW_EPOCHS,
     seed=SEED,
-)
-flow.compile(
-    optimizer=keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(FLOW_LR, FLOW_EPOCHS * int(np.ceil(len(conditions) / FLOW_BATCH)))
-    ),
-    steps_per_execution=15,
-)
-flow_history = flow.fit(
-    {"x1": variant_z, "condition": conditions},
-    epochs=FLOW_EPOCHS,
-    batch_size=FLOW_BATCH,
-    shuffle=True,
-    verbose=0,
     callbacks=[ProgressLine("flow", every=10)],
 )
+flow_loss = shipped_history["flow"]["loss"]  # the shipped run, one value per epoch
+np.testing.assert_allclose(live_flow_history["loss"], flow_loss[:LIVE_FLOW_EPOCHS], rtol=0.02)
+flow = shipped.flow  # FlowMatcher; flow.velocity is what the samplers call
+
+fig, ax = plt.subplots(figsize=(5.5, 3.0))
+ax.plot(range(1, len(flow_loss) + 1), flow_loss, label="shipped run")
+ax.plot(range(1, LIVE_FLOW_EPOCHS + 1), live_flow_history["loss"], "o", label="trained here")
+ax.set_xlabel("epoch")
+ax.set_ylabel("flow-matching loss")
+ax.set_title("The conditional flow's training, epoch by epoch")
+ax.legend()
+plt.show()
 print(
-    f"velocity network: {flow.velocity.count_params():,} parameters; flow-matching loss "
-    f"{flow_history.history['loss'][0]:.3f} -> {flow_history.history['loss'][-1]:.3f}"
+    f"velocity network: {flow.velocity.count_params():,} parameters; flow-matching loss of the first epoch: "
+    f"trained here {live_flow_history['loss'][0]:.3f}, shipped run {flow_loss[0]:.3f}; "
+    f"after {len(flow_loss)} epochs {flow_loss[-1]:.3f}"
 )
 
 
@@ -525,7 +522,9 @@ rows = [
         heldout=(flow_heldout, heldout.labels),
         silent=(flow_silent, test.labels, "position"),
         seconds=flow_seconds,
-        parameters=flow.velocity.count_params() + text_encoder.count_params() + autoencoder.count_params(),
+        parameters=flow.velocity.count_params()
+        + shipped.text_trainer.get_layer("E_t").count_params()
+        + autoencoder.count_params(),
     ),
     score_generator(
         "14 regression in the latent",
