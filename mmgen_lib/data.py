@@ -497,11 +497,16 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
     images, audio = arrays["images"], mu_law_decode(arrays["audio"])
     if noise:
         rng = np.random.default_rng([manifest["seed"], list(SPLITS).index(split), 1])
-        # float32 noise keeps the peak memory of loading the train split low (~100 MB less)
-        image_noise = rng.standard_normal(images.shape, dtype=np.float32) * IMAGE_NOISE_STD
-        images = np.clip(np.round(images + image_noise), 0, 255).astype(np.uint8)
-        audio_noise = rng.standard_normal(audio.shape, dtype=np.float32) * AUDIO_NOISE_STD
-        audio = np.clip(audio + audio_noise, -1, 1).astype(np.float32)
+        # float32 noise, and in place: the peak memory of loading the train split stays low (~100 MB
+        # less than float64) and no temporary copies are made; the same values as round(images + noise)
+        noisy = rng.standard_normal(images.shape, dtype=np.float32)
+        noisy *= np.float32(IMAGE_NOISE_STD)
+        noisy += images
+        images = np.clip(np.rint(noisy, out=noisy), 0, 255, out=noisy).astype(np.uint8)
+        noisy = rng.standard_normal(audio.shape, dtype=np.float32)
+        noisy *= np.float32(AUDIO_NOISE_STD)
+        noisy += audio
+        audio = np.clip(noisy, -1, 1, out=noisy)
     return ShapesWorldSplit(
         split,
         images,
