@@ -43,7 +43,7 @@ from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
-BATCH_SIZE = 125  # divides the 5,000 training examples: no smaller last batch, so each fit traces once
+BATCH_SIZE = 125  # the 5,000 training examples in 40 equal batches
 HEAD_EPOCHS = 6  # fusion heads on frozen features (cheap)
 CAPTION_EPOCHS = 4  # the shipped captioners' recipe (mmgen_lib.captioners.RECIPE)
 LIVE_EPOCHS = 1  # of the 4 trained here, for the fused captioner; 4 trains the whole recipe
