@@ -18,7 +18,7 @@ lesson 12 trains the fused captioner's first epoch live (:func:`train_captioner`
     context = standardize(captioner_features("fused", E_v, E_a, arrays))   # (n, 128)
     ids = greedy_decode(decoder, context)                  # (n, 15) caption ids
 
-Rebuild with ``python -m mmgen_lib.captioners --out data/captioners --force`` (about 40 s on a
+Rebuild with ``python -m mmgen_lib.captioners --out data/captioners --force`` (about 30 s on a
 CPU); ``captioners.json`` records the recipe, the seed, each file's sha256, the loss of every
 epoch and each captioner's attribute accuracy on the test split.
 """

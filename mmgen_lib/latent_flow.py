@@ -20,7 +20,7 @@ the rest from here:
     c = models.caption_vectors(ids)                # (n, 16) ids -> (n, 64) caption vectors
     z = sample_latents(models.flow.velocity, c)    # (n, 16) standardised latents
 
-Rebuild with ``python -m mmgen_lib.latent_flow --out data/latent_flow --force`` (about 40 s on a
+Rebuild with ``python -m mmgen_lib.latent_flow --out data/latent_flow --force`` (about 35 s on a
 CPU); ``latent_flow.json`` records the recipe, the seed, the sha256, the loss of every epoch of
 both networks and the test split's probe accuracy of the flow's images.
 """

@@ -147,5 +147,5 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 def test_regeneration_command_is_byte_for_byte_reproducible(rebuilds_byte_for_byte, quick_retrain):
     # The full recipe (`python -m mmgen_lib.captioners --out data/captioners --force`) takes about
-    # 40 s; the same command on 256 examples for one epoch pins down the byte-for-byte property.
+    # 30 s; the same command on 256 examples for one epoch pins down the byte-for-byte property.
     rebuilds_byte_for_byte("mmgen_lib.captioners", (*c.WEIGHT_FILES.values(), c.META_FILE))

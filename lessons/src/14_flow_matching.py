@@ -338,7 +338,7 @@ print(
 #
 # Both networks of this section were trained once by `mmgen_lib.latent_flow`'s recipe with this
 # lesson's seed and ship with the course (`python -m mmgen_lib.latent_flow --out data/latent_flow --force`
-# rebuilds them in about 30 s); the cell above loaded the caption encoder. Here the flow's first epoch is
+# rebuilds them in about 35 s); the cell above loaded the caption encoder. Here the flow's first epoch is
 # trained again, on the shipped caption encoder's vectors and with the whole recipe's learning-rate
 # schedule, and its loss checked against the shipped run's first epoch before we generate with the
 # shipped weights. `LIVE_TEXT_EPOCHS, LIVE_FLOW_EPOCHS = 2, 30` trains both networks here, epoch by
