@@ -327,10 +327,6 @@ def save_caption_to_image(
     return meta
 
 
-def _rebuild_hint(folder) -> str:
-    return f"recreate it with `python -m mmgen_lib.caption_to_image --out {folder} --force`"
-
-
 def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
     """The shipped caption -> image generator (lesson 13's studio), in well under a second.
 
@@ -342,7 +338,7 @@ def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
         a :class:`CaptionToImage`: caption ids (n, 16) int -> images (n, 32, 32, 3) in [0, 1].
     """
     folder = Path(folder) if folder is not None else default_caption_to_image_dir()
-    hint = _rebuild_hint(folder)
+    hint = shipped.rebuild_hint("caption_to_image", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
     model = _model(meta["vocab_size"], meta["recipe"])
@@ -355,7 +351,7 @@ def load_caption_to_image(folder=None, verify: bool = True) -> CaptionToImage:
 def load_caption_to_image_history(folder=None) -> dict:
     """The shipped run's loss per epoch (``"D_loss"``: the image loss; ``"loss"``: the weighted total)."""
     folder = Path(folder) if folder is not None else default_caption_to_image_dir()
-    hint = _rebuild_hint(folder)
+    hint = shipped.rebuild_hint("caption_to_image", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     if not isinstance(meta.get("history"), dict):
         raise ValueError(f"{folder / META_FILE} records no loss history; {hint}")

@@ -34,6 +34,9 @@ import numpy as np
 from mmgen_lib import shipped, validation
 from mmgen_lib.classifiers import predict_in_batches
 from mmgen_lib.decoders import TextDecoder
+from mmgen_lib.generation import greedy_decode
+from mmgen_lib.metrics import caption_attribute_accuracy
+from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import data_dir, set_seed
 
 __all__ = [
@@ -55,7 +58,6 @@ FEATURE_DIMS = {"fused": 128, "image_only": 64}  # [E_v; E_a] or E_v alone
 META_FILE = "captioners.json"
 WEIGHT_FILES = {"fused": "fused_captioner.npz", "image_only": "image_only_captioner.npz"}
 RECIPE = {"embed_dim": 32, "units": 128, "learning_rate": 2e-3, "epochs": 4, "batch_size": 125}
-_REBUILD = "python -m mmgen_lib.captioners --out {folder} --force"
 
 
 def _kind(kind) -> str:
@@ -102,18 +104,13 @@ def train_captioner(kind: str, features, caption_ids, vocab_size, epochs: int | 
     """
     kind = _kind(kind)
     epochs = validation.positive_int(RECIPE["epochs"] if epochs is None else epochs, "epochs")
-    for name, array in (("features", features), ("caption_ids", caption_ids)):
-        if not isinstance(array, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array. Received: {type(array).__name__}")
+    validation.paired_arrays(features=features, caption_ids=caption_ids)
     if features.ndim != 2 or features.shape[1] != FEATURE_DIMS[kind]:
         raise ValueError(
             f"a {kind} captioner reads features of shape (n, {FEATURE_DIMS[kind]}). Received: {features.shape}"
         )
-    if caption_ids.ndim != 2 or len(caption_ids) != len(features):
-        raise ValueError(
-            "features and caption_ids (n, seq_len) must have the same number of examples. "
-            f"Received: {features.shape} and {caption_ids.shape}"
-        )
+    if caption_ids.ndim != 2:
+        raise ValueError(f"caption_ids must be (n, seq_len) token ids. Received shape {caption_ids.shape}")
     set_seed(seed)
     standardize, decoder = _parts(kind, vocab_size)
     standardize.adapt(features)
@@ -137,10 +134,6 @@ def train_captioner(kind: str, features, caption_ids, vocab_size, epochs: int | 
 
 def caption_accuracy(standardize, decoder, features, labels, tokenizer=None) -> dict:
     """Attribute accuracy of the greedy captions for ``features`` against the (n, 5) ``labels``."""
-    from mmgen_lib.generation import greedy_decode
-    from mmgen_lib.metrics import caption_attribute_accuracy
-    from mmgen_lib.tokenizer import shapesworld_tokenizer
-
     tokenizer = tokenizer or shapesworld_tokenizer()
     ids = greedy_decode(decoder, standardize(np.asarray(features, "float32")))
     return caption_attribute_accuracy([tokenizer.decode(row) for row in ids], labels)
@@ -179,17 +172,24 @@ def save_captioners(captioners: dict, out_dir, metrics: dict | None = None, seed
         vocab_sizes.add(decoder.vocab_size)
     if len(vocab_sizes) != 1:
         raise ValueError(f"both captioners must share one vocabulary. Received sizes {sorted(vocab_sizes)}")
-    meta = {"recipe": dict(RECIPE), "captioners": records, "vocab_size": vocab_sizes.pop(), "metrics": metrics or {}}
-    meta["seed"] = seed
+    meta = {
+        "recipe": dict(RECIPE),
+        "captioners": records,
+        "vocab_size": vocab_sizes.pop(),
+        "metrics": metrics or {},
+        "seed": seed,
+    }
     shipped.write_folder(out_dir, payloads, META_FILE, meta, force=force)
     return meta
 
 
 def _read(kind: str, folder) -> tuple:
+    """(folder, the folder's record, captioner ``kind``'s record, the rebuild hint); ``kind`` is checked first."""
+    _kind(kind)
     folder = Path(folder) if folder is not None else default_captioners_dir()
-    hint = f"recreate it with `{_REBUILD.format(folder=folder)}`"
+    hint = shipped.rebuild_hint("captioners", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
-    return folder, meta, meta["captioners"][_kind(kind)], hint
+    return folder, meta, meta["captioners"][kind], hint
 
 
 def load_captioner(kind: str, folder=None, verify: bool = True) -> tuple:
@@ -204,7 +204,6 @@ def load_captioner(kind: str, folder=None, verify: bool = True) -> tuple:
         ``(standardize, decoder)``: the ``Normalization`` layer for the (n, 128) or (n, 64)
         features and the ``TextDecoder``. Loading draws nothing and sets no seed.
     """
-    _kind(kind)
     folder, meta, record, hint = _read(kind, folder)
     weights = shipped.read_weights(folder / record["file"], record["sha256"], hint, verify=verify)
     standardize, decoder = _parts(kind, meta["vocab_size"])
@@ -221,7 +220,6 @@ def load_captioner(kind: str, folder=None, verify: bool = True) -> tuple:
 
 def load_captioner_history(kind: str, folder=None) -> dict:
     """The loss of every epoch of the shipped run that made captioner ``kind`` (lesson 12 compares its live epoch)."""
-    _kind(kind)
     folder, _, record, hint = _read(kind, folder)
     if "history" not in record:
         raise ValueError(f"{folder / META_FILE} has no training history for the {kind} captioner; {hint}")
@@ -242,7 +240,6 @@ def main(argv=None) -> int:
     from mmgen_lib import pretrained
     from mmgen_lib.data import load_split
     from mmgen_lib.pipeline import split_arrays
-    from mmgen_lib.tokenizer import shapesworld_tokenizer
 
     train, test = load_split("train"), load_split("test")
     tokenizer = shapesworld_tokenizer(train)

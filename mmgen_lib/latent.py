@@ -200,7 +200,7 @@ def load_latent_autoencoder(path=None, probe=None, verify: bool = True) -> Laten
         verify: check the weights' sha256 first.
     """
     folder = Path(path) if path is not None else default_latent_dir()
-    hint = f"recreate it with `python -m mmgen_lib.latent --out {folder} --force`"
+    hint = shipped.rebuild_hint("latent", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
     probe = load_probe() if probe is None else _check_probe(probe)

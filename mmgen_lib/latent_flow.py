@@ -75,7 +75,6 @@ RECIPE = {
     "flow_batch_size": 256,
     "flow_learning_rate": 2e-3,
 }
-_REBUILD = "python -m mmgen_lib.latent_flow --out {folder} --force"
 
 
 @dataclass(frozen=True)
@@ -151,17 +150,6 @@ def _fit_epochs(epochs, stop_after, recipe_epochs: int) -> tuple[int, int]:
     return epochs, run
 
 
-def _check_arrays(**arrays) -> int:
-    lengths = {}
-    for name, array in arrays.items():
-        if not isinstance(array, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array. Received: {type(array).__name__}")
-        lengths[name] = len(array)
-    if len(set(lengths.values())) != 1:
-        raise ValueError(f"every array must have one row per example. Received lengths {lengths}")
-    return lengths.popitem()[1]
-
-
 def train_caption_encoder(
     ids, z, said: dict, vocab_size, epochs=None, stop_after=None, seed: int = 0, callbacks=None
 ) -> tuple:
@@ -182,7 +170,7 @@ def train_caption_encoder(
     """
     if not isinstance(said, dict) or set(said) != set(PROBE_ATTRIBUTES):
         raise ValueError(f"said must be a dict with the keys {PROBE_ATTRIBUTES}. Received: {said!r}")
-    n = _check_arrays(ids=ids, z=z, **{f"said[{a!r}]": said[a] for a in PROBE_ATTRIBUTES})
+    n = validation.paired_arrays(ids=ids, z=z, **{f"said[{a!r}]": said[a] for a in PROBE_ATTRIBUTES})
     epochs, run = _fit_epochs(epochs, stop_after, RECIPE["text_epochs"])
     set_seed(seed)
     models = build_caption_encoder(vocab_size, z.shape[1])
@@ -229,7 +217,7 @@ def train_flow(z, conditions, epochs=None, stop_after=None, seed: int = 0, callb
     Returns:
         ``(flow, history)``: the :class:`~mmgen_lib.flow.FlowMatcher` and a dict of per-epoch values.
     """
-    n = _check_arrays(z=z, conditions=conditions)
+    n = validation.paired_arrays(z=z, conditions=conditions)
     epochs, run = _fit_epochs(epochs, stop_after, RECIPE["flow_epochs"])
     set_seed(seed)
     flow = build_flow(z.shape[1], conditions.shape[1], seed=seed)
@@ -271,9 +259,9 @@ def save_latent_flow(
         raise TypeError(f"models must be a CaptionFlow with a trained flow. Received: {models!r}")
     if not models.flow.velocity.built:
         raise ValueError("the flow is not built yet: train it (train_flow) before saving it")
-    text_weights, flow_weights = models.text_trainer.get_weights(), models.flow.velocity.get_weights()
-    payload = shipped.weights_bytes([*text_weights, *flow_weights])
     velocity = models.flow.velocity
+    text_weights = models.text_trainer.get_weights()
+    payload = shipped.weights_bytes([*text_weights, *velocity.get_weights()])
     meta = {
         "file": WEIGHTS_FILE,
         "sha256": shipped.sha256(payload),
@@ -306,7 +294,7 @@ def load_latent_flow(folder=None, verify: bool = True) -> tuple:
         loss of every epoch of both networks). Loading draws nothing and sets no seed.
     """
     folder = Path(folder) if folder is not None else default_latent_flow_dir()
-    hint = f"recreate it with `{_REBUILD.format(folder=folder)}`"
+    hint = shipped.rebuild_hint("latent_flow", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
     parts = build_caption_encoder(meta["vocab_size"], meta["latent_dim"])

@@ -147,7 +147,7 @@ def save_classifiers(image_model, audio_model, out_dir, accuracy: dict | None = 
 
 def _load(modality: str, path, verify: bool, **encoder_options) -> keras.Model:
     folder = Path(path) if path is not None else default_pretrained_dir()
-    hint = f"recreate them with `python -m mmgen_lib.pretrained --out {folder} --force`"
+    hint = shipped.rebuild_hint("pretrained", folder, what="them")
     entry = shipped.read_meta(folder, META_FILE, hint)["models"][modality]
     weights = shipped.read_weights(folder / entry["file"], entry["sha256"], hint, verify=verify)
     model = _build(modality, **encoder_options)

@@ -219,7 +219,7 @@ def load_probe(path=None, verify: bool = True) -> AttributeProbe:
         verify: check the weights' sha256 against ``probe.json`` first.
     """
     folder = Path(path) if path is not None else default_probe_dir()
-    hint = f"recreate it with `python -m mmgen_lib.probe --out {folder} --force` (or use train_probe())"
+    hint = shipped.rebuild_hint("probe", folder) + " (or use train_probe())"
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / WEIGHTS_FILE, meta["sha256"], hint, verify=verify)
     probe = AttributeProbe(**meta["config"])

@@ -3,9 +3,10 @@
 The course ships a few trained models in ``data/`` so that a lesson can start from them
 instead of training them again: the attribute probe (lesson 09), the image and sound
 tokenizers (lesson 15), the image and audio encoders of lessons 03-04 (``pretrained``),
-lesson 14's latent autoencoder (``latent``), caption encoder and flow (``latent_flow``), lesson 09's caption -> image generator, which
-lesson 13's studio draws with (``caption_to_image``), lesson 12's two captioners, the fused one
-of which lesson 13's studio captions with (``captioners``), lesson 10's multimodal VAE (``vae``) and
+lesson 14's latent autoencoder (``latent``), caption encoder and flow (``latent_flow``), lesson
+09's caption -> image generator, which lesson 13's studio draws with (``caption_to_image``), lesson
+12's two captioners, the fused one of which lesson 13's studio captions with (``captioners``),
+lesson 10's multimodal VAE (``vae``) and
 lesson 16's transformer (``unified``).
 Each lives in a folder with one ``.npz`` per model (weights in creation order, written with
 fixed timestamps by ``data.npz_bytes``: same weights, same bytes) and one JSON file with each
@@ -33,6 +34,7 @@ __all__ = [
     "write_folder",
     "read_meta",
     "read_weights",
+    "rebuild_hint",
     "history_record",
     "training_parser",
     "quick_run_record",
@@ -67,6 +69,14 @@ def write_folder(out_dir, payloads: dict, meta_file: str, meta: dict, force: boo
     for name, payload in payloads.items():
         (out / name).write_bytes(payload)
     (out / meta_file).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def rebuild_hint(module: str, folder, what: str = "it") -> str:
+    """How to rebuild a shipped folder, for the errors that refuse a missing or damaged one.
+
+    ``rebuild_hint("vae", "data/vae")`` is "recreate it with `python -m mmgen_lib.vae --out data/vae --force`".
+    """
+    return f"recreate {what} with `python -m mmgen_lib.{module} --out {folder} --force`"
 
 
 def read_meta(folder, meta_file: str, hint: str) -> dict:

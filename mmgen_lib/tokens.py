@@ -581,7 +581,7 @@ def load_tokenizers(path=None, verify: bool = True):
         verify: check each weights file's sha256 against ``tokenizers.json`` first.
     """
     folder = Path(path) if path is not None else default_tokenizers_dir()
-    hint = f"recreate them with `python -m mmgen_lib.tokens --out {folder} --force`"
+    hint = shipped.rebuild_hint("tokens", folder, what="them")
     meta = shipped.read_meta(folder, META_FILE, hint)
     models = []
     for kind in ("image", "sound"):

@@ -794,7 +794,7 @@ def load_unified(folder=None, verify: bool = True):
             ones the transformer was trained on (its codes would mean something else).
     """
     folder = Path(folder) if folder is not None else default_unified_dir()
-    hint = f"recreate it with `python -m mmgen_lib.unified --out {folder} --force`"
+    hint = shipped.rebuild_hint("unified", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     if meta["tokenizers_sha256"] != _tokenizers_sha256():
         raise ValueError(

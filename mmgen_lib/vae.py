@@ -430,7 +430,6 @@ RECIPE = {
     "batch_size": 64,
     "learning_rate": 3e-3,
 }
-_REBUILD = "python -m mmgen_lib.vae --out {folder} --force"
 
 
 def vae_arrays(arrays, labels, spec_mean, spec_std):
@@ -528,7 +527,7 @@ def load_vae(folder=None, verify: bool = True):
         loss of every epoch; ``meta["metrics"]``: the figures measured when it was made).
     """
     folder = Path(folder) if folder is not None else default_vae_dir()
-    hint = f"recreate it with `{_REBUILD.format(folder=folder)}`"
+    hint = shipped.rebuild_hint("vae", folder)
     meta = shipped.read_meta(folder, META_FILE, hint)
     weights = shipped.read_weights(folder / meta["file"], meta["sha256"], hint, verify=verify)
     model = _model(meta["vocab_size"], meta["recipe"], meta["seed"])  # no set_seed: loading draws nothing

@@ -32,6 +32,7 @@ __all__ = [
     "concrete_values",
     "modality_mask",
     "mask",
+    "paired_arrays",
 ]
 
 
@@ -280,3 +281,25 @@ def mask(values, width: int, name: str = "mask") -> np.ndarray:
             f"{name} must hold only 0 and 1 (which modalities are kept). Received: {name} with values {shown}"
         )
     return array.astype(np.float32)
+
+
+def paired_arrays(**arrays) -> int:
+    """NumPy arrays that describe the same examples, one row each: returns the number of examples.
+
+    >>> paired_arrays(x=np.zeros((4, 2)), y=np.zeros(4))
+    4
+    >>> paired_arrays(x=np.zeros((4, 2)), y=np.zeros(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: every array must have the same number of examples (one row per example). Received lengths {'x': 4, 'y': 3}
+    """
+    lengths = {}
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"{name} must be a NumPy array. Received: {type(array).__name__}")
+        lengths[name] = len(array)
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            f"every array must have the same number of examples (one row per example). Received lengths {lengths}"
+        )
+    return next(iter(lengths.values()))

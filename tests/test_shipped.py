@@ -110,3 +110,10 @@ def test_history_record_keeps_six_digits_and_refuses_ragged_or_non_numeric_histo
         history_record({"loss": [True]})
     with pytest.raises(TypeError, match="dict"):
         history_record([1.0])
+
+
+def test_rebuild_hint_names_the_command_that_rebuilds_a_folder():
+    from mmgen_lib.shipped import rebuild_hint
+
+    assert rebuild_hint("vae", "data/vae") == "recreate it with `python -m mmgen_lib.vae --out data/vae --force`"
+    assert rebuild_hint("tokens", "t", what="them") == "recreate them with `python -m mmgen_lib.tokens --out t --force`"

@@ -84,3 +84,11 @@ def test_masks():
     with pytest.raises(ValueError, match="all-zero row"):
         validation.modality_mask(np.array([[0, 0], [1, 1]]), 2)
     assert tuple(validation.modality_mask(np.array([[0, 0]]), 2, require_one=False).shape) == (1, 2)
+
+
+def test_paired_arrays_counts_examples_and_names_the_odd_one_out():
+    assert validation.paired_arrays(ids=np.zeros((5, 16)), z=np.zeros((5, 2)), labels=np.zeros(5)) == 5
+    with pytest.raises(ValueError, match=r"same number of examples \(one row per example\).*'z': 4"):
+        validation.paired_arrays(ids=np.zeros((5, 16)), z=np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="z must be a NumPy array. Received: list"):
+        validation.paired_arrays(ids=np.zeros((5, 16)), z=[[0.0]] * 5)
