@@ -33,7 +33,7 @@ from mmgen_lib.utils import report, set_seed
 
 SEED = 0
 EMBED_DIM, UNITS, CODE_DIM, FILTERS = 32, 64, 64, (16, 32, 32)  # scaled down from the article's 256 / 128 / 128
-EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 128, 5e-3
+EPOCHS, BATCH_SIZE, LEARNING_RATE = 6, 64, 5e-3
 IMAGE_LOSS_WEIGHT = 10.0  # pixel MSE is ~100x smaller than the cross-entropy: weight it up
 
 set_seed(SEED)
@@ -271,7 +271,7 @@ output_v = Reshape((7, 7, output_dim_v))(image_map)
 # 16, 8, 4 — never 7. **Fix**: decide the output image first, then make the sizes meet. The
 # corrected decoder maps the joint code with a `Dense` to exactly $4 \cdot 4 \cdot 32$
 # numbers, `Reshape`s them to a 4×4×32 grid (called the right way), and upsamples
-# 4 → 8 → 16 → 32 with transposed convolutions; a last `Conv2D(output_dim_v)` gives the
+# 4 → 8 → 16 → 32 with transposed convolutions, the last of which writes the `output_dim_v`
 # output channels.
 
 # %%
@@ -385,7 +385,7 @@ article_model.fit([train_text, train_image], [train_y_text, train_y_image], batc
 # |---|---|
 # | `Conv2D(256)` + `Flatten` → 262,144 features | three `Conv2D` stages (16/32/32) with 2×2 pooling → 4×4×32 = 512 |
 # | `LSTM(128)` on the joint vector | `Dense` softmax on the joint vector |
-# | `Conv2D` + `Reshape((7, 7, 128), x)` | `Dense(4·4·32)` → `Reshape((4, 4, 32))` → three 2× transposed convolutions → `Conv2D(output_dim_v)` |
+# | `Conv2D` + `Reshape((7, 7, 128), x)` | `Dense(4·4·32)` → `Reshape((4, 4, 32))` → three 2× transposed convolutions, the last with `output_dim_v` channels |
 # | softmax concatenated with the image map, one output | two named outputs, `text_out` and `image_out` |
 # | two losses by position for one output | a loss per named output |
 #
@@ -416,8 +416,8 @@ def build_model_fixed(vocab_size, output_dim_t, output_dim_v, image_shape=(32, 3
     y = L.Reshape((height, width, 32))(y)  # (batch, 4, 4, 32): sizes agree by construction
     y = L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(y)  # (batch, 8, 8, 32)
     y = L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(y)  # (batch, 16, 16, 32)
-    y = L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(y)  # (batch, 32, 32, 16)
-    image_out = L.Conv2D(output_dim_v, 3, padding="same", activation="sigmoid", name="image_out")(y)
+    image_out = L.Conv2DTranspose(output_dim_v, 3, strides=2, padding="same", activation="sigmoid",
+                                  name="image_out")(y)  # (batch, 32, 32, output_dim_v)
     return keras.Model([text_in, image_in], [text_out, image_out], name="article_model_fixed")
 
 
