@@ -32,9 +32,9 @@ from mmgen_lib.utils import report, set_seed
 SEED = 0
 FILTERS = (8, 16, 16)  # channels of the three conv stages (the library default is (16, 32, 32))
 OUTPUT_DIM = 64  # size of the image vector z_v
-EPOCHS = 3
+EPOCHS = 2
 BATCH_SIZE = 64
-LEARNING_RATE = 3e-3
+LEARNING_RATE = 4e-3
 POOLING_EXAMPLES = 1000  # training examples for the flatten-vs-average experiment
 
 set_seed(SEED)
