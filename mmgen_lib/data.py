@@ -23,8 +23,10 @@ import hashlib
 import io
 import json
 import numbers
+import os
 import re
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -446,7 +448,8 @@ def read_json(path, hint: str):
         ) from error
 
 
-def _verify(path: Path, manifest: dict) -> None:
+def _verify(path: Path, manifest: dict) -> str:
+    """Check ``path`` against the manifest's sha256; returns that sha256."""
     name = path.name
     if not path.exists():
         raise DataIntegrityError(f"ShapesWorld file {path} is missing; {REGENERATE_HINT}")
@@ -459,6 +462,73 @@ def _verify(path: Path, manifest: dict) -> None:
             f"ShapesWorld file {path} is corrupted (sha256 {actual[:12]}... "
             f"does not match the manifest's {expected[:12]}...); {REGENERATE_HINT}"
         )
+    return actual
+
+
+def add_split_noise(split: str, seed: int, images: np.ndarray, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The split's deterministic noise added to clean ``images`` (uint8) and ``audio`` (float32): new arrays.
+
+    Image noise has std ``IMAGE_NOISE_STD`` levels (rounded, clipped to 0..255), audio noise std
+    ``AUDIO_NOISE_STD`` (clipped to [-1, 1]); the generator is seeded by the manifest's seed and the split.
+    """
+    _check_split(split)
+    _check_seed(seed)
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        raise TypeError(
+            f"images must be a uint8 NumPy array. Received: {getattr(images, 'dtype', type(images).__name__)}"
+        )
+    if not isinstance(audio, np.ndarray) or audio.dtype != np.float32:
+        raise TypeError(
+            f"audio must be a float32 NumPy array. Received: {getattr(audio, 'dtype', type(audio).__name__)}"
+        )
+    rng = np.random.default_rng([seed, list(SPLITS).index(split), 1])
+    # float32 noise, and in place: the peak memory of loading the train split stays low (~100 MB
+    # less than float64) and no temporary copies are made; the same values as round(images + noise)
+    noisy = rng.standard_normal(images.shape, dtype=np.float32)
+    noisy *= np.float32(IMAGE_NOISE_STD)
+    noisy += images
+    noisy_images = np.clip(np.rint(noisy, out=noisy), 0, 255, out=noisy).astype(np.uint8)
+    noisy = rng.standard_normal(audio.shape, dtype=np.float32)
+    noisy *= np.float32(AUDIO_NOISE_STD)
+    noisy += audio
+    return noisy_images, np.clip(noisy, -1, 1, out=noisy)
+
+
+NOISE_CACHE_DIR = ".cache"  # inside the data folder; holds only files this module writes (not in git)
+
+
+def _cached_split_noise(folder: Path, split: str, sha256: str, seed: int, images, audio_codes):
+    """``add_split_noise``, kept in ``<folder>/.cache/`` per split file: drawing the noise of the train
+    split's 25 million values takes seconds, reading it back a fraction of one.
+
+    The file is named after the split file's sha256 (a regenerated split gets a new one); a cache that
+    cannot be read or fails its zip CRC-32 check is recomputed, and one that cannot be written only
+    costs the time.
+    """
+    cache = folder / NOISE_CACHE_DIR / f"shapesworld_{split}.noisy.{sha256[:16]}.npz"
+    try:
+        with np.load(cache, allow_pickle=False) as archive:
+            cached = archive["images"], archive["audio"]
+        if cached[0].shape == images.shape and cached[1].shape == audio_codes.shape:
+            if cached[0].dtype == np.uint8 and cached[1].dtype == np.float32:
+                return cached
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        pass  # missing or damaged: recompute below
+    noisy = add_split_noise(split, seed, images, mu_law_decode(audio_codes))
+    temporary = None
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+            np.savez(handle, images=noisy[0], audio=noisy[1])  # uncompressed: read back at disk speed
+        os.replace(temporary, cache)  # atomic: a reader sees the old file or the whole new one
+        for stale in cache.parent.glob(f"shapesworld_{split}.noisy.*.npz"):
+            if stale != cache:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    return noisy
 
 
 def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = True) -> ShapesWorldSplit:
@@ -467,7 +537,9 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
     Args:
         split: ``"train"``, ``"val"``, ``"test"`` or ``"heldout"`` (the held-out combinations).
         data_dir: folder with the files; default ``<repo>/data`` (or ``$MMGEN_DATA_DIR``).
-        noise: add the split's deterministic noise (image std 6/255 levels, audio std 0.01).
+        noise: add the split's deterministic noise (image std 6/255 levels, audio std 0.01;
+            :func:`add_split_noise`). For a verified file it is kept in ``<data_dir>/.cache/`` after
+            the first load, and read from there: same arrays, a fraction of the time.
         verify: check the file's sha256 against ``manifest.json`` first.
     """
     _check_split(split)
@@ -481,9 +553,8 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
         raise DataIntegrityError(
             f"{manifest_path} is not a ShapesWorld manifest (no 'seed' and 'files'); {REGENERATE_HINT}"
         )
-    if verify:
-        _verify(path, manifest)
-    elif not path.exists():
+    sha256 = _verify(path, manifest) if verify else None
+    if not verify and not path.exists():
         raise DataIntegrityError(f"ShapesWorld file {path} is missing; {REGENERATE_HINT}")
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -494,19 +565,12 @@ def load_split(split: str, data_dir=None, noise: bool = True, verify: bool = Tru
             f"it is truncated or corrupted: {REGENERATE_HINT} "
             f"(load_split(verify=True) checks the sha256 first)"
         ) from error
-    images, audio = arrays["images"], mu_law_decode(arrays["audio"])
-    if noise:
-        rng = np.random.default_rng([manifest["seed"], list(SPLITS).index(split), 1])
-        # float32 noise, and in place: the peak memory of loading the train split stays low (~100 MB
-        # less than float64) and no temporary copies are made; the same values as round(images + noise)
-        noisy = rng.standard_normal(images.shape, dtype=np.float32)
-        noisy *= np.float32(IMAGE_NOISE_STD)
-        noisy += images
-        images = np.clip(np.rint(noisy, out=noisy), 0, 255, out=noisy).astype(np.uint8)
-        noisy = rng.standard_normal(audio.shape, dtype=np.float32)
-        noisy *= np.float32(AUDIO_NOISE_STD)
-        noisy += audio
-        audio = np.clip(noisy, -1, 1, out=noisy)
+    if noise and sha256 is not None:  # a verified file: its noise may come from the cache
+        images, audio = _cached_split_noise(folder, split, sha256, manifest["seed"], arrays["images"], arrays["audio"])
+    else:
+        images, audio = arrays["images"], mu_law_decode(arrays["audio"])
+        if noise:
+            images, audio = add_split_noise(split, manifest["seed"], images, audio)
     return ShapesWorldSplit(
         split,
         images,

@@ -97,6 +97,89 @@ def test_noise_is_deterministic_and_mild(test_split):
     assert 3 < difference.std() < 9
 
 
+# ------------------------------------------------------------------ the noisy-split cache
+@pytest.fixture
+def val_copy(tmp_path):
+    """A data folder holding the val split and the manifest only (no cache yet)."""
+    for name in ("manifest.json", "shapesworld_val.npz"):
+        shutil.copy(data.default_data_dir() / name, tmp_path / name)
+    return tmp_path
+
+
+def _fresh_noise(folder):
+    """The val split's noisy arrays computed without any cache (the reference)."""
+    clean = data.load_split("val", data_dir=folder, noise=False)
+    seed = json.loads((folder / "manifest.json").read_text())["seed"]
+    return data.add_split_noise("val", seed, clean.images, clean.audio)
+
+
+def test_the_noise_cache_gives_the_same_arrays_and_is_read_the_second_time(val_copy, monkeypatch):
+    images, audio = _fresh_noise(val_copy)
+    first = data.load_split("val", data_dir=val_copy)
+    caches = list((val_copy / data.NOISE_CACHE_DIR).glob("shapesworld_val.noisy.*.npz"))
+    assert len(caches) == 1
+    monkeypatch.setattr(data, "add_split_noise", lambda *args: pytest.fail("the cache was not used"))
+    second = data.load_split("val", data_dir=val_copy)
+    for loaded in (first, second):
+        np.testing.assert_array_equal(loaded.images, images)
+        np.testing.assert_array_equal(loaded.audio, audio)
+        assert loaded.images.dtype == np.uint8 and loaded.audio.dtype == np.float32
+
+
+def test_a_damaged_noise_cache_is_recomputed_not_trusted(val_copy):
+    data.load_split("val", data_dir=val_copy)
+    (cache,) = (val_copy / data.NOISE_CACHE_DIR).glob("shapesworld_val.noisy.*.npz")
+    payload = bytearray(cache.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF  # one flipped byte inside the images
+    cache.write_bytes(bytes(payload))
+    images, audio = _fresh_noise(val_copy)
+    loaded = data.load_split("val", data_dir=val_copy)
+    np.testing.assert_array_equal(loaded.images, images)
+    np.testing.assert_array_equal(loaded.audio, audio)
+    assert cache.read_bytes() != bytes(payload), "the damaged cache was not rewritten"
+
+
+def test_the_noise_cache_follows_the_split_file_and_drops_stale_copies(val_copy):
+    cache_dir = val_copy / data.NOISE_CACHE_DIR
+    cache_dir.mkdir()
+    stale = cache_dir / "shapesworld_val.noisy.0000000000000000.npz"
+    stale.write_bytes(b"from an earlier version of the split")
+    other_split = cache_dir / "shapesworld_test.noisy.0000000000000000.npz"
+    other_split.write_bytes(b"not val's")
+    data.load_split("val", data_dir=val_copy)
+    sha = hashlib.sha256((val_copy / "shapesworld_val.npz").read_bytes()).hexdigest()
+    assert sorted(p.name for p in cache_dir.iterdir()) == [
+        other_split.name,
+        f"shapesworld_val.noisy.{sha[:16]}.npz",
+    ]
+
+
+def test_an_unwritable_cache_only_costs_time(val_copy, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only data folder")
+
+    monkeypatch.setattr(data.os, "replace", refuse)
+    images, audio = _fresh_noise(val_copy)
+    loaded = data.load_split("val", data_dir=val_copy)
+    np.testing.assert_array_equal(loaded.images, images)
+    np.testing.assert_array_equal(loaded.audio, audio)
+    assert not list((val_copy / data.NOISE_CACHE_DIR).glob("*.npz"))
+    assert not list((val_copy / data.NOISE_CACHE_DIR).glob("*.tmp"))
+
+
+def test_no_cache_without_noise_or_without_verification(val_copy):
+    data.load_split("val", data_dir=val_copy, noise=False)
+    data.load_split("val", data_dir=val_copy, verify=False)
+    assert not (val_copy / data.NOISE_CACHE_DIR).exists()
+
+
+def test_add_split_noise_refuses_bad_arrays():
+    with pytest.raises(TypeError, match="uint8"):
+        data.add_split_noise("val", 0, np.zeros((2, 32, 32, 3), np.float32), np.zeros((2, 2000), np.float32))
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.add_split_noise("training", 0, np.zeros((2, 32, 32, 3), np.uint8), np.zeros((2, 2000), np.float32))
+
+
 def test_unknown_split_is_rejected():
     with pytest.raises(ValueError, match="split must be one of"):
         data.load_split("training")
