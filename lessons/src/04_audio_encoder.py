@@ -11,7 +11,7 @@
 #
 # **Prerequisites**: lessons 01 and 03 (spectrograms, convolutions).
 #
-# **Expected run time**: 15–30 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 15–35 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.encoders` (`AudioEncoder`) and `mmgen_lib.run_logs` (TensorBoard run folders);
 # uses `mmgen_lib.pipeline.log_mel_spectrogram`.

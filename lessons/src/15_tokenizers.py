@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 03–04 (image and audio encoders), 09 (compositing decoder,
 # shift-tolerant loss, the attribute probe).
 #
-# **Expected run time**: 20–30 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 20–45 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.tokens` (`VectorQuantizer`, `ImageTokenizer`, `SoundTokenizer`,
 # `train_tokenizer`, `codebook_perplexity`, `load_tokenizers`).
