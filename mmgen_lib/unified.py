@@ -693,6 +693,7 @@ def train_unified(
     seed: int = 0,
     callbacks=None,
     stop_after: int | None = None,
+    stop_after_steps: int | None = None,
 ):
     """Train one transformer on every task's order of ``data`` by :data:`RECIPE` (lesson 16).
 
@@ -705,11 +706,15 @@ def train_unified(
         epochs: length of the learning-rate schedule; default: the recipe's.
         seed: same seed, same weights (on one machine, with op determinism on).
         callbacks: Keras callbacks for ``fit`` (e.g. a :class:`mmgen_lib.progress.ProgressLine`).
-        stop_after: run only the first ``stop_after`` epochs of that schedule (lesson 16 runs the
-            first one live: its loss is the full run's first epoch); default: all of them.
+        stop_after: run only the first ``stop_after`` epochs of that schedule; default: all of them.
+        stop_after_steps: run only the first ``stop_after_steps`` training steps (batches) of the
+            first epoch of that schedule (lesson 16 runs the first 40 live: their loss is the full
+            run's after as many steps). Not together with ``stop_after``.
 
     Returns:
-        ``(model, history)``: the ``ids -> logits`` model and the per-epoch ``{"loss": [...]}``.
+        ``(model, history)``: the ``ids -> logits`` model and ``{"loss": [...],
+        "first_epoch_running_loss": [...]}``: the loss of every epoch run, and after every step of
+        the first epoch the mean loss of its steps so far (what Keras' progress bar shows).
     """
     if not isinstance(layout, SequenceLayout):
         raise TypeError(f"layout must be a SequenceLayout. Received: {type(layout).__name__}")
@@ -719,8 +724,23 @@ def train_unified(
         raise ValueError(f"stop_after must be <= epochs ({epochs}). Received: stop_after={stop_after}")
     tokens, loss_mask, _ = mixed_order_sequences(layout, data, seed=seed, weights=RECIPE["loss_weights"])
     inputs, targets, weights = shift_for_training(tokens, loss_mask)
+    steps_per_epoch = int(np.ceil(len(inputs) / RECIPE["batch_size"]))
+    if stop_after_steps is not None:
+        if stop_after != epochs:
+            raise ValueError(
+                "Pass stop_after (epochs) or stop_after_steps (steps of the first epoch), not both. "
+                f"Received: stop_after={stop_after}, stop_after_steps={stop_after_steps}"
+            )
+        stop_after_steps = _check_int("stop_after_steps", stop_after_steps)
+        if stop_after_steps > steps_per_epoch:
+            raise ValueError(
+                f"stop_after_steps must be <= the {steps_per_epoch} steps of one epoch. "
+                f"Received: stop_after_steps={stop_after_steps}"
+            )
+        stop_after = 1
+    running_loss = _FirstEpochRunningLoss(stop_after_steps)
     model = build_unified_model(layout, seed=seed)
-    steps = epochs * int(np.ceil(len(inputs) / RECIPE["batch_size"]))
+    steps = epochs * steps_per_epoch
     model.compile(
         keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -734,9 +754,31 @@ def train_unified(
         epochs=stop_after,
         shuffle=True,
         verbose=0,
-        callbacks=callbacks,
+        callbacks=[running_loss, *(callbacks or [])],
     )
-    return model, {"loss": [float(v) for v in history.history["loss"]]}
+    return model, {
+        "loss": [float(v) for v in history.history["loss"]],
+        "first_epoch_running_loss": running_loss.losses,
+    }
+
+
+class _FirstEpochRunningLoss(keras.callbacks.Callback):
+    """Keeps the loss Keras reports after every step of the first epoch; optionally stops there."""
+
+    def __init__(self, stop_after_steps: int | None = None):
+        super().__init__()
+        self.stop_after_steps = stop_after_steps
+        self.losses = []
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._epoch == 0:
+            self.losses.append(float(logs["loss"]))
+            if self.stop_after_steps is not None and len(self.losses) == self.stop_after_steps:
+                self.model.stop_training = True
 
 
 def default_unified_dir() -> Path:

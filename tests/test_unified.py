@@ -417,6 +417,23 @@ def test_stop_after_runs_the_first_epochs_of_the_same_schedule():
         unified.train_unified(layout, data, epochs=3, stop_after=0)
 
 
+def test_stop_after_steps_runs_the_first_steps_of_the_same_schedule():
+    layout, data = make_layout(), make_data(n=96)  # 2 orders x 96 = 192 sequences: 3 steps of 64 per epoch
+    _, full = unified.train_unified(layout, data, epochs=2, seed=2)
+    running = full["first_epoch_running_loss"]
+    assert len(running) == 3 and running[-1] == pytest.approx(full["loss"][0], rel=1e-6)
+    _, first = unified.train_unified(layout, data, epochs=2, seed=2, stop_after_steps=2)
+    assert first["first_epoch_running_loss"] == pytest.approx(running[:2], rel=1e-6)
+    assert first["loss"] == pytest.approx(running[1:2], rel=1e-6)
+    for bad, message in (
+        ({"stop_after_steps": 0}, "stop_after_steps"),
+        ({"stop_after_steps": 4}, "stop_after_steps must be <= the 3 steps of one epoch"),
+        ({"stop_after_steps": 1, "stop_after": 1}, "not both"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            unified.train_unified(layout, data, epochs=2, **bad)
+
+
 def test_saving_never_overwrites_without_force(tmp_path):
     layout = make_layout()
     unified.save_unified(unified.build_unified_model(layout, seed=0), layout, tmp_path)
