@@ -72,23 +72,29 @@ def log_mel_spectrogram(
     return tf.math.log(mel + 1e-6)
 
 
-def split_arrays(split, tokenizer=None, caption_len: int = CAPTION_LEN, question_len: int = QUESTION_LEN) -> dict:
+def split_arrays(
+    split,
+    tokenizer=None,
+    caption_len: int = CAPTION_LEN,
+    question_len: int = QUESTION_LEN,
+    spectrograms: bool = True,
+) -> dict:
     """All model-ready arrays of a :class:`~mmgen_lib.data.ShapesWorldSplit`, keyed by name.
 
     Returns a dict with
         ``image`` (n, 32, 32, 3) float32 in [0, 1]; ``audio`` (n, 2000) float32;
-        ``spectrogram`` (n, 28, 40) float32 log-mel; one int32 (n,) label array per
-        attribute (``shape``, ``color``, ``size``, ``position``, ``material``); and,
-        with a tokenizer, ``caption_ids`` (n, caption_len), ``question_ids`` (n, question_len)
-        and ``answer_ids`` (n,) (the answer word's id).
+        ``spectrogram`` (n, 28, 40) float32 log-mel (only with ``spectrograms=True``, the
+        default: lessons that never listen skip the STFT, about a second for the train split);
+        one int32 (n,) label array per attribute (``shape``, ``color``, ``size``, ``position``,
+        ``material``); and, with a tokenizer, ``caption_ids`` (n, caption_len),
+        ``question_ids`` (n, question_len) and ``answer_ids`` (n,) (the answer word's id).
     """
-    # Spectrograms in chunks of 500 clips: the STFT's intermediate tensors stay small.
-    spectrograms = [log_mel_spectrogram(split.audio[i : i + 500]).numpy() for i in range(0, len(split.audio), 500)]
-    arrays = {
-        "image": split.images.astype(np.float32) / 255.0,
-        "audio": split.audio,
-        "spectrogram": np.concatenate(spectrograms),
-    }
+    if not isinstance(spectrograms, bool):
+        raise TypeError(f"spectrograms must be True or False. Received: spectrograms={spectrograms!r}")
+    arrays = {"image": split.images.astype(np.float32) / 255.0, "audio": split.audio}
+    if spectrograms:  # in chunks of 500 clips: the STFT's intermediate tensors stay small
+        chunks = [log_mel_spectrogram(split.audio[i : i + 500]).numpy() for i in range(0, len(split.audio), 500)]
+        arrays["spectrogram"] = np.concatenate(chunks)
     for k, name in enumerate(ATTRIBUTE_NAMES):
         arrays[name] = split.labels[:, k].astype(np.int32)
     if tokenizer is not None:

@@ -65,6 +65,15 @@ def test_split_arrays_keys_shapes_and_ranges(arrays, val):
     assert arrays["image"].dtype == np.float32 and arrays["caption_ids"].dtype == np.int32
 
 
+def test_split_arrays_without_spectrograms_skips_only_them(arrays, val):
+    lean = pipeline.split_arrays(val, shapesworld_tokenizer(), spectrograms=False)
+    assert set(lean) == set(arrays) - {"spectrogram"}
+    for key, value in lean.items():
+        np.testing.assert_array_equal(value, arrays[key], err_msg=key)
+    with pytest.raises(TypeError, match="spectrograms must be True or False"):
+        pipeline.split_arrays(val, spectrograms="no")
+
+
 def test_dataset_yields_dicts_keyed_by_modality(arrays):
     ds = pipeline.make_dataset(arrays, inputs=("image", "spectrogram"), targets=("material",), batch_size=32)
     inputs, targets = next(iter(ds))

@@ -43,7 +43,7 @@ viz.use_course_style()
 
 train, val, test = (data.load_split(name) for name in ("train", "val", "test"))
 tokenizer = shapesworld_tokenizer(train)
-arrays = {split.name: split_arrays(split, tokenizer) for split in (train, val, test)}
+arrays = {split.name: split_arrays(split, tokenizer, spectrograms=False) for split in (train, val, test)}  # no sound
 print(f"{len(train)} train / {len(val)} val / {len(test)} test examples, vocabulary of {tokenizer.vocab_size} tokens")
 
 # %% [markdown]

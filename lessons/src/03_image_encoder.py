@@ -41,7 +41,7 @@ set_seed(SEED)
 viz.use_course_style()
 
 train, val, test = (data.load_split(name) for name in ("train", "val", "test"))
-arrays = {split.name: split_arrays(split) for split in (train, val, test)}
+arrays = {split.name: split_arrays(split, spectrograms=False) for split in (train, val, test)}  # no sound here
 print(f"{len(train)} train / {len(val)} val / {len(test)} test images")
 
 # %% [markdown]

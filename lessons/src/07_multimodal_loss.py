@@ -45,7 +45,7 @@ viz.use_course_style()
 
 train_split, test_split = load_split("train"), load_split("test")
 tokenizer = shapesworld_tokenizer(train_split)
-train, test = split_arrays(train_split, tokenizer), split_arrays(test_split, tokenizer)
+train, test = (split_arrays(split, tokenizer, spectrograms=False) for split in (train_split, test_split))  # no sound
 print(f"{N_TRAIN} training and {len(test_split)} test examples; vocabulary {tokenizer.vocab_size}")
 
 # %% [markdown]

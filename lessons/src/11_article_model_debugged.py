@@ -41,7 +41,7 @@ viz.use_course_style()
 
 train, test = load_split("train"), load_split("test")
 tokenizer = shapesworld_tokenizer(train)
-train_arrays, test_arrays = split_arrays(train, tokenizer), split_arrays(test, tokenizer)
+train_arrays, test_arrays = (split_arrays(split, tokenizer, spectrograms=False) for split in (train, test))  # no sound
 print(f"train {len(train)}, test {len(test)} examples; vocabulary {tokenizer.vocab_size} words")
 
 # %% [markdown]
