@@ -15,7 +15,12 @@ the kernel's user+system CPU seconds (training keeps about one core busy, so on 
 machine the wall time is 0.8-1.0 x the kernel CPU; on a busy machine the CPU figure is the better
 estimate of a learner's time). The host can also take CPU time from this machine ("steal", as
 virtual machines do): the table reports the share stolen while each lesson ran, since a
-noisy neighbour can slow a lesson by half without anything in the lesson changing. Per lesson the five
+noisy neighbour can slow a lesson by half without anything in the lesson changing. Such a machine can
+also run slower without any steal at all (on this course's 2-core VM, unchanged lessons took up to 1.9x
+longer from one hour to the next): just before each lesson a fixed reference workload is timed (a
+Python loop, float32 matrix products, touching freshly allocated memory: what tracing, training and
+allocating tensors need), and the table reports its seconds beside the lesson's, so that runs on
+different machines or machine states can be compared. Per lesson the five
 slowest cells are reported (cell index in the notebook, seconds from ``execute_input`` to
 ``execute_reply`` as recorded by nbclient, first code line), so it is obvious where a
 lesson spends its time. The metrics are those the lesson passes to
@@ -62,6 +67,7 @@ LESSONS = ROOT / "lessons"
 LESSON_BUDGET_S, MEMORY_BUDGET_MB = 45.0, 2048.0
 COURSE_BUDGET_S = LESSON_BUDGET_S * len(list(LESSONS.glob("[0-9][0-9]_*.ipynb")))  # 45 s for every lesson
 SLOWEST = 5
+REFERENCE_LOOP, REFERENCE_MATMULS, REFERENCE_FRESH_MB = 3_000_000, 40, 128
 
 
 def _as_datetime(value) -> datetime:
@@ -130,6 +136,27 @@ def run_one(notebook_path: str, capture: bool = True) -> dict:
     }
 
 
+def reference_seconds() -> float:
+    """Seconds this machine needs for a fixed workload right now (lower is faster).
+
+    A Python loop (the interpreter, which runs Keras and TensorFlow's tracing), float32 matrix
+    products (the arithmetic of training) and touching freshly allocated memory (the page faults
+    of new tensors). On one machine, a lesson's time moves with this figure from run to run.
+    """
+    import numpy as np
+
+    started = time.perf_counter()
+    total = 0
+    for i in range(REFERENCE_LOOP):
+        total += i
+    matrix = np.full((512, 512), 1 / 512, np.float32)
+    for _ in range(REFERENCE_MATMULS):
+        matrix = matrix @ matrix
+    fresh = np.ones(REFERENCE_FRESH_MB * 2**20 // 8)
+    assert total > 0 and np.isfinite(matrix).all() and fresh[-1] == 1.0  # keep the work from being skipped
+    return time.perf_counter() - started
+
+
 def cpu_jiffies(stat_text: str | None = None) -> tuple[int, int] | None:
     """(steal, total) CPU time in jiffies from ``/proc/stat``'s first line; None where there is none.
 
@@ -156,6 +183,7 @@ def steal_share(before, after) -> float:
 def measure(notebook: Path, results_dir: Path, capture: bool = True) -> dict:
     env = {**os.environ, "MMGEN_RESULTS_DIR": str(results_dir), "PYTHONHASHSEED": "0"}
     command = [sys.executable, __file__, "--one", str(notebook)] + ([] if capture else ["--no-capture"])
+    reference = reference_seconds()
     before = cpu_jiffies()
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     stolen = steal_share(before, cpu_jiffies())
@@ -165,11 +193,13 @@ def measure(notebook: Path, results_dir: Path, capture: bool = True) -> dict:
             "kernel_cpu_s": float("nan"),
             "peak_mb": float("nan"),
             "steal": stolen,
+            "reference_s": reference,
             "slowest_cells": [],
             "error": proc.stderr.strip()[-300:],
         }
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     row["steal"] = stolen
+    row["reference_s"] = reference
     metrics_file = results_dir / f"{notebook.stem}.json"
     row["metrics"] = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     return row
@@ -200,20 +230,22 @@ def markdown(rows: dict, machine: str, capture: bool = True) -> str:
     lines = [
         f"Measured {date.today().isoformat()} on {machine}; {settings}; time includes kernel start.",
         "",
-        "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | peak memory (MB) | reported results |",
-        "|---|---:|---:|---:|---:|---|",
+        "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | reference workload (s) | peak memory (MB) "
+        "| reported results |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for stem, row in rows.items():
         flag = " ⚠" if row.get("error") or row["seconds"] > LESSON_BUDGET_S or row["peak_mb"] > MEMORY_BUDGET_MB else ""
         result = f"**failed**: {row['error']}" if row.get("error") else format_metrics(row.get("metrics", {}))
         lines.append(
             f"| {stem}{flag} | {row['seconds']:.1f} | {row.get('kernel_cpu_s', float('nan')):.1f} | "
-            f"{row.get('steal', float('nan')):.0%} | {row['peak_mb']:.0f} | {result} |"
+            f"{row.get('steal', float('nan')):.0%} | {row.get('reference_s', float('nan')):.2f} | "
+            f"{row['peak_mb']:.0f} | {result} |"
         )
     total = sum(row["seconds"] for row in rows.values())
     peak = max(row["peak_mb"] for row in rows.values())
     lines.append(
-        f"| **whole course** | **{total:.0f}** | | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
+        f"| **whole course** | **{total:.0f}** | | | | **{peak:.0f}** (max) | budgets: {LESSON_BUDGET_S:.0f} s per "
         f"lesson, {COURSE_BUDGET_S:.0f} s in all, {MEMORY_BUDGET_MB:.0f} MB |"
     )
     lines += [
@@ -272,6 +304,7 @@ def main(argv=None) -> int:
             row = rows[notebook.stem]
             print(
                 f"{notebook.stem}: {row['seconds']:.1f} s, kernel CPU {row.get('kernel_cpu_s', float('nan')):.1f} s, "
+                f"reference {row.get('reference_s', float('nan')):.2f} s, "
                 f"{row['peak_mb']:.0f} MB, {row.get('stderr_lines', 0)} stderr lines; slowest: "
                 f"{format_slowest(row.get('slowest_cells', []))}"
                 + (f", FAILED: {row['error']}" if row.get("error") else ""),
