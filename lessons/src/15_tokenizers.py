@@ -304,7 +304,7 @@ sound_perplexity = codebook_perplexity(sound_ids, sound_tokenizer.codebook_size)
 
 keras.utils.set_random_seed(SEED)
 audio_classifier = attribute_classifier(
-    AudioEncoder(filters=(8, 16), output_dim=32), (28, 40), attributes=("material", "size")
+    AudioEncoder(filters=(8, 16), output_dim=32), (28, 40), attributes=("material", "size"), metrics=False
 )
 audio_classifier.fit(
     tr["spectrogram"], {"material": tr["material"], "size": tr["size"]}, epochs=AUDIO_EPOCHS, batch_size=64, verbose=0
