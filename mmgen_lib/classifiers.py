@@ -11,6 +11,8 @@ import numbers
 import keras
 import numpy as np
 
+from mmgen_lib.training import build_before_fit
+
 
 def attribute_classifier(
     encoder,
@@ -58,7 +60,8 @@ def attribute_classifier(
         loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in attributes},
         metrics={name: ["accuracy"] for name in attributes} if metrics else None,
     )
-    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+    example = np.zeros((2, *input_shape), input_dtype)  # two blank examples: enough to create the training state
+    build_before_fit(model, example, {name: np.zeros(2, "int32") for name in attributes})  # fit traces once
     return model
 
 

@@ -1,4 +1,9 @@
-"""Training helpers that scale out with ``tf.distribute`` (lesson 13).
+"""Training helpers: state built before ``fit`` (every lesson), ``tf.distribute`` (lesson 13).
+
+:func:`build_before_fit` creates, before ``fit``, what Keras would otherwise create inside its
+first traced training step (Adam's slots, one loss tracker per output, the compiled metrics):
+TensorFlow traces a step again when variables appear while it is traced, so a model with
+several outputs would be traced twice, seconds each time on a laptop CPU.
 
 The same three lines train a model on one CPU, on several logical CPUs, on GPUs or on
 a TPU; only the *strategy* changes:
@@ -17,9 +22,46 @@ from __future__ import annotations
 
 from mmgen_lib import validation as _validation  # train_model has an argument named `validation`
 
-__all__ = ["configure_cpu_devices", "make_strategy", "global_batch_size", "train_model", "STRATEGY_KINDS"]
+__all__ = [
+    "build_before_fit",
+    "configure_cpu_devices",
+    "make_strategy",
+    "global_batch_size",
+    "train_model",
+    "STRATEGY_KINDS",
+]
 
 STRATEGY_KINDS = ("default", "one_device", "mirrored")
+
+
+def build_before_fit(model, x, y) -> None:
+    """Create the training state ``fit`` would create in its first step, so that it traces the step once.
+
+    ``fit`` traces its training step into a TensorFlow graph on the first batch. Keras creates
+    Adam's slot variables, a loss tracker per output and the compiled metrics lazily, during that
+    trace, and TensorFlow traces a step again when variables appear inside it: a model with several
+    outputs (one head per attribute) is traced twice. Built here, eagerly, on a couple of examples,
+    they exist before ``fit`` starts. Nothing is trained: the weights, the optimizer's step count and
+    the metrics' values are as before (``fit`` resets the metrics at every epoch anyway).
+
+    Args:
+        model: a compiled ``keras.Model``.
+        x: the training inputs as ``fit`` receives them (an array, or a list or dict of arrays);
+            only the first two examples are used.
+        y: the training targets, likewise.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
+    if not model.compiled:
+        raise ValueError(f"compile the model before build_before_fit: {model.name!r} has no optimizer and loss yet.")
+    model.optimizer.build(model.trainable_variables)  # Adam's slots
+    x, y = keras.tree.map_structure(lambda array: array[:2], (x, y))
+    y_pred = model(x, training=False)
+    model.compute_loss(x=x, y=y, y_pred=y_pred)  # one loss tracker per output
+    model.compute_metrics(x, y, y_pred)  # the compiled metrics
+    model.reset_metrics()
 
 
 def configure_cpu_devices(n: int) -> list[str]:

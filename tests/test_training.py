@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mmgen_lib.training import configure_cpu_devices, global_batch_size, make_strategy, train_model
+from mmgen_lib.training import build_before_fit, configure_cpu_devices, global_batch_size, make_strategy, train_model
 
 
 def _data(n=128):
@@ -166,3 +166,51 @@ def test_mirrored_strategy_over_two_logical_cpus_trains():
     assert report["losses"][-1] < 0.5 * report["losses"][0]
     # Synchronous data parallelism computes the same update as one device on the global batch.
     assert report["max_weight_difference"] < 1e-5
+
+
+def _three_heads(metrics=True):
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((4,), name="x")
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, {name: keras.layers.Dense(3, name=name)(hidden) for name in ("a", "b", "c")})
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in "abc"},
+        metrics={name: ["accuracy"] for name in "abc"} if metrics else None,
+    )
+    return model
+
+
+def _fit_counting_traces(model, x, y):
+    traced, train_step = [], model.train_step
+
+    def counted(data):
+        traced.append(1)  # runs only while TensorFlow traces the step
+        return train_step(data)
+
+    model.train_step = counted
+    history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    return len(traced), history.history
+
+
+@pytest.mark.parametrize("metrics", [True, False])
+def test_build_before_fit_makes_fit_trace_its_step_once_with_the_same_result(metrics):
+    x, _ = _data(100)  # 100 = 3 batches of 32 + 4: the short last batch must not cost a trace either
+    y = {name: (np.arange(100) + k) % 3 for k, name in enumerate("abc")}
+    plain_traces, plain = _fit_counting_traces(_three_heads(metrics), x, y)
+    model = _three_heads(metrics)
+    build_before_fit(model, x, y)
+    assert model.optimizer.iterations.numpy() == 0 and len(model.optimizer.variables) > 1  # Adam's slots, no step
+    traces, history = _fit_counting_traces(model, x, y)
+    assert traces == 1 and plain_traces >= traces  # Keras 3 traced twice here: its per-output loss trackers
+    assert history.keys() == plain.keys()
+    for name, values in plain.items():
+        np.testing.assert_allclose(history[name], values, rtol=1e-6, err_msg=name)
+
+
+def test_build_before_fit_refuses_a_model_that_is_not_compiled():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compile the model before build_before_fit"):
+        build_before_fit(model, np.zeros((2, 4), "float32"), np.zeros((2, 1), "float32"))
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        build_before_fit("model", np.zeros((2, 4)), np.zeros((2, 1)))

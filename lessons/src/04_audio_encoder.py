@@ -27,6 +27,7 @@ from mmgen_lib import data, run_logs, viz
 from mmgen_lib.encoders import AudioEncoder
 from mmgen_lib.pipeline import FRAME_LENGTH, FRAME_STEP, NUM_MEL_BINS, log_mel_spectrogram, spectrogram, split_arrays
 from mmgen_lib.progress import ProgressLine
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import repo_root, report, set_seed
 
 SEED = 0
@@ -259,8 +260,8 @@ audio_model.compile(
     loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in outputs},
     metrics={name: ["accuracy"] for name in outputs},
 )
-audio_model.optimizer.build(audio_model.trainable_variables)  # slots now: one trace
 targets = {name: {attr: arrays[name][attr] for attr in data.ATTRIBUTES} for name in arrays}
+build_before_fit(audio_model, arrays["train"]["spectrogram"], targets["train"])  # optimizer and loss state: one trace
 run_dir = run_logs.new_run_dir("04_audio_encoder")  # never an existing folder: runs never mix
 history = audio_model.fit(
     arrays["train"]["spectrogram"],

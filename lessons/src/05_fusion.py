@@ -30,6 +30,7 @@ from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES, load_split
 from mmgen_lib.fusion import CrossAttentionFusion, EarlyFusion, GatedFusion, LateFusion, TensorFusion
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.progress import ProgressLine
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -318,7 +319,9 @@ for name, array in features["test"].items():
 # each weight receives exactly the gradient it would receive if its head were trained alone
 # (and Adam scales every weight on its own): the heads cannot help or hurt each other. Keras
 # then builds and traces one training step instead of seven, which is most of the cost of
-# training heads this small.
+# training heads this small. `build_before_fit` creates Adam's slots and the 35 per-output loss
+# trackers before `fit` starts; left to `fit`, Keras would create them inside its first traced step,
+# and TensorFlow would trace that large step a second time.
 
 
 # %%
@@ -373,8 +376,8 @@ head_outputs = {
 }
 heads = keras.Model(feature_inputs, head_outputs, name="fusion_heads")
 heads.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-heads.optimizer.build(heads.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
 head_targets = {key: labels_train[key.split(".")[1]] for key in head_outputs}  # "early.color" -> color labels
+build_before_fit(heads, features["train"], head_targets)  # Adam's slots and 35 loss trackers now: fit traces once
 heads.fit(
     features["train"],
     head_targets,

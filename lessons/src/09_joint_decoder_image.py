@@ -35,6 +35,7 @@ from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import PROBE_ATTRIBUTES, load_probe, probe_accuracy, probe_predict
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -289,7 +290,7 @@ def compile_and_fit(model, inputs, targets, losses, epochs, loss_weights=None, s
         loss=losses,
         loss_weights=loss_weights,
     )
-    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+    build_before_fit(model, inputs, targets)  # Adam's slots and the loss trackers now: fit traces its step once
     return model.fit(
         inputs,
         targets,

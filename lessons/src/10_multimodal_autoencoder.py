@@ -31,6 +31,7 @@ from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.probe import load_probe, probe_accuracy
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import report, set_seed
 from mmgen_lib.vae import GaussianSampling, MultimodalVAE, ProductOfExperts, gaussian_kl, load_vae, vae_arrays
 
@@ -503,7 +504,6 @@ def encoder_decoder(hidden_dim, attribute_sizes, learning_rate, seed):
         keras.optimizers.Adam(learning_rate),
         loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(logits),
     )
-    model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -521,6 +521,7 @@ for name, train_audio in (
     ("enc-dec + dropout", np.where(sound_off[:, None, None], 0.0, train_x["audio"])),
 ):
     baseline = encoder_decoder(HIDDEN_DIM, sizes, LEARNING_RATE, SEED)
+    build_before_fit(baseline, [train_x["image"], train_audio], targets)  # optimizer and loss state: one trace
     baseline.fit(
         [train_x["image"], train_audio],
         targets,

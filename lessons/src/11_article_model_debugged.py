@@ -28,6 +28,7 @@ from mmgen_lib import viz
 from mmgen_lib.data import ATTRIBUTES, QUESTIONS, load_split
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.progress import ProgressLine
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.tokenizer import shapesworld_tokenizer
 from mmgen_lib.utils import report, set_seed
 
@@ -462,9 +463,9 @@ model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
               loss={"text_out": "sparse_categorical_crossentropy", "image_out": "mse"},
               loss_weights={"text_out": 1.0, "image_out": IMAGE_LOSS_WEIGHT},
               metrics={"text_out": ["accuracy"]})
-model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
 inputs = {"text": train_arrays["question_ids"], "image": train_arrays["image"]}
 targets = {"text_out": train_arrays["answer_ids"], "image_out": train_arrays["image"]}
+build_before_fit(model, inputs, targets)  # Adam's slots, loss trackers and metrics now: fit traces its step once
 history = model.fit(inputs, targets, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_split=0.1,
                     shuffle=True, verbose=0, callbacks=[ProgressLine("corrected article model", every=2)])
 fig = viz.plot_history(history, metrics=("text_out_accuracy", "image_out_loss"),

@@ -41,6 +41,7 @@ from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.robustness import ModalityDropout, add_gaussian_noise, changed_attributes, fgsm
 from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -192,7 +193,8 @@ def fusion_head(rate, seed):
     outputs = {name: layers.Dense(len(data.ATTRIBUTES[name]), name=name)(fused) for name in NAMES}
     model = keras.Model([z_v_in, z_a_in, mask_in], outputs)
     model.compile(keras.optimizers.Adam(3e-3), loss={name: SPARSE_CE for name in NAMES})
-    model.optimizer.build(model.trainable_variables)  # Adam's slots now: fit then traces its step once, not twice
+    blank = {"v": np.zeros((2, 64), "float32"), "a": np.zeros((2, 64), "float32")}  # two examples' worth
+    build_before_fit(model, head_inputs(blank, [1, 1]), {name: np.zeros(2, "int32") for name in NAMES})  # one trace
     return model
 
 
@@ -223,7 +225,7 @@ results = {
 for layer in baseline.layers:  # learn the stand-in e_a only
     layer.trainable = layer.name == "stand_in"
 baseline.compile(keras.optimizers.Adam(3e-2), loss={name: SPARSE_CE for name in NAMES})
-baseline.optimizer.build(baseline.trainable_variables)  # only the stand-in's slots: the rest is frozen
+build_before_fit(baseline, head_inputs(z_train, [1, 0]), train_targets)  # the stand-in's slots: the rest is frozen
 baseline.fit(
     head_inputs(z_train, [1, 0]),
     train_targets,
