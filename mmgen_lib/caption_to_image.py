@@ -38,6 +38,7 @@ from mmgen_lib.decoders import ImageDecoder
 from mmgen_lib.encoders import AudioEncoder, TextEncoder
 from mmgen_lib.image_losses import ShiftTolerantMSE
 from mmgen_lib.probe import _as_labels
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import data_dir as default_data_dir
 
 __all__ = [
@@ -282,10 +283,11 @@ def train_caption_to_image(ids, images, spectrograms, labels, tokenizer, epochs:
         loss=[ShiftTolerantMSE(RECIPE["max_shift"]), *["sparse_categorical_crossentropy"] * len(AUX_ATTRIBUTES)],
         loss_weights=[1.0, *[RECIPE["aux_weight"]] * len(AUX_ATTRIBUTES)],
     )
-    trainer.optimizer.build(trainer.trainable_variables)
+    inputs, outputs = [train_ids.astype(np.int32), spectrograms, sound_on], [x, *[targets[a] for a in AUX_ATTRIBUTES]]
+    build_before_fit(trainer, inputs, outputs)  # optimizer and loss state now: fit traces its step once
     history = trainer.fit(
-        [train_ids.astype(np.int32), spectrograms, sound_on],
-        [x, *[targets[a] for a in AUX_ATTRIBUTES]],
+        inputs,
+        outputs,
         epochs=epochs,
         batch_size=RECIPE["batch_size"],
         shuffle=True,

@@ -40,6 +40,7 @@ from mmgen_lib.data import ATTRIBUTE_NAMES, ATTRIBUTES
 from mmgen_lib.encoders import TextEncoder
 from mmgen_lib.flow import FlowMatcher
 from mmgen_lib.probe import PROBE_ATTRIBUTES
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import data_dir, set_seed
 
 __all__ = [
@@ -181,10 +182,11 @@ def train_caption_encoder(
         loss_weights=[1.0, *[RECIPE["said_weight"]] * len(PROBE_ATTRIBUTES)],
         steps_per_execution=10,
     )
-    models.text_trainer.optimizer.build(models.text_trainer.trainable_variables)  # slots now: one trace
+    targets = [z, *[said[a] for a in PROBE_ATTRIBUTES]]
+    build_before_fit(models.text_trainer, ids, targets)  # optimizer and loss state now: one trace
     history = models.text_trainer.fit(
         ids,
-        [z, *[said[a] for a in PROBE_ATTRIBUTES]],
+        targets,
         epochs=run,
         batch_size=RECIPE["text_batch_size"],
         shuffle=True,
