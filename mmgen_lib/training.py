@@ -48,7 +48,8 @@ def build_before_fit(model, x, y) -> None:
         model: a compiled ``keras.Model``.
         x: the training inputs as ``fit`` receives them (an array, or a list or dict of arrays);
             only the first two examples are used.
-        y: the training targets, likewise.
+        y: the training targets, likewise; None for a model that computes its loss from the inputs
+            alone (a :class:`~mmgen_lib.dual_encoder.DualEncoder`, which contrasts pairs in a batch).
     """
     import keras
 
@@ -56,9 +57,10 @@ def build_before_fit(model, x, y) -> None:
         raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
     if not model.compiled:
         raise ValueError(f"compile the model before build_before_fit: {model.name!r} has no optimizer and loss yet.")
+    x = keras.tree.map_structure(lambda array: array[:2], x)
+    y = None if y is None else keras.tree.map_structure(lambda array: array[:2], y)
+    y_pred = model(x, training=False)  # builds the weights of a model that has not been called yet
     model.optimizer.build(model.trainable_variables)  # Adam's slots
-    x, y = keras.tree.map_structure(lambda array: array[:2], (x, y))
-    y_pred = model(x, training=False)
     model.compute_loss(x=x, y=y, y_pred=y_pred)  # one loss tracker per output
     model.compute_metrics(x, y, y_pred)  # the compiled metrics
     model.reset_metrics()

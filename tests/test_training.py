@@ -189,7 +189,8 @@ def _fit_counting_traces(model, x, y):
         return train_step(data)
 
     model.train_step = counted
-    history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    batch_size = None if isinstance(x, tf.data.Dataset) else 32
+    history = model.fit(x, y, batch_size=batch_size, epochs=2, shuffle=False, verbose=0)
     return len(traced), history.history
 
 
@@ -214,3 +215,28 @@ def test_build_before_fit_refuses_a_model_that_is_not_compiled():
         build_before_fit(model, np.zeros((2, 4), "float32"), np.zeros((2, 1), "float32"))
     with pytest.raises(TypeError, match="model must be a keras.Model"):
         build_before_fit("model", np.zeros((2, 4)), np.zeros((2, 1)))
+
+
+def test_build_before_fit_builds_an_uncalled_model_that_needs_no_targets():
+    from mmgen_lib.dual_encoder import DualEncoder
+    from mmgen_lib.encoders import AudioEncoder, ImageEncoder
+
+    rng = np.random.default_rng(0)
+    x = {"audio": rng.random((100, 28, 40)).astype("float32"), "image": rng.random((100, 32, 32, 3)).astype("float32")}
+    runs = []
+    for build_first in (False, True):
+        keras.utils.set_random_seed(0)
+        model = DualEncoder(
+            AudioEncoder(filters=(4, 8), output_dim=8),
+            ImageEncoder(filters=(4, 4, 4), output_dim=8, residual=False),
+            modalities=("audio", "image"),
+            embed_dim=8,
+            temperature=0.1,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        if build_first:
+            build_before_fit(model, x, None)  # the model has no weights yet: the call creates them, then the slots
+        runs.append(_fit_counting_traces(model, tf.data.Dataset.from_tensor_slices(x).batch(32), None))
+    (plain_traces, plain), (traces, history) = runs
+    assert traces == 1 and plain_traces >= traces
+    np.testing.assert_allclose(history["loss"], plain["loss"], rtol=1e-6)

@@ -31,6 +31,7 @@ from mmgen_lib.encoders import AudioEncoder, ImageEncoder, TextEncoder
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.training import build_before_fit
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -326,6 +327,7 @@ audio_ds = (
     .batch(BATCH_SIZE)
 )
 audio_dual.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+build_before_fit(audio_dual, {"audio": train["spectrogram"], "image": train["image"]}, None)  # weights, slots: 1 trace
 audio_dual.fit(
     audio_ds, epochs=AUDIO_EPOCHS, shuffle=False, verbose=0, callbacks=[ProgressLine("audio-image dual encoder")]
 )
