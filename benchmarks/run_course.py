@@ -17,9 +17,9 @@ estimate of a learner's time). The host can also take CPU time from this machine
 virtual machines do): the table reports the share stolen while each lesson ran, since a
 noisy neighbour can slow a lesson by half without anything in the lesson changing. Such a machine can
 also run slower without any steal at all (on this course's 2-core VM, unchanged lessons took up to 1.9x
-longer from one hour to the next): just before each lesson a fixed reference workload is timed (a
-Python loop, float32 matrix products, touching freshly allocated memory: what tracing, training and
-allocating tensors need), and the table reports its seconds beside the lesson's, so that runs on
+longer from one hour to the next): just before each lesson three fixed reference workloads are timed
+(a Python loop, float32 matrix products, touching freshly allocated memory: what tracing, training and
+allocating tensors need), and the table reports their seconds beside the lesson's, so that runs on
 different machines or machine states can be compared. Per lesson the five
 slowest cells are reported (cell index in the notebook, seconds from ``execute_input`` to
 ``execute_reply`` as recorded by nbclient, first code line), so it is obvious where a
@@ -68,6 +68,7 @@ LESSON_BUDGET_S, MEMORY_BUDGET_MB = 45.0, 2048.0
 COURSE_BUDGET_S = LESSON_BUDGET_S * len(list(LESSONS.glob("[0-9][0-9]_*.ipynb")))  # 45 s for every lesson
 SLOWEST = 5
 REFERENCE_LOOP, REFERENCE_MATMULS, REFERENCE_FRESH_MB = 3_000_000, 40, 128
+REFERENCE_PARTS = ("python", "matmul", "fresh_memory")
 
 
 def _as_datetime(value) -> datetime:
@@ -136,25 +137,40 @@ def run_one(notebook_path: str, capture: bool = True) -> dict:
     }
 
 
-def reference_seconds() -> float:
-    """Seconds this machine needs for a fixed workload right now (lower is faster).
+def reference_seconds() -> dict:
+    """Seconds this machine needs right now for three fixed workloads (lower is faster).
 
-    A Python loop (the interpreter, which runs Keras and TensorFlow's tracing), float32 matrix
-    products (the arithmetic of training) and touching freshly allocated memory (the page faults
-    of new tensors). On one machine, a lesson's time moves with this figure from run to run.
+    ``python``: a loop in the interpreter (which runs Keras and TensorFlow's tracing);
+    ``matmul``: float32 matrix products (the arithmetic of training); ``fresh_memory``: touching
+    newly allocated memory (the page faults of new tensors, slow where a virtual machine's host
+    has taken freed memory back). On one machine, a lesson's time moves with the first two
+    from run to run; the third varies from one minute to the next on a shared host.
     """
     import numpy as np
 
+    seconds = {}
     started = time.perf_counter()
     total = 0
     for i in range(REFERENCE_LOOP):
         total += i
+    seconds["python"] = time.perf_counter() - started
+    started = time.perf_counter()
     matrix = np.full((512, 512), 1 / 512, np.float32)
     for _ in range(REFERENCE_MATMULS):
         matrix = matrix @ matrix
+    seconds["matmul"] = time.perf_counter() - started
+    started = time.perf_counter()
     fresh = np.ones(REFERENCE_FRESH_MB * 2**20 // 8)
+    seconds["fresh_memory"] = time.perf_counter() - started
     assert total > 0 and np.isfinite(matrix).all() and fresh[-1] == 1.0  # keep the work from being skipped
-    return time.perf_counter() - started
+    return seconds
+
+
+def format_reference(reference) -> str:
+    """``python / matmul / fresh memory`` seconds, or "—" when there is no reading."""
+    if not isinstance(reference, dict):
+        return "—"
+    return " / ".join(f"{reference[part]:.2f}" for part in REFERENCE_PARTS)
 
 
 def cpu_jiffies(stat_text: str | None = None) -> tuple[int, int] | None:
@@ -230,7 +246,8 @@ def markdown(rows: dict, machine: str, capture: bool = True) -> str:
     lines = [
         f"Measured {date.today().isoformat()} on {machine}; {settings}; time includes kernel start.",
         "",
-        "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | reference workload (s) | peak memory (MB) "
+        "| lesson | time (s) | kernel CPU (s) | CPU stolen by the host | reference: Python / matmul / fresh memory (s) "
+        "| peak memory (MB) "
         "| reported results |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -239,7 +256,7 @@ def markdown(rows: dict, machine: str, capture: bool = True) -> str:
         result = f"**failed**: {row['error']}" if row.get("error") else format_metrics(row.get("metrics", {}))
         lines.append(
             f"| {stem}{flag} | {row['seconds']:.1f} | {row.get('kernel_cpu_s', float('nan')):.1f} | "
-            f"{row.get('steal', float('nan')):.0%} | {row.get('reference_s', float('nan')):.2f} | "
+            f"{row.get('steal', float('nan')):.0%} | {format_reference(row.get('reference_s'))} | "
             f"{row['peak_mb']:.0f} | {result} |"
         )
     total = sum(row["seconds"] for row in rows.values())
@@ -304,7 +321,7 @@ def main(argv=None) -> int:
             row = rows[notebook.stem]
             print(
                 f"{notebook.stem}: {row['seconds']:.1f} s, kernel CPU {row.get('kernel_cpu_s', float('nan')):.1f} s, "
-                f"reference {row.get('reference_s', float('nan')):.2f} s, "
+                f"reference {format_reference(row.get('reference_s'))} s, "
                 f"{row['peak_mb']:.0f} MB, {row.get('stderr_lines', 0)} stderr lines; slowest: "
                 f"{format_slowest(row.get('slowest_cells', []))}"
                 + (f", FAILED: {row['error']}" if row.get("error") else ""),

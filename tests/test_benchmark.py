@@ -31,9 +31,10 @@ def test_steal_share_is_the_stolen_fraction_between_two_readings():
     assert math.isnan(run_course.steal_share(after, after))
 
 
-def test_reference_workload_takes_measurable_time():
+def test_reference_workloads_take_measurable_time():
     seconds = run_course.reference_seconds()
-    assert math.isfinite(seconds) and seconds > 0
+    assert set(seconds) == set(run_course.REFERENCE_PARTS)
+    assert all(math.isfinite(value) and value > 0 for value in seconds.values())
 
 
 def test_markdown_table_has_the_steal_column_and_flags_lessons_over_budget():
@@ -42,7 +43,7 @@ def test_markdown_table_has_the_steal_column_and_flags_lessons_over_budget():
             "seconds": 8.0,
             "kernel_cpu_s": 7.5,
             "steal": 0.02,
-            "reference_s": 0.8,
+            "reference_s": {"python": 0.35, "matmul": 0.06, "fresh_memory": 0.9},
             "peak_mb": 670.0,
             "metrics": {"environment_ok": 1},
             "slowest_cells": [],
@@ -58,8 +59,8 @@ def test_markdown_table_has_the_steal_column_and_flags_lessons_over_budget():
     }
     table = run_course.markdown(rows, "test machine")
     assert "| CPU stolen by the host |" in table
-    assert "| reference workload (s) |" in table
-    assert "| 00_welcome | 8.0 | 7.5 | 2% | 0.80 | 670 | environment_ok 1 |" in table
-    assert "| 09_joint_decoder_image ⚠ | 80.0 | 90.0 | 0% | nan | 1400 |" in table  # no reference: not made up
+    assert "| reference: Python / matmul / fresh memory (s) |" in table
+    assert "| 00_welcome | 8.0 | 7.5 | 2% | 0.35 / 0.06 / 0.90 | 670 | environment_ok 1 |" in table
+    assert "| 09_joint_decoder_image ⚠ | 80.0 | 90.0 | 0% | — | 1400 |" in table  # no reference: not made up
     assert "| 09_joint_decoder_image ⚠ | 80.0 |" in table  # over the 45 s budget
     assert "[3] 40.0 s `model.fit(x)`" in table
