@@ -10,7 +10,7 @@
 #
 # **Prerequisites**: lesson 00; NumPy arrays; a Fourier transform is introduced as we go.
 #
-# **Expected run time**: 5–15 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 5–20 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.data` (ShapesWorld), `mmgen_lib.tokenizer`, `mmgen_lib.pipeline`.
 

@@ -12,8 +12,7 @@
 #
 # **Prerequisites**: lesson 01 (tokenizer, `split_arrays`); Keras `Model`, `fit`.
 #
-# **Expected run time**: 25–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 25–40 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.encoders` (`TextEncoder`, `masked_mean`, `AttentionPooling`).
 

@@ -12,7 +12,7 @@
 #
 # **Prerequisites**: lessons 01–02; what a Keras layer and `fit` are.
 #
-# **Expected run time**: 30–75 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 30–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.encoders` (`ImageEncoder`, `ResidualBlock`).

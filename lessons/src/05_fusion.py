@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 03 (image encoder) and 04 (audio encoder); softmax and
 # matrix products.
 #
-# **Expected run time**: 30–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 30–50 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.fusion` (`EarlyFusion`, `LateFusion`, `GatedFusion`, `TensorFusion`,

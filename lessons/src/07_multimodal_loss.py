@@ -9,7 +9,7 @@
 #
 # **Prerequisites**: lessons 02–03 (encoders) and 06 (cosine similarity, InfoNCE, retrieval metrics).
 #
-# **Expected run time**: 40–80 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 40–75 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.losses` (`masked_sequence_cross_entropy`, `weighted_mse`, `WeightedMSE`, `MultimodalLoss`).
