@@ -143,8 +143,8 @@ def reference_seconds() -> dict:
     ``python``: a loop in the interpreter (which runs Keras and TensorFlow's tracing);
     ``matmul``: float32 matrix products (the arithmetic of training); ``fresh_memory``: touching
     newly allocated memory (the page faults of new tensors, slow where a virtual machine's host
-    has taken freed memory back). On one machine, a lesson's time moves with the first two
-    from run to run; the third varies from one minute to the next on a shared host.
+    has taken freed memory back). They tell machines and machine states apart; they do not
+    predict a single lesson's time (on a shared host the third varies from one minute to the next).
     """
     import numpy as np
 

@@ -719,6 +719,11 @@ def train_unified(
     if not isinstance(layout, SequenceLayout):
         raise TypeError(f"layout must be a SequenceLayout. Received: {type(layout).__name__}")
     epochs = _check_int("epochs", RECIPE["epochs"] if epochs is None else epochs)
+    if stop_after is not None and stop_after_steps is not None:
+        raise ValueError(
+            "Pass stop_after (epochs) or stop_after_steps (steps of the first epoch), not both. "
+            f"Received: stop_after={stop_after}, stop_after_steps={stop_after_steps}"
+        )
     stop_after = epochs if stop_after is None else _check_int("stop_after", stop_after)
     if stop_after > epochs:
         raise ValueError(f"stop_after must be <= epochs ({epochs}). Received: stop_after={stop_after}")
@@ -726,11 +731,6 @@ def train_unified(
     inputs, targets, weights = shift_for_training(tokens, loss_mask)
     steps_per_epoch = int(np.ceil(len(inputs) / RECIPE["batch_size"]))
     if stop_after_steps is not None:
-        if stop_after != epochs:
-            raise ValueError(
-                "Pass stop_after (epochs) or stop_after_steps (steps of the first epoch), not both. "
-                f"Received: stop_after={stop_after}, stop_after_steps={stop_after_steps}"
-            )
         stop_after_steps = _check_int("stop_after_steps", stop_after_steps)
         if stop_after_steps > steps_per_epoch:
             raise ValueError(

@@ -429,6 +429,7 @@ def test_stop_after_steps_runs_the_first_steps_of_the_same_schedule():
         ({"stop_after_steps": 0}, "stop_after_steps"),
         ({"stop_after_steps": 4}, "stop_after_steps must be <= the 3 steps of one epoch"),
         ({"stop_after_steps": 1, "stop_after": 1}, "not both"),
+        ({"stop_after_steps": 1, "stop_after": 2}, "not both"),  # stop_after == epochs is still a second stop
     ):
         with pytest.raises(ValueError, match=message):
             unified.train_unified(layout, data, epochs=2, **bad)
