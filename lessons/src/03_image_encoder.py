@@ -230,7 +230,7 @@ for head in ("gap", "flatten"):
         batch_size=BATCH_SIZE,
         verbose=0,
     )
-    logits = keras.ops.convert_to_numpy(model(arrays["test"]["image"]))
+    logits = predict_in_batches(model, arrays["test"]["image"], batch_size=250)  # small batches: memory is reused
     pooling_accuracy[head] = float(np.mean(logits.argmax(-1) == arrays["test"]["position"]))
     print(f"{head:<8} head ({POOLING_EXAMPLES} training images): test position accuracy {pooling_accuracy[head]:.3f}")
 
@@ -291,7 +291,7 @@ for label in ("residual", "plain"):
         validation_data=(arrays["val"]["image"], targets["val"]) if tracked else None,
         callbacks=[ProgressLine(f"{label} image encoder", per_epoch=False)],
     )
-    test_logits[label] = predict_in_batches(model, arrays["test"]["image"], batch_size=1000)  # direct calls
+    test_logits[label] = predict_in_batches(model, arrays["test"]["image"], batch_size=250)  # direct calls
     image_models[label], parameters[label] = model, encoder.count_params()
     image_accuracy[label] = accuracy_per_attribute(test_logits[label], arrays["test"])
     print(f"{label:<8} ({parameters[label]:,} parameters)", {k: round(v, 3) for k, v in image_accuracy[label].items()})
