@@ -54,6 +54,7 @@ NOISE_STDS = (0.0, 0.1, 0.2, 0.3, 0.4)
 EPSILONS = (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255, 16 / 255)
 FGSM_EPS = 8 / 255  # the epsilon reported: the usual max-norm budget for 8-bit images
 N_ATTACK = 300  # test examples attacked
+IMAGE_BATCH = 250  # images per direct encoder call: small activation tensors, whose memory is reused
 
 set_seed(SEED)
 viz.use_course_style()
@@ -165,9 +166,12 @@ E_v, E_a = (
     audio_model.get_layer("E_a"),
 )  # ImageEncoder (16, 32, 32), AudioEncoder (16, 32)
 
-z_train = {"v": predict_in_batches(E_v, train["image"]), "a": predict_in_batches(E_a, train["spectrogram"])}
-z_test = {"v": predict_in_batches(E_v, test["image"]), "a": predict_in_batches(E_a, test["spectrogram"])}
-image_only = attribute_accuracy(predict_in_batches(image_model, test["image"]), test)
+z_train = {
+    "v": predict_in_batches(E_v, train["image"], IMAGE_BATCH),
+    "a": predict_in_batches(E_a, train["spectrogram"]),
+}
+z_test = {"v": predict_in_batches(E_v, test["image"], IMAGE_BATCH), "a": predict_in_batches(E_a, test["spectrogram"])}
+image_only = attribute_accuracy(predict_in_batches(image_model, test["image"], IMAGE_BATCH), test)
 audio_only = attribute_accuracy(predict_in_batches(audio_model, test["spectrogram"]), test)
 print("image-only test accuracy:", {k: round(v, 3) for k, v in image_only.items()})
 print("audio-only test accuracy:", {k: round(v, 3) for k, v in audio_only.items()})
@@ -302,7 +306,7 @@ noisy_train = np.concatenate(
 )
 noise_head = fusion_head(rate=DROPOUT_RATE, seed=SEED)
 noise_head.fit(
-    head_inputs({"v": predict_in_batches(E_v, noisy_train), "a": z_train["a"]}, [1, 1]),
+    head_inputs({"v": predict_in_batches(E_v, noisy_train, IMAGE_BATCH), "a": z_train["a"]}, [1, 1]),
     train_targets,
     epochs=HEAD_EPOCHS,
     batch_size=BATCH_SIZE,
@@ -313,7 +317,7 @@ noise_head.fit(
 curves = {"image only": [], "fused": [], "fused, trained with noise": []}
 for k, std in enumerate(NOISE_STDS):
     noisy = add_gaussian_noise(test["image"], std, seed=k)
-    z_noisy = predict_in_batches(E_v, noisy)  # (1000, 64), read by all three models
+    z_noisy = predict_in_batches(E_v, noisy, IMAGE_BATCH)  # (1000, 64), read by all three models
     noisy_inputs = head_inputs({"v": z_noisy, "a": z_test["a"]}, [1, 1])
     curves["image only"].append(
         attribute_accuracy({name: predict_in_batches(image_model.get_layer(name), z_noisy) for name in VISIBLE}, test)
