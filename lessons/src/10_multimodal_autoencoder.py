@@ -463,10 +463,11 @@ plt.show()
 # - The **VAE** above simply leaves the audio expert out of the product.
 #
 # The encoder–decoders use the VAE's image and audio encoder shapes and a dense decoder with one
-# softmax per attribute; they train for `BASELINE_EPOCHS` epochs.
+# softmax per attribute; they train for `BASELINE_EPOCHS` = 1 epoch at the VAE's batch size, on the
+# first `BASELINE_EXAMPLES` = 4,000 training examples (enough for this comparison).
 
 # %%
-BASELINE_EPOCHS, BASELINE_BATCH_SIZE = 2, 128
+BASELINE_EPOCHS, BASELINE_BATCH_SIZE, BASELINE_EXAMPLES = 1, 64, 4000
 
 
 def encoder_decoder(hidden_dim, attribute_sizes, learning_rate, seed):
@@ -513,17 +514,18 @@ def accuracy_by_attribute(logits, labels):
 
 
 sizes = [len(ATTRIBUTES[a]) for a in ATTRIBUTE_NAMES]
-targets = [train.labels[:, k] for k in range(len(ATTRIBUTE_NAMES))]
-sound_off = np.random.default_rng(SEED).random(len(train)) < 0.5  # modality dropout: half without sound
+images, sounds = train_x["image"][:BASELINE_EXAMPLES], train_x["audio"][:BASELINE_EXAMPLES]
+targets = [train.labels[:BASELINE_EXAMPLES, k] for k in range(len(ATTRIBUTE_NAMES))]
+sound_off = np.random.default_rng(SEED).random(BASELINE_EXAMPLES) < 0.5  # modality dropout: half without sound
 table = {}
 for name, train_audio in (
-    ("enc-dec", train_x["audio"]),
-    ("enc-dec + dropout", np.where(sound_off[:, None, None], 0.0, train_x["audio"])),
+    ("enc-dec", sounds),
+    ("enc-dec + dropout", np.where(sound_off[:, None, None], 0.0, sounds)),
 ):
     baseline = encoder_decoder(HIDDEN_DIM, sizes, LEARNING_RATE, SEED)
-    build_before_fit(baseline, [train_x["image"], train_audio], targets)  # optimizer and loss state: one trace
+    build_before_fit(baseline, [images, train_audio], targets)  # optimizer and loss state: one trace
     baseline.fit(
-        [train_x["image"], train_audio],
+        [images, train_audio],
         targets,
         batch_size=BASELINE_BATCH_SIZE,
         epochs=BASELINE_EPOCHS,
@@ -564,8 +566,8 @@ print(
 #   invent what no present input carries.
 #
 # The absolute shape figures are not comparable: the encoder–decoders train for
-# `BASELINE_EPOCHS` epochs at a larger batch, the VAE for `EPOCHS`; the comparison is the drop
-# from "both" to "no sound" within each model.
+# `BASELINE_EPOCHS` = 1 epoch on 4,000 examples, the VAE for `EPOCHS` = 10 on 5,000; the
+# comparison is the drop from "both" to "no sound" within each model.
 
 # %% [markdown]
 # ## 5. Asserted result
