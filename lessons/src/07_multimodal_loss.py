@@ -216,6 +216,16 @@ class JointTextImage(keras.Model):
         self.multimodal_loss, self.match, self.temperature = multimodal_loss, match, config.temperature
         self.weighted_mse = losses.WeightedMSE(config.foreground_weight)
 
+    def build(self, input_shape):  # from shapes, in the order of `call` (else Keras runs `call` symbolically)
+        text_shape, image_shape = input_shape["text"], input_shape["image"]  # (batch, 16), (batch, 32, 32, 3)
+        self.text_encoder.build(text_shape)
+        self.text_projection.build(self.text_encoder.compute_output_shape(text_shape))
+        self.image_encoder.build(image_shape)
+        self.image_projection.build(self.image_encoder.compute_output_shape(image_shape))
+        z_shape = self.image_projection.compute_output_shape(self.image_encoder.compute_output_shape(image_shape))
+        for layer in [*self.heads, self.decoder]:
+            layer.build(z_shape)
+
     def call(self, inputs, training=False):
         z_t = self.text_projection(self.text_encoder(inputs["text"], training=training))  # (batch, embed_dim)
         z_v = self.image_projection(self.image_encoder(inputs["image"], training=training))  # (batch, embed_dim)
