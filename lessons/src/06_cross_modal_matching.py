@@ -10,8 +10,7 @@
 #
 # **Prerequisites**: lessons 02–04 (the text, image and audio encoders $E_t, E_v, E_a$).
 #
-# **Expected run time**: 25–65 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 25–40 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.losses` (cosine, InfoNCE, learnable temperature), `mmgen_lib.retrieval`
 # (Recall@k, median rank, chance levels), `mmgen_lib.dual_encoder.DualEncoder`.

@@ -16,7 +16,7 @@
 #
 # **Prerequisites**: lessons 02–05 (the encoders $E_t, E_v, E_a$; fusion by concatenation).
 #
-# **Expected run time**: 40–75 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 40–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.decoders` (`TextDecoder`, `TransformerTextDecoder`), `mmgen_lib.generation` (`greedy_decode`,

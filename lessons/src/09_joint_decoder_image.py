@@ -13,7 +13,7 @@
 #
 # **Prerequisites**: lessons 02 (text encoder), 04 (audio encoder), 07 (multimodal loss), 08 (joint decoder → text).
 #
-# **Expected run time**: 40–75 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 40–70 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.decoders` (`ImageDecoder`), `mmgen_lib.image_losses` (`shift_tolerant_mse`,

@@ -14,8 +14,7 @@
 #
 # **Prerequisites**: lessons 03–04 (image and audio encoders), 07 (losses), 09 (the attribute probe).
 #
-# **Expected run time**: 25–70 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 25–45 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.vae` (`MultimodalVAE`, `ProductOfExperts`, `GaussianSampling`, `gaussian_kl`).
 

@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 02 (text encoder), 03 (image encoder), 07 (multimodal loss);
 # the Keras functional API.
 #
-# **Expected run time**: 40–55 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 35–55 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: nothing new in `mmgen_lib` — this lesson applies the course's pieces to the

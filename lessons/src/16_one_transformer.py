@@ -14,7 +14,7 @@
 # **Prerequisites**: lessons 02 (Transformer encoder), 08 (greedy / temperature / top-k decoding),
 # 14 (the scoreboard), 15 (the image and sound tokenizers).
 #
-# **Expected run time**: 40–70 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
+# **Expected run time**: 40–65 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
 # lesson is still being cut down).
 #
 # **Builds**: `mmgen_lib.unified` (`SequenceLayout`, `UnifiedTransformer`, `ModalityDecoder`, `generate`; the
