@@ -221,8 +221,9 @@ class JointTextImage(keras.Model):
         self.text_encoder.build(text_shape)
         self.text_projection.build(self.text_encoder.compute_output_shape(text_shape))
         self.image_encoder.build(image_shape)
-        self.image_projection.build(self.image_encoder.compute_output_shape(image_shape))
-        z_shape = self.image_projection.compute_output_shape(self.image_encoder.compute_output_shape(image_shape))
+        image_features = self.image_encoder.compute_output_shape(image_shape)  # (batch, 64)
+        self.image_projection.build(image_features)
+        z_shape = self.image_projection.compute_output_shape(image_features)  # z_v: (batch, embed_dim)
         for layer in [*self.heads, self.decoder]:
             layer.build(z_shape)
 
