@@ -379,13 +379,20 @@ class MultimodalLoss(keras.layers.Layer):
     ``exp(s_i) = w_i * L_i``, so every term is rescaled by its own size and badly scaled
     terms cannot drown the others; the ``+ s_i`` stops all weights from going to zero.
 
+    With ``adjustable=True`` (fixed weighting only) the three weights live in a non-trainable
+    variable that :meth:`set_term_weights` changes, so one compiled training step serves every
+    choice of weights (Keras traces ``fit``'s step once per model, not once per weight). Every
+    term is then computed and required; a term whose weight is 0 adds exactly 0 to the total and
+    to every gradient, so with Adam the parts only it trains do not move.
+
     Args:
         alpha, beta, gamma: non-negative weights of ``"ce"``, ``"cos"`` and ``"mse"``.
         weighting: ``"fixed"`` or ``"uncertainty"``.
+        adjustable: keep the weights in a variable that :meth:`set_term_weights` changes.
 
     Call arguments:
         inputs: dict with scalar losses under ``"ce"``, ``"cos"``, ``"mse"`` (only the terms
-            with a non-zero weight are required).
+            with a non-zero weight are required, unless ``adjustable``: then all three).
 
     Returns:
         the total loss, a scalar.
@@ -400,24 +407,60 @@ class MultimodalLoss(keras.layers.Layer):
 
     TERMS = ("ce", "cos", "mse")
 
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, weighting: str = "fixed", **kwargs):
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        gamma: float = 1.0,
+        weighting: str = "fixed",
+        adjustable: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
-            validation.number(value, name, minimum=0)
-        if alpha == beta == gamma == 0:
-            raise ValueError("at least one of alpha, beta, gamma must be > 0. Received: all zero")
         if weighting not in ("fixed", "uncertainty"):
             raise ValueError(f"weighting must be 'fixed' or 'uncertainty'. Received: weighting={weighting!r}")
-        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
-        self.weighting = weighting
-        self.weights_by_term = dict(zip(self.TERMS, (self.alpha, self.beta, self.gamma)))
-        self.active_terms = tuple(t for t in self.TERMS if self.weights_by_term[t] > 0)
+        if not isinstance(adjustable, bool):
+            raise TypeError(f"adjustable must be True or False. Received: adjustable={adjustable!r}")
+        if adjustable and weighting == "uncertainty":
+            raise ValueError(
+                "adjustable=True is for fixed weights; weighting='uncertainty' learns them. "
+                "Received: weighting='uncertainty', adjustable=True"
+            )
+        self.weighting, self.adjustable = weighting, adjustable
+        self.term_weight_variable = None
+        if adjustable:
+            self.term_weight_variable = self.add_weight(
+                name="term_weights", shape=(len(self.TERMS),), initializer="ones", trainable=False
+            )
+        self._store_weights(alpha, beta, gamma)
         self.log_variances = None
         if weighting == "uncertainty":
             self.log_variances = self.add_weight(
                 name="log_variances", shape=(len(self.active_terms),), initializer="zeros"
             )
         self.built = True
+
+    def _store_weights(self, alpha, beta, gamma):
+        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+            validation.number(value, name, minimum=0)
+        if alpha == beta == gamma == 0:
+            raise ValueError("at least one of alpha, beta, gamma must be > 0. Received: all zero")
+        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
+        self.weights_by_term = dict(zip(self.TERMS, (self.alpha, self.beta, self.gamma)))
+        if self.adjustable:  # every term stays in the (traced) sum; its weight is read from the variable
+            self.active_terms = self.TERMS
+            self.term_weight_variable.assign([self.alpha, self.beta, self.gamma])
+        else:
+            self.active_terms = tuple(t for t in self.TERMS if self.weights_by_term[t] > 0)
+
+    def set_term_weights(self, alpha: float, beta: float, gamma: float) -> None:
+        """Change the three weights (``adjustable=True`` only); a traced step that uses them is not retraced."""
+        if not self.adjustable:
+            raise ValueError(
+                "set_term_weights needs a MultimodalLoss built with adjustable=True "
+                "(fixed weights are part of the traced step). Received: adjustable=False"
+            )
+        self._store_weights(alpha, beta, gamma)
 
     def __call__(self, inputs, **kwargs):
         if not isinstance(inputs, dict):
@@ -442,7 +485,8 @@ class MultimodalLoss(keras.layers.Layer):
             )
         total = 0.0
         for k, term in enumerate(self.active_terms):
-            value = self.weights_by_term[term] * ops.cast(inputs[term], "float32")
+            weight = self.term_weight_variable[k] if self.adjustable else self.weights_by_term[term]
+            value = weight * ops.cast(inputs[term], "float32")
             if self.weighting == "uncertainty":
                 s = self.log_variances[k]
                 value = 0.5 * (ops.exp(-s) * value + s)
@@ -463,4 +507,5 @@ class MultimodalLoss(keras.layers.Layer):
             "beta": self.beta,
             "gamma": self.gamma,
             "weighting": self.weighting,
+            "adjustable": self.adjustable,
         }

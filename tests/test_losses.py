@@ -315,6 +315,60 @@ def test_multimodal_loss_config_round_trip():
     assert float(restored(TERMS)) == pytest.approx(float(loss(TERMS)), rel=1e-6)
 
 
+def test_multimodal_loss_adjustable_weights_change_without_retracing():
+    loss = losses.MultimodalLoss(alpha=1.0, beta=1.0, gamma=1.0, adjustable=True)
+    assert not loss.trainable_variables and len(loss.non_trainable_variables) == 1  # the weights, not trained
+    total = tf.function(lambda terms: loss(terms))
+    assert float(total(TERMS)) == pytest.approx(1.2 + 0.4 + 0.03, rel=1e-6)
+    loss.set_term_weights(alpha=0.0, beta=2.0, gamma=100.0)
+    assert float(total(TERMS)) == pytest.approx(2 * 0.4 + 100 * 0.03, rel=1e-6)
+    assert total.experimental_get_tracing_count() == 1  # one trace serves every choice of weights
+    assert loss.term_weights() == {"ce": 0.0, "cos": 2.0, "mse": 100.0}
+    assert loss.get_config()["alpha"] == 0.0  # the config records the current weights
+
+
+def test_multimodal_loss_adjustable_zero_weight_gives_exactly_zero_gradient():
+    loss = losses.MultimodalLoss(alpha=0.0, beta=1.0, gamma=1.0, adjustable=True)
+    ce_part, other_part = tf.Variable(2.0), tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        total = loss({"ce": ce_part**2, "cos": other_part * ce_part, "mse": other_part})
+    gradient = tape.gradient(total, [ce_part, other_part])
+    assert float(gradient[0]) == 3.0  # only through the cos term: the CE term adds exactly 0
+    # Adam's step is m / (sqrt(v) + eps): a part whose gradients are all exactly 0 never moves
+    only_ce = tf.Variable(5.0)
+    optimizer = keras.optimizers.Adam(0.1)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            total = loss({"ce": only_ce**2, "cos": tf.constant(1.0), "mse": tf.constant(1.0)})
+        optimizer.apply_gradients([(tape.gradient(total, only_ce), only_ce)])
+    assert float(only_ce) == 5.0
+
+
+def test_multimodal_loss_adjustable_needs_every_term_and_valid_weights():
+    loss = losses.MultimodalLoss(alpha=1.0, beta=0.0, gamma=1.0, adjustable=True)
+    with pytest.raises(ValueError, match=r"needs the terms \['cos'\]"):
+        loss({"ce": 1.0, "mse": 2.0})  # a weight can change later, so every term must be given
+    with pytest.raises(ValueError, match="gamma"):
+        loss.set_term_weights(1.0, 1.0, -1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        loss.set_term_weights(0.0, 0.0, 0.0)
+    assert loss.term_weights() == {"ce": 1.0, "cos": 0.0, "mse": 1.0}  # a refused change changes nothing
+    with pytest.raises(ValueError, match="adjustable=True"):
+        losses.MultimodalLoss().set_term_weights(1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="uncertainty"):
+        losses.MultimodalLoss(weighting="uncertainty", adjustable=True)
+    with pytest.raises(TypeError, match="adjustable must be True or False"):
+        losses.MultimodalLoss(adjustable="yes")
+
+
+def test_multimodal_loss_adjustable_config_round_trip():
+    loss = losses.MultimodalLoss(alpha=1.0, beta=0.5, gamma=2.0, adjustable=True)
+    loss.set_term_weights(1.0, 0.0, 4.0)
+    restored = losses.MultimodalLoss.from_config(loss.get_config())
+    assert restored.get_config() == loss.get_config() and restored.term_weights() == loss.term_weights()
+    assert float(restored(TERMS)) == pytest.approx(1.2 + 4 * 0.03, rel=1e-6)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
