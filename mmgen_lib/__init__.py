@@ -31,7 +31,7 @@ One module per concept; each lesson's header names the module it builds:
 - ``unified``       one token sequence, one causal transformer, any to any; shipped (lesson 16)
 - ``widgets``       the ipywidgets studio                                    (lesson 13)
 - ``own_data``      bring your own images, captions and sounds               (lesson 13)
-- ``training``      build_before_fit (one trace per fit); tf.distribute  (every lesson; 13)
+- ``training``      build_before_fit (one trace per fit); save/restore_training_state (one trace for several runs); tf.distribute  (every lesson; 07, 08, 13)
 - ``multi_worker``  the same training in worker processes (TF_CONFIG)        (lesson 13)
 - ``progress``      one compact progress line per epoch or per fit  (every training lesson)
 - ``run_logs``      TensorBoard run folders, their scalars read back         (lesson 04)

@@ -35,6 +35,9 @@ class TextDecoder(keras.layers.Layer):
         context_dim: size of the context vector; ``None`` infers it when the layer is
             built (give it to build the layer before its first call).
         dropout: dropout rate on the step inputs during training, in [0, 1).
+        unroll: write the GRU's loop out step by step instead of a symbolic loop: same outputs, but
+            needs a fixed ``seq_len`` in a traced call; it traces faster for a few steps (lesson 08's
+            two-token answers) and slower for many.
 
     Call arguments:
         inputs: a list ``[context, input_ids]``: ``context`` float (batch, context_dim),
@@ -58,8 +61,10 @@ class TextDecoder(keras.layers.Layer):
     (2, 3, 20)
     """
 
-    def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, **kwargs):
+    def __init__(self, vocab_size, embed_dim=32, units=128, context_dim=None, dropout=0.0, unroll=False, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(unroll, bool):
+            raise TypeError(f"unroll must be True or False. Received: unroll={unroll!r}")
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim), ("units", units)):
             validation.positive_int(value, name)
         if vocab_size < 2:
@@ -71,7 +76,8 @@ class TextDecoder(keras.layers.Layer):
         self.dropout = float(dropout)
         self.embedding = keras.layers.Embedding(self.vocab_size, self.embed_dim, name="embedding")
         self.init_state = keras.layers.Dense(self.units, activation="tanh", name="init_state")
-        self.gru = keras.layers.GRU(self.units, return_sequences=True, name="gru")
+        self.unroll = unroll
+        self.gru = keras.layers.GRU(self.units, return_sequences=True, unroll=unroll, name="gru")
         self.input_dropout = keras.layers.Dropout(self.dropout, name="input_dropout")
         self.to_logits = keras.layers.Dense(self.vocab_size, name="to_logits")
         if self.context_dim is not None:
@@ -159,6 +165,7 @@ class TextDecoder(keras.layers.Layer):
             "units": self.units,
             "context_dim": self.context_dim,
             "dropout": self.dropout,
+            "unroll": self.unroll,
         }
 
 

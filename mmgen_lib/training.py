@@ -1,9 +1,12 @@
-"""Training helpers: state built before ``fit`` (every lesson), ``tf.distribute`` (lesson 13).
+"""Training helpers: state built before ``fit`` (every lesson), runs restarted from a saved state, ``tf.distribute`` (lesson 13).
 
 :func:`build_before_fit` creates, before ``fit``, what Keras would otherwise create inside its
 first traced training step (Adam's slots, one loss tracker per output, the compiled metrics):
 TensorFlow traces a step again when variables appear while it is traced, so a model with
 several outputs would be traced twice, seconds each time on a laptop CPU.
+:func:`save_training_state` and :func:`restore_training_state` restart one compiled model from the
+same weights and optimizer state for several runs (lessons 07, 08): a new model per run would be
+traced again, while the restored model reuses its traced step.
 
 The same three lines train a model on one CPU, on several logical CPUs, on GPUs or on
 a TPU; only the *strategy* changes:
@@ -24,6 +27,8 @@ from mmgen_lib import validation as _validation  # train_model has an argument n
 
 __all__ = [
     "build_before_fit",
+    "save_training_state",
+    "restore_training_state",
     "configure_cpu_devices",
     "make_strategy",
     "global_batch_size",
@@ -64,6 +69,59 @@ def build_before_fit(model, x, y) -> None:
     model.compute_loss(x=x, y=y, y_pred=y_pred)  # one loss tracker per output
     model.compute_metrics(x, y, y_pred)  # the compiled metrics
     model.reset_metrics()
+
+
+def _training_variables(model, action: str) -> list:
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
+    if not model.compiled:
+        raise ValueError(f"compile the model before {action}: {model.name!r} has no optimizer yet.")
+    if not model.optimizer.built:
+        raise ValueError(
+            f"{model.name!r}: its optimizer has no state yet; create it first "
+            "(build_before_fit, or model.optimizer.build(model.trainable_variables))."
+        )
+    return [*model.variables, *model.optimizer.variables]
+
+
+def save_training_state(model) -> list:
+    """A copy of everything a run changes: the model's variables and its optimizer's (step count, moments).
+
+    With :func:`restore_training_state`, several runs start from exactly the same state on *one*
+    compiled model, so ``fit`` traces its training step once for all of them (lesson 07's ablation,
+    lesson 08's two captioners). Variables that are not trained (e.g. batch-norm statistics) are
+    included too.
+
+    Args:
+        model: a compiled ``keras.Model`` whose optimizer is built (see :func:`build_before_fit`).
+
+    Returns:
+        a list of NumPy arrays, in the order of ``model.variables + model.optimizer.variables``.
+    """
+    import keras
+
+    return [keras.ops.convert_to_numpy(variable).copy() for variable in _training_variables(model, "saving its state")]
+
+
+def restore_training_state(model, state) -> None:
+    """Set the model's and its optimizer's variables back to ``state`` (from :func:`save_training_state`)."""
+    variables = _training_variables(model, "restoring its state")
+    state = list(state)
+    if len(state) != len(variables):
+        raise ValueError(
+            f"the state holds {len(state)} arrays; the model and its optimizer have {len(variables)} variables "
+            "(was it saved from another model?)"
+        )
+    for k, (variable, value) in enumerate(zip(variables, state)):
+        if tuple(getattr(value, "shape", ())) != tuple(variable.shape):
+            raise ValueError(
+                f"array {k} has shape {tuple(getattr(value, 'shape', ()))}; the variable {variable.path!r} "
+                f"has shape {tuple(variable.shape)} (was the state saved from another model?)"
+            )
+    for variable, value in zip(variables, state):
+        variable.assign(value)
 
 
 def configure_cpu_devices(n: int) -> list[str]:

@@ -47,6 +47,17 @@ def test_config_round_trip_gives_equal_outputs():
     np.testing.assert_allclose(clone([context, ids]), decoder([context, ids]), atol=1e-6)
 
 
+def test_unroll_gives_the_same_outputs_and_round_trips():
+    context, ids = make_inputs(seq_len=2)
+    looped, unrolled = make_decoder(), make_decoder(unroll=True)
+    assert unrolled.gru.unroll and not looped.gru.unroll and unrolled.get_config()["unroll"] is True
+    np.testing.assert_allclose(unrolled([context, ids]), looped([context, ids]), atol=1e-6)
+    clone = TextDecoder.from_config(unrolled.get_config())
+    assert clone.gru.unroll and clone.get_config() == unrolled.get_config()
+    with pytest.raises(TypeError, match="unroll must be True or False"):
+        make_decoder(unroll=1)
+
+
 def test_keras_save_and_load_gives_equal_outputs(tmp_path):
     decoder = make_decoder()
     context_in, ids_in = keras.Input((C,)), keras.Input((None,), dtype="int32")

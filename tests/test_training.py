@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mmgen_lib.training import build_before_fit, configure_cpu_devices, global_batch_size, make_strategy, train_model
+from mmgen_lib.training import (
+    build_before_fit,
+    configure_cpu_devices,
+    global_batch_size,
+    make_strategy,
+    restore_training_state,
+    save_training_state,
+    train_model,
+)
 
 
 def _data(n=128):
@@ -207,6 +215,44 @@ def test_build_before_fit_makes_fit_trace_its_step_once_with_the_same_result(met
     assert history.keys() == plain.keys()
     for name, values in plain.items():
         np.testing.assert_allclose(history[name], values, rtol=1e-6, err_msg=name)
+
+
+def test_restored_training_state_repeats_a_run_exactly_without_a_new_trace():
+    x, _ = _data(100)
+    y = {name: (np.arange(100) + k) % 3 for k, name in enumerate("abc")}
+    model = _three_heads(True)
+    build_before_fit(model, x, y)
+    start = save_training_state(model)  # weights, Adam's step count and moments
+    traced, train_step = [], model.train_step
+    model.train_step = lambda data: (traced.append(1), train_step(data))[1]  # counts traces
+    first = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0).history
+    assert model.optimizer.iterations.numpy() > 0
+    restore_training_state(model, start)
+    assert model.optimizer.iterations.numpy() == 0
+    for variable, value in zip(model.variables + model.optimizer.variables, start):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), value)
+    again = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0).history
+    assert len(traced) == 1  # the second run reuses the first run's traced step
+    for name, values in first.items():
+        np.testing.assert_allclose(again[name], values, rtol=1e-6, err_msg=name)
+
+
+def test_training_state_refuses_a_model_without_optimizer_state_or_another_models_state():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compile the model"):
+        save_training_state(model)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="optimizer has no state yet"):
+        save_training_state(model)
+    build_before_fit(model, np.zeros((2, 4), "float32"), np.zeros((2, 1), "float32"))
+    start = save_training_state(model)
+    assert len(start) == 8  # kernel, bias; Adam: step count, learning rate, two moments per weight
+    with pytest.raises(ValueError, match=r"holds 7 arrays; the model and its optimizer have 8 variables"):
+        restore_training_state(model, start[:7])
+    with pytest.raises(ValueError, match=r"array 1 has shape \(2,\); the variable .* has shape \(1,\)"):
+        restore_training_state(model, [start[0], np.zeros(2, "float32"), *start[2:]])
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        save_training_state("model")
 
 
 def test_build_before_fit_refuses_a_model_that_is_not_compiled():
