@@ -15,6 +15,14 @@
 # **Builds**: `mmgen_lib.losses` (`masked_sequence_cross_entropy`, `weighted_mse`, `WeightedMSE`, `MultimodalLoss`).
 
 # %%
+import os
+
+# This lesson trains seven small CNNs. TensorFlow's oneDNN CPU kernels train them about 30 % faster,
+# but TensorFlow switches them on by default only on some CPUs (not on an AVX2-only CPU like the one
+# the course is benchmarked on). The switch is read when TensorFlow is imported, so it comes first;
+# `setdefault` keeps your own choice if you set TF_ENABLE_ONEDNN_OPTS yourself.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 from dataclasses import dataclass
 
 import keras
@@ -29,6 +37,7 @@ from mmgen_lib.encoders import ImageEncoder, TextEncoder
 from mmgen_lib.pipeline import split_arrays
 from mmgen_lib.progress import ProgressLine
 from mmgen_lib.tokenizer import shapesworld_tokenizer
+from mmgen_lib.training import restore_training_state, save_training_state
 from mmgen_lib.utils import report, set_seed
 
 SEED = 0
@@ -276,27 +285,68 @@ term_name = untrained.term_names()
 print("untrained:", ", ".join(f"{term_name[k]} {v:.3f}" for k, v in start_terms.items()))
 
 # %% [markdown]
-# **Step 3 — one training run.** `train_joint` builds a model for one choice of
-# $(\alpha, \beta, \gamma)$ and matching term and fits it. A term with weight 0 trains nothing, so
-# the parts only it would train are frozen. One line is only about speed: Adam's slot variables
-# are created *before* `fit`. Left to `fit`, Keras creates them inside its first traced training
-# step, and TensorFlow then traces the whole step a second time — a few seconds per run, for nothing.
+# **Step 3 — training runs.** The runs of §4 and §5 train the same model with other weights. A new
+# model per run would make Keras trace its training step again each time, a few seconds per run
+# (about as long as the training itself). So `JointRuns` builds one model with an *adjustable*
+# `MultimodalLoss` (its weights live in a variable, read by the traced step), saves its starting
+# state (`save_training_state`: the weights and Adam's step count and moments), and for each run
+# restores that state, sets $(\alpha, \beta, \gamma)$ and fits: every run
+# starts from the same weights and sees the same batches, and the step is traced once. A term
+# with weight 0 then adds exactly 0 to every gradient, and Adam's step $m/(\sqrt{v}+\epsilon)$ with
+# $m=v=0$ is exactly 0: the parts only that term trains (a head, the decoder) keep their starting
+# weights. The seed's $1-\cos$ and the learned weights change the loss's code, not only its
+# numbers, so they get a model of their own (`train_joint`). One line is only about speed too:
+# Adam's slot variables are created *before* `fit`. Left to `fit`, Keras creates them inside its
+# first traced training step, and TensorFlow then traces the whole step a second time.
 
 
 # %%
-def train_joint(arrays, vocab_size, alpha, beta, gamma, config, match="infonce", weighting="fixed"):
-    """Train one JointTextImage on `arrays` (split_arrays output); parts whose term is off are frozen."""
-    set_seed(config.seed)
-    model = JointTextImage(
-        vocab_size, losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting), config, match=match
-    )
+def joint_dataset(arrays, attributes, config):
+    """The first n_train examples as ({text, image}, {attribute: label}) batches, shuffled with the seed."""
     n = config.n_train
     features = {"text": arrays["caption_ids"][:n], "image": arrays["image"][:n]}
-    targets = {name: arrays[name][:n] for name in model.attributes}
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((features, targets)).shuffle(n, seed=config.seed).batch(config.batch_size)
-    )
-    model({key: value[:2] for key, value in features.items()})  # build the weights
+    targets = {name: arrays[name][:n] for name in attributes}
+    return tf.data.Dataset.from_tensor_slices((features, targets)).shuffle(n, seed=config.seed).batch(config.batch_size)
+
+
+def new_joint_model(arrays, vocab_size, multimodal_loss, config, match="infonce"):
+    """A JointTextImage, built and compiled from the seed, with Adam's slots created (fit traces its step once)."""
+    set_seed(config.seed)
+    model = JointTextImage(vocab_size, multimodal_loss, config, match=match)
+    model.build({"text": (None, *arrays["caption_ids"].shape[1:]), "image": (None, *arrays["image"].shape[1:])})
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model.optimizer.build(model.trainable_variables)  # slots now, so fit traces its step once
+    return model
+
+
+def fit_joint(model, dataset, config, label):
+    """Fit `model` for config.epochs on `dataset`, one progress line per run."""
+    model.fit(dataset, epochs=config.epochs, shuffle=False, verbose=0, callbacks=[ProgressLine(label, per_epoch=False)])
+    return model
+
+
+class JointRuns:
+    """Fixed-weight InfoNCE runs of one JointTextImage: each restores the same start, sets the weights and fits."""
+
+    def __init__(self, arrays, vocab_size, config):
+        self.arrays, self.config = arrays, config
+        self.model = new_joint_model(arrays, vocab_size, losses.MultimodalLoss(adjustable=True), config)
+        self.start = save_training_state(self.model)  # weights, Adam's step count and moments
+
+    def train(self, alpha, beta, gamma):
+        restore_training_state(self.model, self.start)
+        self.model.multimodal_loss.set_term_weights(alpha, beta, gamma)
+        dataset = joint_dataset(self.arrays, self.model.attributes, self.config)
+        return fit_joint(
+            self.model, dataset, self.config, f"alpha={alpha:g}, beta={beta:g}, gamma={gamma:g}, infonce, fixed weights"
+        )
+
+
+def train_joint(arrays, vocab_size, alpha, beta, gamma, config, match="infonce", weighting="fixed"):
+    """One run on a model of its own (another matching term, or learned weights)."""
+    multimodal_loss = losses.MultimodalLoss(alpha, beta, gamma, weighting=weighting)
+    model = new_joint_model(arrays, vocab_size, multimodal_loss, config, match=match)
+    dataset = joint_dataset(arrays, model.attributes, config)
     if weighting == "uncertainty":  # start each s_i at its optimum log(w_i L_i) for the untrained model
         x0, y0 = next(iter(dataset))
         start = model.loss_terms(x0, y0, model(x0))
@@ -304,16 +354,8 @@ def train_joint(arrays, vocab_size, alpha, beta, gamma, config, match="infonce",
         model.multimodal_loss.log_variances.assign(
             np.log([w[t] * float(start[t]) for t in model.multimodal_loss.active_terms]).astype("float32")
         )
-    for head in model.heads:
-        head.trainable = alpha > 0  # a term with weight 0 trains nothing:
-    model.decoder.trainable = gamma > 0  # freeze its parts so the optimizer does not
-    for part in (model.text_encoder, model.text_projection):  # look for their gradients
-        part.trainable = beta > 0
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-    model.optimizer.build(model.trainable_variables)  # slots now, so fit traces its step once
     label = f"alpha={alpha:g}, beta={beta:g}, gamma={gamma:g}, {match}, {weighting} weights"
-    model.fit(dataset, epochs=config.epochs, shuffle=False, verbose=0, callbacks=[ProgressLine(label, per_epoch=False)])
-    return model
+    return fit_joint(model, dataset, config, label)
 
 
 # %% [markdown]
@@ -357,10 +399,16 @@ CONFIGS = {  # name: (alpha, beta, gamma, matching term)
     "no_mse": (1.0, 1.0, 0.0, "infonce"),
     "seed_cos": (1.0, 1.0, 1.0, "cos"),
 }
-models, ablation = {}, {}
+shown = {"text": test["caption_ids"][:8], "image": test["image"][:8]}  # reconstructed in the figure below
+runs = JointRuns(train, tokenizer.vocab_size, config)
+ablation, reconstructions = {}, {}
 for name, (a, b, g, match) in CONFIGS.items():
-    models[name] = train_joint(train, tokenizer.vocab_size, a, b, g, config, match=match)
-    ablation[name] = evaluate_joint(models[name], test, test_split.labels)
+    if match == "infonce":
+        model = runs.train(a, b, g)
+    else:
+        model = train_joint(train, tokenizer.vocab_size, a, b, g, config, match=match)
+    ablation[name] = evaluate_joint(model, test, test_split.labels)
+    reconstructions[name] = keras.ops.convert_to_numpy(model(shown)["reconstruction"])
 chance_r1 = retrieval.chance_recall_at_k(
     retrieval.attribute_relevance(test_split.labels, test_split.labels, retrieval.shared_attributes("text", "image")), 1
 )
@@ -415,15 +463,8 @@ plt.show()
 # The reconstructions of the full model, and of the model trained without MSE:
 
 # %%
-shown = np.arange(8)
-recon = {
-    name: keras.ops.convert_to_numpy(
-        models[name]({"text": test["caption_ids"][shown], "image": test["image"][shown]})["reconstruction"]
-    )
-    for name in ("all", "no_mse")
-}
 viz.show_images(
-    np.concatenate([test["image"][shown], recon["all"], recon["no_mse"]]),
+    np.concatenate([shown["image"], reconstructions["all"], reconstructions["no_mse"]]),
     ncols=8,
     title="test images / reconstructed with MSE (all) / without MSE (no_mse)",
     size=1.0,
@@ -456,8 +497,7 @@ print(f"trained (all): recon_mse {ablation['all']['recon_mse']:.4f}")
 # hardly notice the weight; the shared encoder does. Try $\gamma=100$:
 
 # %%
-models["mse_x100"] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, 100.0, config)
-ablation["mse_x100"] = evaluate_joint(models["mse_x100"], test, test_split.labels)
+ablation["mse_x100"] = evaluate_joint(runs.train(1.0, 1.0, 100.0), test, test_split.labels)
 for name in ("all", "mse_x100"):
     m = ablation[name]
     print(f"{name:9s} attr_acc {m['attr_acc']:.3f}  R@1 {m['recall_at_1']:.3f}  recon_mse {m['recon_mse']:.4f}")
@@ -477,8 +517,8 @@ for name in ("all", "mse_x100"):
 
 # %%
 name = "uncertainty_mse_x100"
-models[name] = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, 100.0, config, weighting="uncertainty")
-ablation[name] = evaluate_joint(models[name], test, test_split.labels)
+trained = train_joint(train, tokenizer.vocab_size, 1.0, 1.0, 100.0, config, weighting="uncertainty")
+ablation[name] = evaluate_joint(trained, test, test_split.labels)
 for run in ("all", "mse_x100", name):
     m = ablation[run]
     print(f"{run:21s} attr_acc {m['attr_acc']:.3f}  R@1 {m['recall_at_1']:.3f}  recon_mse {m['recon_mse']:.4f}")
@@ -492,7 +532,6 @@ for run in ("all", "mse_x100", name):
 # how far $s_i$ could have travelled in this run.
 
 # %%
-trained = models[name]
 n_check = 1024
 check_x = {"text": train["caption_ids"][:n_check], "image": train["image"][:n_check]}
 check_y = {k: train[k][:n_check] for k in trained.attributes}
