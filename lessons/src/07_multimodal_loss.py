@@ -9,8 +9,8 @@
 #
 # **Prerequisites**: lessons 02–03 (encoders) and 06 (cosine similarity, InfoNCE, retrieval metrics).
 #
-# **Expected run time**: 40–75 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 35–50 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.losses` (`masked_sequence_cross_entropy`, `weighted_mse`, `WeightedMSE`, `MultimodalLoss`).
 

