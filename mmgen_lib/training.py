@@ -39,6 +39,16 @@ __all__ = [
 STRATEGY_KINDS = ("default", "one_device", "mirrored")
 
 
+def _require_compiled(model, action: str) -> None:
+    """TypeError unless ``model`` is a keras.Model; ValueError unless it is compiled (``action`` names the caller)."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
+    if not model.compiled:
+        raise ValueError(f"compile the model before {action}: {model.name!r} has no optimizer and loss yet.")
+
+
 def build_before_fit(model, x, y) -> None:
     """Create the training state ``fit`` would create in its first step, so that it traces the step once.
 
@@ -58,10 +68,7 @@ def build_before_fit(model, x, y) -> None:
     """
     import keras
 
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
-    if not model.compiled:
-        raise ValueError(f"compile the model before build_before_fit: {model.name!r} has no optimizer and loss yet.")
+    _require_compiled(model, "build_before_fit")
     x = keras.tree.map_structure(lambda array: array[:2], x)
     y = None if y is None else keras.tree.map_structure(lambda array: array[:2], y)
     y_pred = model(x, training=False)  # builds the weights of a model that has not been called yet
@@ -72,12 +79,7 @@ def build_before_fit(model, x, y) -> None:
 
 
 def _training_variables(model, action: str) -> list:
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
-    if not model.compiled:
-        raise ValueError(f"compile the model before {action}: {model.name!r} has no optimizer yet.")
+    _require_compiled(model, action)
     if not model.optimizer.built:
         raise ValueError(
             f"{model.name!r}: its optimizer has no state yet; create it first "
